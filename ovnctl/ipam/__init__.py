@@ -5,6 +5,10 @@ in a subnet, and it answers with frozen results or a specific
 :class:`IPAMError`. It holds no Kubernetes, Kopf, asyncio, logging or I/O; the
 controller feeds it Subnet specs and existing IP objects and writes whatever it
 decides. See ``docs/ipam.md`` for the model and semantics.
+
+Layout: :mod:`.addresses` (parsing, formatting), :mod:`.ranges` (interval
+set), :mod:`.pool` (one CIDR), :mod:`.subnet` (one Subnet, dual-stack),
+:mod:`.mac`, :mod:`.registry` (all subnets), :mod:`.results`, :mod:`.errors`.
 """
 
 from ovnctl.ipam.addresses import (
@@ -39,13 +43,32 @@ from ovnctl.ipam.errors import (
     SharedAddressMoveError,
     UnknownSubnetError,
 )
+from ovnctl.ipam.mac import DEFAULT_MAC_PREFIX
+from ovnctl.ipam.registry import IPAM
+from ovnctl.ipam.results import (
+    Allocation,
+    AllocationRecord,
+    ConflictReason,
+    PoolUsage,
+    RebuildConflict,
+    RebuildReport,
+    SubnetUsage,
+    UpdateConflict,
+    UpdateReport,
+)
+from ovnctl.ipam.subnet import SubnetPool
 
 __all__ = [
+    "DEFAULT_MAC_PREFIX",
+    "IPAM",
     "AddressConflictError",
     "AddressFamilyError",
     "AddressOutOfRangeError",
     "AddressRange",
+    "Allocation",
     "AllocationError",
+    "AllocationRecord",
+    "ConflictReason",
     "DuplicateSubnetError",
     "ExcludeIpsAddressError",
     "ExcludeIpsFamilyError",
@@ -62,9 +85,16 @@ __all__ = [
     "InvalidSpecError",
     "MACConflictError",
     "PoolExhaustedError",
+    "PoolUsage",
+    "RebuildConflict",
+    "RebuildReport",
     "ReservedAddressError",
     "SharedAddressMoveError",
+    "SubnetPool",
+    "SubnetUsage",
     "UnknownSubnetError",
+    "UpdateConflict",
+    "UpdateReport",
     "format_ip",
     "parse_cidr_block",
     "parse_exclude_ips",
