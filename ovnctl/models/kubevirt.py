@@ -1,0 +1,116 @@
+"""Who owns a pod's addresses: the pod itself, or the KubeVirt VM it runs.
+
+Kube-OVN's keep-vm-ip behaviour (REFERENCE §4) keys a VM's allocation by the
+VM, not by its virt-launcher pod: a restarted or migrated VM gets the same IP
+and MAC, and deleting the pod does not release them. The pod reconciler asks
+:func:`pod_owner` first; the answer picks the IP object name
+(:func:`ovnctl.models.ip_object.ip_object_name`), the ``podType`` and which
+release rule applies (pod deletion, or VM/VMI deletion).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ovnctl.models.annotations import MIGRATION_JOB_ANNOTATION, VM_NAME_LABEL
+
+__all__ = [
+    "KUBEVIRT_GROUP",
+    "VM_POD_TYPE",
+    "OwnerKind",
+    "PodOwner",
+    "pod_owner",
+]
+
+KUBEVIRT_GROUP = "kubevirt.io"
+VMI_KIND = "VirtualMachineInstance"
+VM_POD_TYPE = "VirtualMachine"
+"""``spec.podType`` of the IP object of a VM's NIC."""
+
+
+class OwnerKind(enum.StrEnum):
+    """Who an allocation belongs to."""
+
+    POD = "pod"
+    VIRTUAL_MACHINE = "virtual-machine"
+
+
+@dataclass(frozen=True, slots=True)
+class PodOwner:
+    """The owner of a pod's allocations.
+
+    For a VM, ``name`` is the VM's name, which equals its VMI's name (KubeVirt
+    creates the VMI under the VM's name), so it names both the IP object and
+    the object whose deletion releases the address.
+    """
+
+    kind: OwnerKind
+    name: str
+    namespace: str
+    is_migration_target: bool = False
+    """True for the target pod of a live migration: it shares the source's addresses."""
+
+    @property
+    def is_vm(self) -> bool:
+        """True when the owner is a KubeVirt VM (or standalone VMI)."""
+        return self.kind is OwnerKind.VIRTUAL_MACHINE
+
+    @property
+    def pod_type(self) -> str:
+        """``spec.podType`` for this owner's IP objects: ``"VirtualMachine"`` or ``""``."""
+        return VM_POD_TYPE if self.is_vm else ""
+
+
+def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
+    """Decide who owns the addresses of ``pod`` (a Pod dict as the API returns it).
+
+    Rules, in order:
+
+    1. an ownerReference of kind ``VirtualMachineInstance`` in API group
+       ``kubevirt.io`` (any version) → the VM of that name (Kube-OVN's rule);
+    2. else the label ``vm.kubevirt.io/name``, but only when the pod has no
+       controller ownerReference at all: a pod controlled by something else
+       (a ReplicaSet copying labels from a template) is not a virt-launcher;
+    3. else the pod itself.
+
+    A VM pod with a non-empty ``kubevirt.io/migrationJobName`` annotation is a
+    live-migration target. Plain pods are never migration targets.
+    """
+    metadata = pod.get("metadata") or {}
+    namespace = str(metadata.get("namespace") or "")
+    pod_name = str(metadata.get("name") or "")
+    refs = [r for r in metadata.get("ownerReferences") or () if isinstance(r, Mapping)]
+
+    vm_name = next(
+        (
+            str(r["name"])
+            for r in refs
+            if r.get("kind") == VMI_KIND
+            and _group(r.get("apiVersion")) == KUBEVIRT_GROUP
+            and r.get("name")
+        ),
+        None,
+    )
+    if vm_name is None and not any(r.get("controller") is True for r in refs):
+        label = (metadata.get("labels") or {}).get(VM_NAME_LABEL)
+        vm_name = str(label) if label else None
+
+    if vm_name is None:
+        return PodOwner(kind=OwnerKind.POD, name=pod_name, namespace=namespace)
+    annotations = metadata.get("annotations") or {}
+    return PodOwner(
+        kind=OwnerKind.VIRTUAL_MACHINE,
+        name=vm_name,
+        namespace=namespace,
+        is_migration_target=bool(annotations.get(MIGRATION_JOB_ANNOTATION)),
+    )
+
+
+def _group(api_version: object) -> str:
+    """The API group of an ``apiVersion`` (``kubevirt.io/v1`` → ``kubevirt.io``)."""
+    if not isinstance(api_version, str) or "/" not in api_version:
+        return ""
+    return api_version.rsplit("/", 1)[0]
