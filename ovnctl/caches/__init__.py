@@ -1,0 +1,15 @@
+"""Informer caches: what the reconcilers read instead of the API server.
+
+Each cache is a pair: a pure *index function* that turns one watched object
+into a small frozen record (parsed once per watch event, never per lookup),
+and a read-only *view* over the index mapping that Kopf maintains from those
+records. Kopf owns the watch and the bookkeeping of deletions; this package
+owns what is kept and how it is looked up. It never imports Kopf: a view takes
+any ``Mapping[key, Collection[record]]``, which is what ``kopf.Index`` is, so
+tests feed plain dicts.
+"""
+
+from ovnctl.caches.nads import NadCache, index_nad_by_key
+from ovnctl.caches.readiness import ReadinessGate
+
+__all__ = ["NadCache", "ReadinessGate", "index_nad_by_key"]

@@ -1,0 +1,33 @@
+"""The API resources ovnctl reads and writes, named once."""
+
+from __future__ import annotations
+
+from ovnctl.k8s.api import Resource
+
+__all__ = [
+    "EVENTS",
+    "IPS",
+    "LEASES",
+    "NADS",
+    "NAMESPACES",
+    "PODS",
+    "SUBNETS",
+    "VIRTUAL_MACHINES",
+    "VIRTUAL_MACHINE_INSTANCES",
+]
+
+NAMESPACES = Resource(group="", version="v1", plural="namespaces", namespaced=False)
+PODS = Resource(group="", version="v1", plural="pods", namespaced=True)
+EVENTS = Resource(group="", version="v1", plural="events", namespaced=True)
+LEASES = Resource(group="coordination.k8s.io", version="v1", plural="leases", namespaced=True)
+SUBNETS = Resource(group="kubeovn.io", version="v1", plural="subnets", namespaced=False)
+IPS = Resource(group="kubeovn.io", version="v1", plural="ips", namespaced=False)
+NADS = Resource(
+    group="k8s.cni.cncf.io", version="v1", plural="network-attachment-definitions", namespaced=True
+)
+VIRTUAL_MACHINES = Resource(
+    group="kubevirt.io", version="v1", plural="virtualmachines", namespaced=True
+)
+VIRTUAL_MACHINE_INSTANCES = Resource(
+    group="kubevirt.io", version="v1", plural="virtualmachineinstances", namespaced=True
+)
