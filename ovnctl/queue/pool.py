@@ -133,6 +133,10 @@ class WorkerPool(Generic[K]):
         )
 
     async def _wait_workers(self, *, grace: float) -> bool:
+        if grace <= 0:
+            # No grace: one loop pass lets idle workers see the shutdown and exit.
+            await asyncio.sleep(0)
+            return all(task.done() for task in self._tasks)
         loop = asyncio.get_running_loop()
         workers: asyncio.Future[list[object]] = asyncio.gather(*self._tasks, return_exceptions=True)
         expired: asyncio.Future[None] = loop.create_future()
