@@ -1,0 +1,814 @@
+"""The object store: objects, the cluster-wide resourceVersion, history and watchers.
+
+This is where the API server's semantics live, independent of HTTP: the
+server parses a request into a call on :class:`Store`, which either returns
+the stored object(s) or raises :class:`~ovnctl.sim.errors.ApiError`.
+
+Invariants the rest of the package relies on:
+
+* Every write (create, update, patch, delete, finalizer-driven removal) takes
+  the next value of one cluster-wide counter as its ``resourceVersion`` and
+  emits exactly one watch event carrying that version. No-op writes change
+  nothing and emit nothing, as upstream.
+* Stored object dicts are never mutated after they are stored; a write builds
+  a new dict. Events, list snapshots and watchers can therefore share them,
+  and their JSON encoding is cached once per version (:class:`Stored`).
+* All methods are synchronous and run on the server's event loop, so each
+  write is atomic with respect to reads, watch registration and other writes
+  without a lock.
+* A bounded history of events is kept per resource. A watch that starts from
+  a version older than the oldest retained event is answered ``410 Gone``,
+  which is how clients learn they must re-list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import datetime
+import json
+import random
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ovnctl.sim.errors import ApiError
+from ovnctl.sim.patching import apply_patch
+from ovnctl.sim.resources import Registry, ResourceInfo, resources_from_crd
+from ovnctl.sim.selectors import Matcher, match_all
+
+__all__ = ["DEFAULT_NAMESPACES", "Event", "ListResult", "Store", "Stored", "Watcher"]
+
+StorageKey = tuple[str, str]
+ObjectKey = tuple[str, str]  # (namespace or "", name)
+
+# Namespaces every real cluster has from the start.
+DEFAULT_NAMESPACES: tuple[str, ...] = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+_CRD_KEY: StorageKey = ("apiextensions.k8s.io", "customresourcedefinitions")
+_NS_KEY: StorageKey = ("", "namespaces")
+# DNS-1123 subdomain: what upstream requires of most object names.
+_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# generateName suffix alphabet, as in k8s.io/apiserver (no vowels, no look-alikes).
+_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+# Metadata fields a client cannot set or change through create/update.
+_SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Stored:
+    """One immutable version of an object, with its JSON encoding cached."""
+
+    __slots__ = ("_raw", "obj")
+
+    def __init__(self, obj: dict[str, Any]) -> None:
+        self.obj = obj
+        self._raw: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        if self._raw is None:
+            self._raw = json.dumps(self.obj, separators=(",", ":")).encode()
+        return self._raw
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] = self.obj["metadata"]
+        return meta
+
+    @property
+    def rv(self) -> int:
+        return int(self.meta["resourceVersion"])
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A write as watchers see it: ``old`` is the previous version for MODIFIED."""
+
+    rv: int
+    type: str
+    stored: Stored
+    old: Stored | None
+
+
+@dataclass(slots=True)
+class ListResult:
+    items: list[Stored]
+    resource_version: int
+    continue_token: str | None
+    remaining: int | None
+
+
+@dataclass(eq=False, slots=True)
+class Watcher:
+    """One open watch stream: its filters and the queue the store feeds.
+
+    ``None`` in the queue tells the stream to end (a cut or a deleted CRD).
+    """
+
+    key: StorageKey
+    namespace: str | None
+    labels: Matcher
+    fields: Matcher
+    queue: asyncio.Queue[tuple[str, Stored] | None] = field(default_factory=asyncio.Queue)
+
+    def _matches(self, stored: Stored | None) -> bool:
+        if stored is None:
+            return False
+        if self.namespace is not None and stored.meta.get("namespace") != self.namespace:
+            return False
+        return self.labels(stored.obj) and self.fields(stored.obj)
+
+    def translate(self, event: Event) -> tuple[str, Stored] | None:
+        """The event this watcher sees: objects moving out of its selector look DELETED."""
+        now = self._matches(event.stored)
+        if event.type == "MODIFIED":
+            before = self._matches(event.old)
+            if now and before:
+                return ("MODIFIED", event.stored)
+            if now:
+                return ("ADDED", event.stored)
+            if before:
+                return ("DELETED", event.stored)
+            return None
+        return (event.type, event.stored) if now else None
+
+    def offer(self, event: Event) -> None:
+        seen = self.translate(event)
+        if seen is not None:
+            self.queue.put_nowait(seen)
+
+
+class Store:
+    """All objects of all resources, and everything derived from writing them."""
+
+    def __init__(
+        self,
+        *,
+        history_limit: int = 10_000,
+        snapshot_limit: int = 256,
+        seed: int | None = None,
+    ) -> None:
+        self.registry = Registry.with_builtins()
+        self.resource_version = 0
+        self.history_limit = history_limit
+        self.snapshot_limit = snapshot_limit
+        self._objects: dict[StorageKey, dict[ObjectKey, Stored]] = collections.defaultdict(dict)
+        self._history: dict[StorageKey, collections.deque[Event]] = collections.defaultdict(
+            collections.deque
+        )
+        # Per resource: the newest resourceVersion whose event is no longer retained.
+        self._compacted: dict[StorageKey, int] = collections.defaultdict(int)
+        self._watchers: dict[StorageKey, set[Watcher]] = collections.defaultdict(set)
+        self._snapshots: collections.OrderedDict[str, tuple[int, list[Stored]]] = (
+            collections.OrderedDict()
+        )
+        self._random = random.Random(seed)
+        for name in DEFAULT_NAMESPACES:
+            self.create(self.resource("", "v1", "namespaces"), None, {"metadata": {"name": name}})
+
+    # --- lookups -------------------------------------------------------------------------------
+
+    def resource(self, group: str, version: str, plural: str) -> ResourceInfo:
+        info = self.registry.get(group, version, plural)
+        if info is None:
+            raise ApiError(
+                code=404,
+                reason="NotFound",
+                message="the server could not find the requested resource",
+                details={"group": group, "kind": plural},
+            )
+        return info
+
+    def objects(self, info: ResourceInfo) -> dict[ObjectKey, Stored]:
+        """The live mapping of ``(namespace, name)`` to objects (read-only by convention)."""
+        return self._objects[info.storage_key]
+
+    def get(self, info: ResourceInfo, namespace: str | None, name: str) -> Stored:
+        stored = self._objects[info.storage_key].get(self._key(info, namespace, name))
+        if stored is None:
+            raise ApiError.not_found(kind=info.plural, name=name, group=info.group)
+        return stored
+
+    def _key(self, info: ResourceInfo, namespace: str | None, name: str) -> ObjectKey:
+        return (namespace or "", name) if info.namespaced else ("", name)
+
+    def _select(
+        self, info: ResourceInfo, namespace: str | None, labels: Matcher, fields: Matcher
+    ) -> Iterator[Stored]:
+        objects = self._objects[info.storage_key]
+        for key in sorted(objects):
+            if namespace is not None and key[0] != namespace:
+                continue
+            stored = objects[key]
+            unfiltered = labels is match_all and fields is match_all
+            if unfiltered or (labels(stored.obj) and fields(stored.obj)):
+                yield stored
+
+    # --- list and watch ------------------------------------------------------------------------
+
+    def list_objects(
+        self,
+        info: ResourceInfo,
+        *,
+        namespace: str | None,
+        labels: Matcher = match_all,
+        fields: Matcher = match_all,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> ListResult:
+        """One page of a list; pages of one list are a consistent snapshot."""
+        if continue_token:
+            snapshot_id, start = self._decode_continue(continue_token)
+            found = self._snapshots.get(snapshot_id)
+            if found is None:
+                raise ApiError.gone(
+                    "The provided continue parameter is too old to display a consistent list "
+                    "result. You can start a new list without the continue parameter."
+                )
+            list_rv, items = found
+        else:
+            list_rv, items, start = (
+                self.resource_version,
+                list(self._select(info, namespace, labels, fields)),
+                0,
+            )
+        end = len(items) if not limit or limit <= 0 else min(len(items), start + limit)
+        page = items[start:end]
+        if end < len(items):
+            if continue_token:
+                snapshot_id = self._decode_continue(continue_token)[0]
+            else:
+                snapshot_id = uuid.uuid4().hex
+                self._snapshots[snapshot_id] = (list_rv, items)
+                while len(self._snapshots) > self.snapshot_limit:
+                    self._snapshots.popitem(last=False)
+            token = base64.urlsafe_b64encode(
+                json.dumps({"id": snapshot_id, "start": end, "rv": list_rv}).encode()
+            ).decode()
+            return ListResult(page, list_rv, token, len(items) - end)
+        return ListResult(page, list_rv, None, None)
+
+    @staticmethod
+    def _decode_continue(token: str) -> tuple[str, int]:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            return str(data["id"]), int(data["start"])
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise ApiError.bad_request(f"invalid continue token {token!r}") from None
+
+    def watch(
+        self,
+        info: ResourceInfo,
+        *,
+        namespace: str | None,
+        labels: Matcher = match_all,
+        fields: Matcher = match_all,
+        since: int | None,
+    ) -> tuple[Watcher, list[tuple[str, Stored]]]:
+        """Register a watcher; return it and the events it must send first.
+
+        ``since`` of ``None`` (or 0) starts with synthetic ADDED events for every
+        matching object, as upstream does for a watch without a resourceVersion.
+        """
+        key = info.storage_key
+        watcher = Watcher(key=key, namespace=namespace, labels=labels, fields=fields)
+        initial: list[tuple[str, Stored]] = []
+        if not since:
+            initial = [("ADDED", s) for s in self._select(info, namespace, labels, fields)]
+        else:
+            if since < self._compacted[key]:
+                raise ApiError.gone(
+                    f"too old resource version: {since} ({self._compacted[key] + 1})"
+                )
+            for event in self._history[key]:
+                if event.rv > since:
+                    seen = watcher.translate(event)
+                    if seen is not None:
+                        initial.append(seen)
+        self._watchers[key].add(watcher)
+        return watcher, initial
+
+    def unwatch(self, watcher: Watcher) -> None:
+        self._watchers[watcher.key].discard(watcher)
+
+    def cut_watches(self) -> int:
+        """End every open watch stream now; return how many were open."""
+        count = 0
+        for watchers in self._watchers.values():
+            for watcher in watchers:
+                watcher.queue.put_nowait(None)
+                count += 1
+            watchers.clear()
+        return count
+
+    def compact(self) -> None:
+        """Forget all history and list snapshots: older versions and tokens now get 410."""
+        for key in list(self._history):
+            self._history[key].clear()
+        for key in list(self._objects) + list(self._compacted):
+            self._compacted[key] = self.resource_version
+        self._snapshots.clear()
+
+    @property
+    def watch_count(self) -> int:
+        return sum(len(watchers) for watchers in self._watchers.values())
+
+    def _emit(self, key: StorageKey, type_: str, stored: Stored, old: Stored | None) -> None:
+        event = Event(stored.rv, type_, stored, old)
+        history = self._history[key]
+        history.append(event)
+        while len(history) > self.history_limit:
+            self._compacted[key] = history.popleft().rv
+        for watcher in self._watchers.get(key, ()):
+            watcher.offer(event)
+
+    def _next_rv(self) -> str:
+        self.resource_version += 1
+        return str(self.resource_version)
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def _check_body(
+        self, info: ResourceInfo, namespace: str | None, body: Any, *, url_name: str | None
+    ) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ApiError.bad_request("the request body must be a JSON object")
+        api_version = body.get("apiVersion")
+        kind = body.get("kind")
+        if api_version is not None and api_version != info.api_version:
+            raise ApiError.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected "
+                f"API version ({info.api_version})"
+            )
+        if kind is not None and kind != info.kind:
+            raise ApiError.bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({info.kind})"
+            )
+        meta = body.get("metadata")
+        if meta is None:
+            meta = {}
+        if not isinstance(meta, dict):
+            raise ApiError.bad_request("metadata must be a JSON object")
+        body_ns = meta.get("namespace")
+        if info.namespaced and body_ns and namespace and body_ns != namespace:
+            raise ApiError.bad_request(
+                "the namespace of the provided object does not match the namespace sent "
+                "on the request"
+            )
+        body_name = meta.get("name")
+        if url_name is not None and body_name and body_name != url_name:
+            raise ApiError.bad_request(
+                f"the name of the object ({body_name}) does not match the name on the URL "
+                f"({url_name})"
+            )
+        for key in ("labels", "annotations"):
+            value = meta.get(key)
+            if value is not None and (
+                not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())
+            ):
+                raise ApiError.invalid(f"metadata.{key}: values must be strings", kind=info.kind)
+        finalizers = meta.get("finalizers")
+        if finalizers is not None and (
+            not isinstance(finalizers, list) or not all(isinstance(f, str) for f in finalizers)
+        ):
+            raise ApiError.invalid("metadata.finalizers must be a list of strings", kind=info.kind)
+        return {**body, "apiVersion": info.api_version, "kind": info.kind, "metadata": dict(meta)}
+
+    def _check_namespace(self, info: ResourceInfo, namespace: str | None) -> None:
+        if not info.namespaced:
+            return
+        if not namespace:
+            raise ApiError.method_not_allowed(
+                f"create of {info.plural} needs a namespace in the URL: "
+                f"POST .../namespaces/<namespace>/{info.plural}"
+            )
+        ns = self._objects[_NS_KEY].get(("", namespace))
+        if ns is None:
+            raise ApiError.not_found(kind="namespaces", name=namespace)
+        if ns.meta.get("deletionTimestamp"):
+            raise ApiError(
+                code=403,
+                reason="Forbidden",
+                message=(
+                    f"{info.plural} is forbidden: unable to create new content in namespace "
+                    f"{namespace} because it is being terminated"
+                ),
+            )
+
+    def create(
+        self, info: ResourceInfo, namespace: str | None, body: Any, *, dry_run: bool = False
+    ) -> Stored:
+        """POST: assign name (generateName), uid, timestamps, generation 1 and a new version."""
+        obj = self._check_body(info, namespace, body, url_name=None)
+        meta = obj["metadata"]
+        self._check_namespace(info, namespace)
+        if not meta.get("name"):
+            prefix = meta.get("generateName")
+            if not prefix or not isinstance(prefix, str):
+                raise ApiError.invalid(
+                    "metadata.name: Required value: name or generateName is required",
+                    kind=info.kind,
+                )
+            suffix = "".join(self._random.choice(_SUFFIX_ALPHABET) for _ in range(5))
+            meta["name"] = f"{prefix}{suffix}"
+        name = meta["name"]
+        if not isinstance(name, str) or len(name) > 253 or not _NAME_RE.match(name):
+            raise ApiError.invalid(
+                f'{info.kind} "{name}" is invalid: metadata.name: Invalid value: {name!r}: '
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                "characters, '-' or '.'",
+                kind=info.kind,
+                name=str(name),
+            )
+        if info.namespaced:
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        key = self._key(info, namespace, name)
+        objects = self._objects[info.storage_key]
+        if key in objects:
+            raise ApiError.already_exists(kind=info.plural, name=name, group=info.group)
+        for server_field in _SERVER_META:
+            meta.pop(server_field, None)
+        if info.status_subresource and not info.builtin:
+            obj.pop("status", None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = _now()
+        meta["generation"] = 1
+        self._defaults_on_create(info, obj)
+        if dry_run:
+            meta["resourceVersion"] = str(self.resource_version)
+            return Stored(obj)
+        meta["resourceVersion"] = self._next_rv()
+        stored = Stored(obj)
+        objects[key] = stored
+        self._emit(info.storage_key, "ADDED", stored, None)
+        if info.storage_key == _CRD_KEY:
+            self.registry.set_crd(name, resources_from_crd(obj))
+        return stored
+
+    def _defaults_on_create(self, info: ResourceInfo, obj: dict[str, Any]) -> None:
+        """What upstream's create strategies fill in for the kinds that matter here."""
+        if info.storage_key == _NS_KEY:
+            obj["status"] = {"phase": "Active"}
+        elif info.storage_key == ("", "pods"):
+            obj["status"] = {"phase": "Pending"}
+        elif info.storage_key == _CRD_KEY:
+            self._validate_crd(obj)
+            names = (obj.get("spec") or {}).get("names") or {}
+            now = _now()
+            obj["status"] = {
+                "acceptedNames": names,
+                "storedVersions": [
+                    v.get("name") for v in obj["spec"].get("versions", []) if v.get("storage")
+                ],
+                "conditions": [
+                    {
+                        "type": cond,
+                        "status": "True",
+                        "reason": reason,
+                        "message": message,
+                        "lastTransitionTime": now,
+                    }
+                    for cond, reason, message in (
+                        ("NamesAccepted", "NoConflicts", "no conflicts found"),
+                        (
+                            "Established",
+                            "InitialNamesAccepted",
+                            "the initial names have been accepted",
+                        ),
+                    )
+                ],
+            }
+
+    def _validate_crd(self, obj: dict[str, Any]) -> None:
+        spec = obj.get("spec")
+        name = obj["metadata"].get("name")
+        if not isinstance(spec, dict):
+            raise ApiError.invalid(
+                "spec: Required value", kind="CustomResourceDefinition", name=name
+            )
+        names = spec.get("names") or {}
+        group, plural = spec.get("group"), names.get("plural")
+        if not (isinstance(group, str) and group and isinstance(plural, str) and plural):
+            raise ApiError.invalid(
+                "spec.group and spec.names.plural are required",
+                kind="CustomResourceDefinition",
+                name=name,
+            )
+        if not names.get("kind"):
+            raise ApiError.invalid(
+                "spec.names.kind: Required value", kind="CustomResourceDefinition", name=name
+            )
+        if name != f"{plural}.{group}":
+            raise ApiError.invalid(
+                f'metadata.name: Invalid value: {name!r}: must be spec.names.plural+"."+spec.group',
+                kind="CustomResourceDefinition",
+                name=name,
+            )
+        versions = spec.get("versions")
+        if (
+            not isinstance(versions, list)
+            or not versions
+            or not all(isinstance(v, dict) for v in versions)
+        ):
+            raise ApiError.invalid(
+                "spec.versions: Required value", kind="CustomResourceDefinition", name=name
+            )
+        if sum(1 for v in versions if v.get("storage")) != 1:
+            raise ApiError.invalid(
+                "spec.versions: Invalid value: must have exactly one version marked as "
+                "storage version",
+                kind="CustomResourceDefinition",
+                name=name,
+            )
+        if spec.get("scope") not in ("Namespaced", "Cluster"):
+            raise ApiError.invalid(
+                'spec.scope: Unsupported value: supported values: "Cluster", "Namespaced"',
+                kind="CustomResourceDefinition",
+                name=name,
+            )
+
+    @staticmethod
+    def _spec_changed(info: ResourceInfo, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        """Whether ``generation`` must grow: anything outside metadata (and status) changed."""
+        ignored = {"metadata", "status"} if info.status_subresource else {"metadata"}
+        keys = (set(old) | set(new)) - ignored
+        return any(old.get(k) != new.get(k) for k in keys)
+
+    def _write(
+        self,
+        info: ResourceInfo,
+        old: Stored,
+        new: dict[str, Any],
+        *,
+        subresource: str | None,
+        dry_run: bool = False,
+    ) -> Stored:
+        """The common tail of update and patch: status rules, generation, version, finalizers."""
+        old_obj = old.obj
+        old_meta = old.meta
+        if subresource == "status":
+            merged = {k: v for k, v in old_obj.items() if k != "status"}
+            if "status" in new:
+                merged["status"] = new["status"]
+            new = merged
+            new["metadata"] = dict(old_meta)
+        else:
+            if info.status_subresource:
+                new.pop("status", None)
+                if "status" in old_obj:
+                    new["status"] = old_obj["status"]
+            meta = new["metadata"] = dict(new.get("metadata") or {})
+            for server_field in (*_SERVER_META, "name", "namespace"):
+                if server_field in old_meta:
+                    meta[server_field] = old_meta[server_field]
+                else:
+                    meta.pop(server_field, None)
+            meta["generation"] = old_meta.get("generation", 1)
+            if old_meta.get("deletionTimestamp"):
+                added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
+                if added:
+                    raise ApiError(
+                        code=422,
+                        reason="Invalid",
+                        message=(
+                            f'{info.kind} "{old_meta["name"]}" is invalid: metadata.finalizers: '
+                            "Forbidden: no new finalizers can be added if the object is being "
+                            "deleted"
+                        ),
+                    )
+            if not meta.get("finalizers"):
+                meta.pop("finalizers", None)
+        new["apiVersion"] = old_obj["apiVersion"]
+        new["kind"] = info.kind
+        new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
+        if new == old_obj:
+            return old  # a no-op write: no new version, no event (as upstream)
+        if self._spec_changed(info, old_obj, new):
+            new["metadata"]["generation"] = int(old_meta.get("generation", 1)) + 1
+        if info.storage_key == _CRD_KEY and subresource is None:
+            self._validate_crd(new)
+        if dry_run:
+            return Stored(new)
+        new["metadata"]["resourceVersion"] = self._next_rv()
+        stored = Stored(new)
+        key = self._key(info, old_meta.get("namespace"), old_meta["name"])
+        self._objects[info.storage_key][key] = stored
+        self._emit(info.storage_key, "MODIFIED", stored, old)
+        if info.storage_key == _CRD_KEY:
+            self.registry.set_crd(old_meta["name"], resources_from_crd(new))
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            return self._remove(info, key)
+        return stored
+
+    def _check_version(self, info: ResourceInfo, current: Stored, wanted: Any) -> None:
+        if wanted is not None and str(wanted) != current.meta["resourceVersion"]:
+            raise ApiError.conflict(kind=info.plural, name=current.meta["name"], group=info.group)
+
+    def update(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Stored:
+        """PUT: replace the object (or its status), guarded by ``metadata.resourceVersion``."""
+        self._check_subresource(info, subresource)
+        obj = self._check_body(info, namespace, body, url_name=name)
+        current = self.get(info, namespace, name)
+        wanted = obj["metadata"].get("resourceVersion")
+        if wanted in (None, "") and not info.builtin:
+            raise ApiError.invalid(
+                f'{info.kind}.{info.group} "{name}" is invalid: metadata.resourceVersion: '
+                "Invalid value: 0x0: must be specified for an update",
+                kind=info.kind,
+                name=name,
+            )
+        self._check_version(info, current, wanted or None)
+        return self._write(info, current, obj, subresource=subresource, dry_run=dry_run)
+
+    def patch(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        *,
+        content_type: str,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Stored:
+        """PATCH in any of the three dialects; a resourceVersion in the result is a precondition."""
+        self._check_subresource(info, subresource)
+        current = self.get(info, namespace, name)
+        patched = apply_patch(
+            target=current.obj,
+            patch=patch,
+            content_type=content_type,
+            strategic_allowed=info.builtin,
+        )
+        obj = self._check_body(info, namespace, patched, url_name=name)
+        self._check_version(info, current, obj["metadata"].get("resourceVersion") or None)
+        return self._write(info, current, obj, subresource=subresource, dry_run=dry_run)
+
+    def _check_subresource(self, info: ResourceInfo, subresource: str | None) -> None:
+        if subresource is None:
+            return
+        if subresource != "status" or not info.status_subresource:
+            raise ApiError(
+                code=404,
+                reason="NotFound",
+                message=(
+                    "the server could not find the requested resource "
+                    f"({info.plural}/{subresource})"
+                ),
+            )
+
+    def delete(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        name: str,
+        *,
+        options: dict[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> Stored:
+        """DELETE: mark for deletion while finalizers remain, else remove (DELETED event)."""
+        current = self.get(info, namespace, name)
+        preconditions = (options or {}).get("preconditions") or {}
+        if preconditions.get("uid") and preconditions["uid"] != current.meta.get("uid"):
+            raise ApiError(
+                code=409,
+                reason="Conflict",
+                message=(
+                    f"Precondition failed: UID in precondition: {preconditions['uid']}, "
+                    f"UID in object meta: {current.meta.get('uid')}"
+                ),
+            )
+        self._check_version(info, current, preconditions.get("resourceVersion"))
+        if dry_run:
+            return current
+        key = self._key(info, namespace, name)
+        if info.storage_key == _NS_KEY:
+            return self._delete_namespace(info, current)
+        if current.meta.get("finalizers"):
+            if current.meta.get("deletionTimestamp"):
+                return current
+            obj = dict(current.obj)
+            obj["metadata"] = {
+                **current.meta,
+                "deletionTimestamp": _now(),
+                "deletionGracePeriodSeconds": 0,
+                "resourceVersion": self._next_rv(),
+            }
+            stored = Stored(obj)
+            self._objects[info.storage_key][key] = stored
+            self._emit(info.storage_key, "MODIFIED", stored, current)
+            return stored
+        return self._remove(info, key)
+
+    def _remove(self, info: ResourceInfo, key: ObjectKey) -> Stored:
+        objects = self._objects[info.storage_key]
+        current = objects.pop(key)
+        obj = dict(current.obj)
+        obj["metadata"] = {**current.meta, "resourceVersion": self._next_rv()}
+        stored = Stored(obj)
+        self._emit(info.storage_key, "DELETED", stored, current)
+        if info.storage_key == _CRD_KEY:
+            self._drop_crd(key[1])
+        if key[0]:
+            self._maybe_finish_namespace(key[0])
+        return stored
+
+    def _drop_crd(self, crd_name: str) -> None:
+        """A deleted CRD takes its objects with it; its watchers see them go, then the end."""
+        infos = self.registry.remove_crd(crd_name)
+        if not infos:
+            return
+        storage_key = infos[0].storage_key
+        if self.registry.versions_of(storage_key):
+            return  # another CRD still serves the same group/plural
+        for key in sorted(self._objects[storage_key]):
+            self._remove(infos[0], key)
+        for watcher in self._watchers.pop(storage_key, set()):
+            watcher.queue.put_nowait(None)
+
+    def _delete_namespace(self, info: ResourceInfo, current: Stored) -> Stored:
+        """Namespaces terminate: contents are deleted, then the namespace once they are gone.
+
+        Upstream's namespace controller does this asynchronously with a
+        ``kubernetes`` finalizer in ``spec.finalizers``; here it happens within
+        the DELETE request, and the namespace stays ``Terminating`` only while
+        objects with finalizers remain in it.
+        """
+        name = current.meta["name"]
+        if not current.meta.get("deletionTimestamp"):
+            obj = dict(current.obj)
+            obj["metadata"] = {
+                **current.meta,
+                "deletionTimestamp": _now(),
+                "resourceVersion": self._next_rv(),
+            }
+            obj["status"] = {**(current.obj.get("status") or {}), "phase": "Terminating"}
+            current_new = Stored(obj)
+            self._objects[_NS_KEY][("", name)] = current_new
+            self._emit(_NS_KEY, "MODIFIED", current_new, current)
+            seen: set[StorageKey] = set()
+            for resource in list(self.registry.all()):
+                if not resource.namespaced or resource.storage_key in seen:
+                    continue
+                seen.add(resource.storage_key)
+                for key in sorted(k for k in self._objects[resource.storage_key] if k[0] == name):
+                    if key in self._objects[resource.storage_key]:
+                        self.delete(resource, name, key[1])
+            current = current_new
+        ns = self._objects[_NS_KEY].get(("", name))
+        if ns is None:
+            return current  # the last object in it was removed, and the namespace with it
+        return self._maybe_finish_namespace(name) or ns
+
+    def _maybe_finish_namespace(self, name: str) -> Stored | None:
+        ns = self._objects[_NS_KEY].get(("", name))
+        if ns is None or not ns.meta.get("deletionTimestamp") or ns.meta.get("finalizers"):
+            return None
+        for resource in self.registry.all():
+            if resource.namespaced and any(
+                k[0] == name for k in self._objects[resource.storage_key]
+            ):
+                return None
+        info = self.resource("", "v1", "namespaces")
+        return self._remove(info, ("", name))
+
+    def delete_collection(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        *,
+        labels: Matcher = match_all,
+        fields: Matcher = match_all,
+    ) -> list[Stored]:
+        """DELETE on a collection: delete every matching object, one event each."""
+        victims = list(self._select(info, namespace, labels, fields))
+        return [
+            self.delete(info, v.meta.get("namespace"), v.meta["name"])
+            for v in victims
+            if self._key(info, v.meta.get("namespace"), v.meta["name"])
+            in self._objects[info.storage_key]
+        ]
+
+    def all_objects(self) -> Iterable[tuple[StorageKey, Stored]]:
+        for key, objects in self._objects.items():
+            for stored in objects.values():
+                yield key, stored
