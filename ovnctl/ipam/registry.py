@@ -43,7 +43,10 @@ class IPAM:
         self._mac_prefix = mac_prefix
         self._rng = random.Random(seed)
         self._subnets: dict[str, SubnetPool] = {}
-        self._owner_subnets: dict[str, set[str]] = {}
+        # owner -> names of the subnets it holds something in. A tuple, not a
+        # set: almost every owner is in one subnet, and a 1-tuple is a quarter
+        # of an empty set's memory.
+        self._owner_subnets: dict[str, tuple[str, ...]] = {}
 
     # -- subnets ---------------------------------------------------------------------------
 
@@ -144,19 +147,29 @@ class IPAM:
                 f"subnet {subnet!r} is not registered", value=subnet, subnet=subnet
             )
         result = pool.allocate(owner, ips=ips, mac=mac, holder=holder)
-        subnets = self._owner_subnets.get(owner)
-        if subnets is None:
-            self._owner_subnets[owner] = {subnet}
-        else:
-            subnets.add(subnet)
+        names = self._owner_subnets.get(owner)
+        if names is None:
+            self._owner_subnets[owner] = (subnet,)
+        elif subnet not in names:
+            self._owner_subnets[owner] = (*names, subnet)
         return result
 
     def release(self, owner: str, *, subnet: str | None = None) -> tuple[Allocation, ...]:
         """Release what ``owner`` holds (in one subnet, or everywhere); unknown owner: no-op."""
-        names = self._owner_subnets.get(owner)
-        if not names:
+        if subnet is None:
+            # Fast path: release everywhere, the usual verb when a pod or VM goes.
+            names = self._owner_subnets.pop(owner, ())
+            everywhere: list[Allocation] = []
+            for name in names:
+                pool = self._subnets.get(name)
+                allocation = pool.release(owner) if pool is not None else None
+                if allocation is not None:
+                    everywhere.append(allocation)
+            return tuple(everywhere)
+        names = self._owner_subnets.get(owner, ())
+        if subnet not in names:
             return ()
-        targets = [subnet] if subnet is not None else list(names)
+        targets = [subnet]
         released: list[Allocation] = []
         for name in targets:
             pool = self._subnets.get(name)
@@ -193,11 +206,18 @@ class IPAM:
         """Every owner holding something somewhere."""
         return iter(self._owner_subnets)
 
+    def _index(self, owner: str, subnet: str) -> None:
+        names = self._owner_subnets.get(owner, ())
+        if subnet not in names:
+            self._owner_subnets[owner] = (*names, subnet)
+
     def _unindex(self, owner: str, subnet: str) -> None:
         names = self._owner_subnets.get(owner)
         if names is not None:
-            names.discard(subnet)
-            if not names:
+            rest = tuple(n for n in names if n != subnet)
+            if rest:
+                self._owner_subnets[owner] = rest
+            else:
                 del self._owner_subnets[owner]
 
     # -- start-up ----------------------------------------------------------------------------
@@ -230,5 +250,5 @@ class IPAM:
             refused = {id(c.record) for c in report.conflicts}
             for record in group:
                 if id(record) not in refused:
-                    self._owner_subnets.setdefault(record.owner, set()).add(name)
+                    self._index(record.owner, name)
         return RebuildReport(recorded, tuple(conflicts))
