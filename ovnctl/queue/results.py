@@ -55,7 +55,7 @@ Done: Final = DoneType()
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=False)
+@dataclass(frozen=True, slots=True)  # positional on purpose: RequeueAfter(30)
 class RequeueAfter:
     """Process the key again after ``seconds`` (``<= 0``: as soon as possible)."""
 
