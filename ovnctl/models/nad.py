@@ -225,6 +225,8 @@ def nad_problem(*, nad: NadConfig | None, provider: str) -> NadProblem | None:
     plugin nor kube-ovn IPAM) and ``ProviderMismatch`` (for example a
     ``<nad>.<ns>`` subnet for a NAD whose plugin is kube-ovn, which needs
     ``<nad>.<ns>.ovn``). The primary provider ``ovn`` never has a problem.
+    Raises :class:`~ovnctl.models.errors.ProviderError` for a malformed
+    provider (:func:`~ovnctl.models.subnet.parse_subnet` rejects those first).
     """
     ref: ProviderRef | None = parse_provider(provider=provider)
     if ref is None:

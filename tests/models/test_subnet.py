@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ovnctl.models import (
     Protocol,
@@ -398,3 +402,26 @@ def test_conflicts_for_one_subnet():
     ]
     (conflict,) = conflicts_for(subnet=mine, others=others)
     assert conflict.subnets == ("mine", "x")
+
+
+_prefix24 = st.integers(min_value=0, max_value=15).map(lambda i: f"10.0.{i * 16}.0/20")
+_any_v4 = st.tuples(st.integers(0, 3), st.integers(18, 26)).map(
+    lambda t: str(ipaddress.ip_network(f"10.{t[0]}.0.0/{t[1]}", strict=False))
+)
+
+
+@given(
+    cidrs=st.lists(_any_v4 | _prefix24, min_size=0, max_size=8),
+    providers=st.lists(st.sampled_from(["ovn", "a.ns", "a.ns.ovn"]), min_size=8, max_size=8),
+)
+def test_overlaps_match_brute_force(cidrs, providers):
+    """The sweep finds exactly the pairs a pairwise check finds."""
+    subnets = [named(f"s{i}", cidr, provider=providers[i]) for i, cidr in enumerate(cidrs)]
+    expected = {
+        (a.name, b.name)
+        for a, b in itertools.combinations(subnets, 2)
+        if a.provider == b.provider
+        and ipaddress.ip_network(a.cidr_block).overlaps(ipaddress.ip_network(b.cidr_block))
+    }
+    got = {c.subnets for c in find_conflicts(subnets=subnets) if c.reason == "Overlap"}
+    assert got == {tuple(sorted(pair)) for pair in expected}
