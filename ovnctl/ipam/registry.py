@@ -231,7 +231,9 @@ class IPAM:
         """
         by_subnet: dict[str, list[AllocationRecord]] = {}
         conflicts: list[RebuildConflict] = []
-        for record in records:
+        position: dict[int, int] = {}  # id(record) -> input position, to report in input order
+        for index, record in enumerate(records):
+            position.setdefault(id(record), index)
             if record.subnet not in self._subnets:
                 conflicts.append(
                     RebuildConflict(
@@ -251,4 +253,5 @@ class IPAM:
             for record in group:
                 if id(record) not in refused:
                     self._index(record.owner, name)
+        conflicts.sort(key=lambda c: position[id(c.record)])
         return RebuildReport(recorded, tuple(conflicts))

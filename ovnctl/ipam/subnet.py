@@ -167,7 +167,8 @@ class SubnetPool:
         self._order = tuple(family_of(n) for n in networks)
         self._ordered_pools = tuple(new_pools[f] for f in self._order)
         self.cidr_block = ",".join(str(n) for n in networks)
-        self.gateway = ",".join(str(g) for g in gateways)
+        self.gateway = ",".join(str(g) for g in gateways)  # effective, defaults filled in
+        self.gateway_spec = gateway  # as written: "" keeps following the CIDR's default
         self.exclude_ips = tuple(exclude_ips)
         self.warnings = warnings
         if old_order != self._order:
@@ -196,7 +197,7 @@ class SubnetPool:
         """
         conflicts = self._apply_spec(
             self.cidr_block if cidr_block is None else cidr_block,
-            self.gateway if gateway is None else gateway,
+            self.gateway_spec if gateway is None else gateway,
             self.exclude_ips if exclude_ips is None else exclude_ips,
         )
         return UpdateReport(self.name, tuple(conflicts), self.warnings)
