@@ -11,5 +11,23 @@ tests feed plain dicts.
 
 from ovnctl.caches.nads import NadCache, index_nad_by_key
 from ovnctl.caches.readiness import ReadinessGate
+from ovnctl.caches.subnets import (
+    SubnetCache,
+    SubnetRecord,
+    index_subnet_by_name,
+    index_subnet_by_namespace,
+    index_subnet_by_provider,
+    index_subnet_default,
+)
 
-__all__ = ["NadCache", "ReadinessGate", "index_nad_by_key"]
+__all__ = [
+    "NadCache",
+    "ReadinessGate",
+    "SubnetCache",
+    "SubnetRecord",
+    "index_nad_by_key",
+    "index_subnet_by_name",
+    "index_subnet_by_namespace",
+    "index_subnet_by_provider",
+    "index_subnet_default",
+]

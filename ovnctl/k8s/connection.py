@@ -17,7 +17,9 @@ import kopf
 import kubernetes.client
 import kubernetes.config
 
-__all__ = ["ClusterNotFoundError", "connection_info", "load_configuration"]
+from ovnctl.k8s.api import KubeApi
+
+__all__ = ["ClusterNotFoundError", "connect", "connection_info", "load_configuration"]
 
 
 class ClusterNotFoundError(RuntimeError):
@@ -72,3 +74,12 @@ def connection_info(configuration: kubernetes.client.Configuration) -> kopf.Conn
         certificate_path=configuration.cert_file,
         private_key_path=configuration.key_file,
     )
+
+
+def connect(
+    *, kubeconfig: str | None = None, max_concurrency: int = 16
+) -> tuple[KubeApi, kopf.ConnectionInfo]:
+    """The API facade and Kopf's credentials for the same cluster."""
+    configuration = load_configuration(kubeconfig=kubeconfig)
+    info = connection_info(configuration)
+    return KubeApi(configuration=configuration, max_concurrency=max_concurrency), info

@@ -1,0 +1,71 @@
+"""Status conditions written the Kubernetes way, and only when they change.
+
+``lastTransitionTime`` moves only when a condition's status flips,
+``lastUpdateTime`` when its reason or message changes; otherwise the previous
+condition is kept verbatim, so an unchanged verdict produces an identical
+status and the reconciler skips the write.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Verdict", "merge_conditions", "now_rfc3339"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a reconcile concluded about one condition type."""
+
+    type: str
+    status: bool
+    reason: str
+    message: str = ""
+
+
+def now_rfc3339() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def merge_conditions(
+    previous: Iterable[Mapping[str, Any]] | None,
+    verdicts: Sequence[Verdict],
+    *,
+    generation: int,
+    now: str,
+) -> list[dict[str, Any]]:
+    """The new ``conditions`` list: one entry per verdict, in verdict order."""
+    old = {c.get("type"): c for c in previous or () if isinstance(c, Mapping)}
+    result: list[dict[str, Any]] = []
+    for verdict in verdicts:
+        status = "True" if verdict.status else "False"
+        before = old.get(verdict.type)
+        same_status = before is not None and before.get("status") == status
+        same_text = (
+            same_status
+            and before is not None
+            and before.get("reason") == verdict.reason
+            and before.get("message", "") == verdict.message
+        )
+        if same_text and before is not None and before.get("observedGeneration") == generation:
+            result.append(dict(before))
+            continue
+        result.append(
+            {
+                "type": verdict.type,
+                "status": status,
+                "reason": verdict.reason,
+                "message": verdict.message,
+                "lastUpdateTime": (
+                    before.get("lastUpdateTime", now) if same_text and before else now
+                ),
+                "lastTransitionTime": (
+                    before.get("lastTransitionTime", now) if same_status and before else now
+                ),
+                "observedGeneration": generation,
+            }
+        )
+    return result

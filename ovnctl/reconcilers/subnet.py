@@ -1,0 +1,248 @@
+"""The Subnet reconciler: validate, check the NAD, register the pool, report status.
+
+Run by the worker pool for a Subnet name. It reads the Subnet and NAD caches
+(zero API reads in the default cache mode), decides validity with
+:mod:`ovnctl.models.subnet`, registers or updates the subnet's pool in the
+IPAM, and writes ``status`` (usage per family and the ``Validated``, ``Ready``
+and ``Error`` conditions) only when it changed. Every problem is also a
+Warning Event on the Subnet.
+
+Cross-subnet rules (two subnets of one provider overlapping, more than one
+``default: true``) refuse the *newer* subnet, so a working subnet is never
+broken by someone creating a conflicting one. Refused subnets are
+remembered, so a change to any subnet re-evaluates them and they recover by
+themselves once the conflict goes away.
+
+Deletion is held by a finalizer while the IPAM still records allocations in
+the subnet; an empty subnet is released at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from ovnctl.caches import SubnetCache, SubnetRecord
+from ovnctl.ipam import IPAM, IPAMError
+from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.events import EventRecorder, InvolvedObject
+from ovnctl.k8s.resources import SUBNETS
+from ovnctl.models import NadConfig, nad_problem
+from ovnctl.models.subnet import SubnetSpec, conflicts_for
+from ovnctl.queue import Done, RequeueAfter, Result
+from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
+
+__all__ = ["FINALIZER", "NadLookup", "SubnetReconciler", "SubnetVerdict"]
+
+logger = logging.getLogger(__name__)
+
+FINALIZER = "kubeovn.io/ovnctl"
+"""Held on every Subnet while the IPAM records allocations in it."""
+
+TERMINATING_RECHECK_SECONDS = 30.0
+"""A deleting subnet is looked at again this often, in case a release was missed."""
+
+NadLookup = Callable[[str, str], Awaitable[NadConfig | None]]
+"""``(namespace, name) -> NadConfig | None``: the cache, or (benchmarks only) a live GET."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SubnetVerdict:
+    """Everything one evaluation concluded about a subnet."""
+
+    spec: SubnetSpec | None
+    """The spec to register in the IPAM, or None when the subnet is refused."""
+    problems: tuple[Verdict, ...]
+    """Failed checks, first one decisive; empty when the subnet can serve."""
+    refused_by_conflict: bool
+
+
+class SubnetReconciler:
+    """``await reconciler(name)`` brings one Subnet's pool and status up to date."""
+
+    def __init__(
+        self,
+        *,
+        subnets: SubnetCache,
+        nad_lookup: NadLookup,
+        ipam: IPAM,
+        api: KubeApi,
+        events: EventRecorder,
+    ) -> None:
+        self._subnets = subnets
+        self._nad_lookup = nad_lookup
+        self._ipam = ipam
+        self._api = api
+        self._events = events
+        self.refused: set[str] = set()
+        """Subnets refused for a cross-subnet conflict; re-evaluated on any subnet change."""
+
+    async def __call__(self, name: str) -> Result:
+        record = self._subnets.get(name)
+        if record is None:
+            # Gone from the cluster (the finalizer was already removed): forget its pool.
+            self._ipam.remove_subnet(name)
+            self.refused.discard(name)
+            return Done
+        if record.deleting:
+            return await self._finish_deletion(record)
+        if FINALIZER not in record.finalizers:
+            await self._set_finalizers(record, (*record.finalizers, FINALIZER))
+
+        verdict = await self.evaluate(record)
+        if verdict.refused_by_conflict:
+            self.refused.add(name)
+        else:
+            self.refused.discard(name)
+        problems = list(verdict.problems)
+        if verdict.spec is not None:
+            problems.extend(await self._register(verdict.spec, record))
+        await self._write_status(record, problems=problems, validated=verdict.spec is not None)
+        for problem in problems:
+            await self._events.warning(
+                _involved(record), reason=problem.reason, message=problem.message
+            )
+        return Done
+
+    async def evaluate(self, record: SubnetRecord) -> SubnetVerdict:
+        """Validity, cross-subnet rules and the provider's NAD, without side effects."""
+        if record.spec is None:
+            message = str(record.error) if record.error else "invalid spec"
+            return SubnetVerdict(
+                None, (Verdict("Validated", False, "InvalidSpec", message),), False
+            )
+        spec = record.spec
+        conflict = self._losing_conflict(record, spec)
+        if conflict is not None:
+            return SubnetVerdict(None, (conflict,), True)
+        ref = spec.provider_ref
+        if ref is not None:
+            nad = await self._nad_lookup(ref.nad_namespace, ref.nad_name)
+            problem = nad_problem(nad=nad, provider=spec.provider)
+            if problem is not None:
+                return SubnetVerdict(
+                    spec, (Verdict("Ready", False, problem.reason, problem.message),), False
+                )
+        return SubnetVerdict(spec, (), False)
+
+    def _losing_conflict(self, record: SubnetRecord, spec: SubnetSpec) -> Verdict | None:
+        others = {r.name: r for r in self._subnets if r.name != record.name and not r.deleting}
+        conflicts = conflicts_for(
+            subnet=spec, others=[r.spec for r in others.values() if r.spec is not None]
+        )
+        mine = (record.created, record.name)
+        for conflict in conflicts:
+            rivals = [others[n] for n in conflict.subnets if n in others]
+            # The oldest subnet keeps serving; every newer one in the conflict gives way.
+            if any((r.created, r.name) < mine for r in rivals):
+                return Verdict("Validated", False, conflict.reason, conflict.message)
+        return None
+
+    async def _register(self, spec: SubnetSpec, record: SubnetRecord) -> list[Verdict]:
+        try:
+            report = self._ipam.apply_subnet(
+                spec.name, spec.cidr_block, gateway=spec.gateway, exclude_ips=spec.exclude_ips
+            )
+        except IPAMError as exc:
+            return [Verdict("Validated", False, "InvalidSpec", str(exc))]
+        if report.conflicts:
+            shown = ", ".join(f"{c.owner}={c.ip} ({c.reason})" for c in report.conflicts[:10])
+            more = len(report.conflicts) - 10
+            await self._events.warning(
+                _involved(record),
+                reason="AllocationsOutsideSpec",
+                message=f"{len(report.conflicts)} existing allocations no longer fit the spec "
+                f"and were kept: {shown}" + (f" and {more} more" if more > 0 else ""),
+            )
+        return []
+
+    async def _write_status(
+        self, record: SubnetRecord, *, problems: Sequence[Verdict], validated: bool
+    ) -> None:
+        first = problems[0] if problems else None
+        validation_problem = next((p for p in problems if p.type == "Validated"), None)
+        verdicts = [
+            validation_problem or Verdict("Validated", True, "ValidationPassed"),
+            Verdict("Ready", False, first.reason, first.message)
+            if first
+            else Verdict("Ready", True, "SubnetReady"),
+            Verdict("Error", True, first.reason, first.message)
+            if first
+            else Verdict("Error", False, "NoError"),
+        ]
+        fields: dict[str, object] = {}
+        if record.name in self._ipam:
+            fields.update(self._ipam.usage(record.name).status_fields())
+        else:
+            fields.update(_EMPTY_USAGE)
+        await self._patch_status_if_changed(record, fields=fields, verdicts=verdicts)
+
+    async def _patch_status_if_changed(
+        self, record: SubnetRecord, *, fields: Mapping[str, object], verdicts: Sequence[Verdict]
+    ) -> None:
+        current = record.status
+        conditions = merge_conditions(
+            current.get("conditions"), verdicts, generation=record.generation, now=now_rfc3339()
+        )
+        desired = {**fields, "conditions": conditions}
+        if all(current.get(key) == value for key, value in desired.items()):
+            return
+        # NotFound: deleted meanwhile; its deletion event comes next.
+        with contextlib.suppress(NotFound):
+            await self._api.patch(
+                SUBNETS, name=record.name, subresource="status", body={"status": desired}
+            )
+
+    async def _finish_deletion(self, record: SubnetRecord) -> Result:
+        held = (
+            list(self._ipam.subnet(record.name).allocations()) if record.name in self._ipam else []
+        )
+        if held:
+            owners = ", ".join(sorted(a.owner for a in held)[:10])
+            message = f"waiting for {len(held)} allocations to be released: {owners}"
+            await self._patch_status_if_changed(
+                record,
+                fields=self._ipam.usage(record.name).status_fields(),
+                verdicts=[
+                    Verdict("Validated", record.spec is not None, "Terminating", message),
+                    Verdict("Ready", False, "Terminating", message),
+                    Verdict("Error", False, "NoError"),
+                ],
+            )
+            return RequeueAfter(TERMINATING_RECHECK_SECONDS)
+        self._ipam.remove_subnet(record.name)
+        self.refused.discard(record.name)
+        if FINALIZER in record.finalizers:
+            await self._set_finalizers(
+                record, tuple(f for f in record.finalizers if f != FINALIZER)
+            )
+        return Done
+
+    async def _set_finalizers(self, record: SubnetRecord, finalizers: tuple[str, ...]) -> None:
+        # The resourceVersion makes this a compare-and-swap: a concurrent change to the
+        # finalizers list answers 409 and the key is retried against the newer object.
+        await self._api.patch(
+            SUBNETS,
+            name=record.name,
+            body={
+                "metadata": {
+                    "finalizers": list(finalizers),
+                    "resourceVersion": record.resource_version,
+                }
+            },
+        )
+
+
+_EMPTY_USAGE: dict[str, object] = {
+    f"{family}{field}": (0 if field.endswith("IPs") else "")
+    for family in ("v4", "v6")
+    for field in ("availableIPs", "usingIPs", "availableIPrange", "usingIPrange")
+}
+
+
+def _involved(record: SubnetRecord) -> InvolvedObject:
+    return InvolvedObject(
+        api_version="kubeovn.io/v1", kind="Subnet", name=record.name, uid=record.uid
+    )
