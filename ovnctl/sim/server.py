@@ -110,6 +110,27 @@ def _present(info: ResourceInfo, stored: Stored) -> bytes:
     ).encode()
 
 
+# Built-in kinds whose immediate DELETE answers with the object rather than a
+# Status (upstream registries with ReturnDeletedObject, and graceful kinds).
+_RETURNS_DELETED_OBJECT = frozenset({"pods", "services", "namespaces"})
+
+
+def _deleted_status(info: ResourceInfo, stored: Stored) -> dict[str, Any]:
+    """The ``Status`` upstream answers an immediate DELETE with, for most built-in kinds."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": {
+            "name": stored.meta["name"],
+            "group": info.group,
+            "kind": info.plural,
+            "uid": stored.meta.get("uid"),
+        },
+    }
+
+
 def _not_found() -> ApiError:
     return ApiError(
         code=404, reason="NotFound", message="the server could not find the requested resource"
@@ -360,7 +381,9 @@ class SimEmulator(KubernetesEmulator):
             )
             # 202 Accepted while finalizers hold the object, 200 once it is gone (as upstream).
             still_there = store.objects(info).get((route.namespace or "", route.name)) is stored
-            return _json_response(_present(info, stored), status=202 if still_there else 200)
+            if still_there or info.plural in _RETURNS_DELETED_OBJECT or not info.builtin:
+                return _json_response(_present(info, stored), status=202 if still_there else 200)
+            return _json_response(_deleted_status(info, stored))
         raise AssertionError(route.verb)  # pragma: no cover
 
     def _check_subresource_read(self, info: ResourceInfo, route: Route) -> None:
