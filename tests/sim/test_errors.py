@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ovnctl.sim import SimServer
 from tests.sim.conftest import NADS, PODS, Api, nad, pod
 
 
@@ -127,3 +128,11 @@ async def test_unknown_non_api_path_is_404_from_kmock(api: Api) -> None:
     """Paths outside the Kubernetes API fall through to kmock, which answers 404."""
     status, _ = await api.get("/nothing/here")
     assert status == 404
+
+
+async def test_kmock_dsl_serves_non_api_paths(sim: SimServer, api: Api) -> None:
+    """kmock reactions still answer paths outside the Kubernetes API."""
+    sim.emulator["get /hello"] << b'{"hi": true}'
+    status, body = await api.get("/hello")
+    assert status == 200
+    assert body == {"hi": True}
