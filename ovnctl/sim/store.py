@@ -637,6 +637,7 @@ class Store:
                 name=name,
             )
         self._check_version(info, current, wanted or None)
+        self._check_uid(current, obj["metadata"].get("uid"))
         return self._write(info, current, obj, subresource=subresource, dry_run=dry_run)
 
     def patch(
@@ -661,7 +662,25 @@ class Store:
         )
         obj = self._check_body(info, namespace, patched, url_name=name)
         self._check_version(info, current, obj["metadata"].get("resourceVersion") or None)
+        self._check_uid(current, obj["metadata"].get("uid"))
         return self._write(info, current, obj, subresource=subresource, dry_run=dry_run)
+
+    @staticmethod
+    def _check_uid(current: Stored, wanted: object) -> None:
+        """A uid in the written object must be the stored one: a precondition, as upstream.
+
+        Upstream's storage layer refuses an update whose object carries another
+        uid, so a client can put ``metadata.uid`` in a patch to make sure it
+        never writes to a deleted and recreated namesake.
+        """
+        stored = current.meta.get("uid")
+        if wanted and wanted != stored:
+            raise ApiError(
+                code=409,
+                reason="Conflict",
+                message=f"Precondition failed: UID in precondition: {wanted}, "
+                f"UID in object meta: {stored}",
+            )
 
     def _check_subresource(self, info: ResourceInfo, subresource: str | None) -> None:
         if subresource is None:

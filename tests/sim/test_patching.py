@@ -26,6 +26,19 @@ async def test_merge_patch_with_stale_resource_version_is_409(api: Api) -> None:
     assert body["reason"] == "Conflict"
 
 
+async def test_patch_carrying_another_uid_is_409(api: Api) -> None:
+    """A uid in a patch is a precondition: a recreated namesake is never written to."""
+    _, created = await api.post(PODS, pod("p1"))
+    uid = created["metadata"]["uid"]
+    status, _ = await api.patch(f"{PODS}/p1", {"metadata": {"uid": uid, "labels": {"a": "b"}}})
+    assert status == 200
+    status, body = await api.patch(
+        f"{PODS}/p1", {"metadata": {"uid": "not-" + uid, "labels": {"a": "c"}}}
+    )
+    assert status == 409
+    assert "Precondition failed: UID in precondition" in body["message"]
+
+
 async def test_strategic_merge_patch_on_pod_labels_and_annotations(api: Api) -> None:
     """Strategic merge patch merges metadata maps on a core kind."""
     await api.post(PODS, pod("p1", a="1"))
