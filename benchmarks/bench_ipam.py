@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -112,17 +113,31 @@ def bench_memory(n: int) -> float:
     return total / (1 << 20)
 
 
-def run(n: int) -> dict[str, float]:
-    """Run every benchmark; return name -> value."""
+def run(n: int, repeat: int = 3) -> dict[str, float]:
+    """Run every benchmark; return name -> value (alloc/release: median of ``repeat`` runs)."""
     results: dict[str, float] = {}
+    # A baseline measured in the same run, so numbers can be read as ratios
+    # on a noisy or slower machine: one dict insert plus one dict pop per op.
+    keys = [f"default/pod-{i}/ovn" for i in range(n)]
+
+    def baseline() -> None:
+        d: dict[str, int] = {}
+        for k in keys:
+            d[k] = 1
+        for k in keys:
+            d.pop(k)
+
+    results["baseline us/op dict insert+pop"] = statistics.median(
+        _timed(baseline) / n * 1e6 for _ in range(repeat)
+    )
     for label, cidr in (
         ("v4 /16", V4_16),
         ("v6 /64", V6_64),
         ("dual /16+/64", f"{V4_16},{V6_64}"),
     ):
-        a, r = bench_alloc_release(cidr, n)
-        results[f"allocate us/op {label}"] = a
-        results[f"release us/op {label}"] = r
+        runs = [bench_alloc_release(cidr, n) for _ in range(repeat)]
+        results[f"allocate us/op {label}"] = statistics.median(a for a, _ in runs)
+        results[f"release us/op {label}"] = statistics.median(r for _, r in runs)
     results["create pool us v4 /8"] = bench_create(V4_8)
     results["create pool us v6 /48"] = bench_create(V6_48)
     results["first allocate us v4 /8"] = bench_first_alloc(V4_8)
@@ -137,9 +152,10 @@ def main() -> None:
     """Parse arguments, run, print a table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=50_000, help="allocations per alloc/release run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per alloc/release figure")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
-    results = run(args.n)
+    results = run(args.n, args.repeat)
     if args.json:
         print(json.dumps(results, indent=2))
         return
