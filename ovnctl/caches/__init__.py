@@ -9,7 +9,9 @@ any ``Mapping[key, Collection[record]]``, which is what ``kopf.Index`` is, so
 tests feed plain dicts.
 """
 
+from ovnctl.caches.kubevirt import KubevirtCache, index_by_namespaced_name
 from ovnctl.caches.nads import NadCache, index_nad_by_key
+from ovnctl.caches.pods import PodCache, PodKey, PodRecord, index_pod_by_key, index_pod_by_vm
 from ovnctl.caches.readiness import ReadinessGate
 from ovnctl.caches.subnets import (
     SubnetCache,
@@ -21,11 +23,18 @@ from ovnctl.caches.subnets import (
 )
 
 __all__ = [
+    "KubevirtCache",
     "NadCache",
+    "PodCache",
+    "PodKey",
+    "PodRecord",
     "ReadinessGate",
     "SubnetCache",
     "SubnetRecord",
+    "index_by_namespaced_name",
     "index_nad_by_key",
+    "index_pod_by_key",
+    "index_pod_by_vm",
     "index_subnet_by_name",
     "index_subnet_by_namespace",
     "index_subnet_by_provider",

@@ -1,39 +1,68 @@
 """One running controller: from watch events to reconciled keys.
 
 Start-up order matters for correctness: Kopf lists every watched kind into
-the indexes first (it runs no handler before that), then the IPAM is rebuilt
-from the IP objects, and only then do the workers start taking keys. Keys
-that arrive meanwhile wait, de-duplicated, in the queues.
+the indexes first (it runs no handler before that); then the IPAM and the NIC
+ledger are rebuilt from the IP objects; then every subnet is reconciled once,
+so pods find their subnets Ready; only then do the worker pools start taking
+keys. Keys that arrive meanwhile wait, de-duplicated, in the queues.
+
+Three queues, as Kube-OVN has per-kind queues: subnets, pods and VMs, each
+with its own worker pool, so subnet churn never starves pod allocation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ovnctl.caches import NadCache, ReadinessGate, SubnetCache
+from ovnctl.caches import (
+    KubevirtCache,
+    NadCache,
+    PodCache,
+    PodKey,
+    ReadinessGate,
+    SubnetCache,
+    SubnetRecord,
+)
 from ovnctl.ipam import IPAM
 from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.connection import connect
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.handlers import (
     NADS_BY_KEY,
+    PODS_BY_KEY,
+    PODS_BY_VM,
     SUBNETS_BY_NAME,
     SUBNETS_BY_NAMESPACE,
     SUBNETS_BY_PROVIDER,
     SUBNETS_DEFAULT,
+    VMIS,
+    VMS,
     IndexMapping,
 )
 from ovnctl.k8s.resources import NADS
 from ovnctl.k8s.watching import run_watches
-from ovnctl.models import NadConfig, parse_nad
+from ovnctl.models import PRIMARY_PROVIDER, NadConfig, parse_nad
 from ovnctl.models.subnet import SubnetSpec
-from ovnctl.queue import MetricsSink, RateLimitingQueue, ShutdownReport, WorkerPool
+from ovnctl.queue import (
+    MetricsSink,
+    RateLimitingQueue,
+    Result,
+    ShutdownReport,
+    WorkerPool,
+)
+from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
+from ovnctl.reconcilers.nics import NicPlanner
+from ovnctl.reconcilers.pod import PodReconciler
 from ovnctl.reconcilers.rebuild import rebuild_ipam
+from ovnctl.reconcilers.release import NicReleaser
 from ovnctl.reconcilers.subnet import SubnetReconciler
+from ovnctl.reconcilers.vm import VmReconciler
+from ovnctl.reconcilers.waiting import WaitList, nad_topic, provider_topic, subnet_topic
 
 __all__ = ["Controller", "ControllerSettings"]
 
@@ -42,6 +71,9 @@ logger = logging.getLogger(__name__)
 CACHES_LISTED = "caches listed"
 IPAM_REBUILT = "IPAM rebuilt"
 
+STATUS_COALESCE_SECONDS = 0.5
+"""Allocations in a burst refresh their subnet's status at most this often."""
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ControllerSettings:
@@ -49,9 +81,15 @@ class ControllerSettings:
 
     kubeconfig: str | None = None
     subnet_workers: int = 4
+    pod_workers: int = 8
+    vm_workers: int = 2
     max_retries: int = 15
     api_concurrency: int = 16
     shutdown_grace: float = 10.0
+    gc_interval: float = 300.0
+    """Seconds between sweeps for owners deleted while the controller was not looking."""
+    primary_network: bool = True
+    """Allocate the pods' primary (``ovn``) network; off where another CNI owns it."""
     nad_lookup: Literal["cache", "live"] = "cache"
     """``live`` restores the pre-cache behaviour (a GET per NAD lookup): benchmarks only."""
     namespaces: tuple[str, ...] = ()
@@ -67,17 +105,29 @@ class Controller:
             kubeconfig=settings.kubeconfig, max_concurrency=settings.api_concurrency
         )
         self.ipam = IPAM()
+        self.ledger = NicLedger()
         self.events = EventRecorder(api=self.api)
         self.gate = ReadinessGate((CACHES_LISTED, IPAM_REBUILT))
+        self.waits: WaitList[PodKey] = WaitList()
         self.subnet_queue: RateLimitingQueue[str] = RateLimitingQueue(
             name="subnets", metrics=metrics
         )
+        self.pod_queue: RateLimitingQueue[PodKey] = RateLimitingQueue(name="pods", metrics=metrics)
+        self.vm_queue: RateLimitingQueue[OwnerKey] = RateLimitingQueue(name="vms", metrics=metrics)
         self.nads: NadCache | None = None
         self.subnets: SubnetCache | None = None
+        self.pods: PodCache | None = None
+        self.kubevirt: KubevirtCache | None = None
         self.subnet_reconciler: SubnetReconciler | None = None
+        self.pod_reconciler: PodReconciler | None = None
+        self.vm_reconciler: VmReconciler | None = None
+        self.releaser = NicReleaser(
+            api=self.api, ipam=self.ipam, ledger=self.ledger, on_subnet_freed=self._usage_changed
+        )
         self._pools: list[WorkerPool[Any]] = []
         self._stop = asyncio.Event()
         self._startup: asyncio.Task[None] | None = None
+        self._gc: asyncio.Task[None] | None = None
 
     # -- watch hooks (called from Kopf handlers: enqueue only, never block) -------------
 
@@ -89,13 +139,43 @@ class Controller:
             by_namespace=indices[SUBNETS_BY_NAMESPACE],
             default=indices[SUBNETS_DEFAULT],
         )
+        self.pods = PodCache(by_key=indices[PODS_BY_KEY], by_vm=indices[PODS_BY_VM])
+        self.kubevirt = KubevirtCache(vms=indices[VMS], vmis=indices[VMIS])
         lookup = self._cached_nad if self.settings.nad_lookup == "cache" else self._live_nad
-        self.subnet_reconciler = SubnetReconciler(
+        subnet_reconciler = SubnetReconciler(
             subnets=self.subnets,
             nad_lookup=lookup,
             ipam=self.ipam,
             api=self.api,
             events=self.events,
+        )
+        self.subnet_reconciler = subnet_reconciler
+        planner = NicPlanner(
+            nads=self.nads,
+            subnets=self.subnets,
+            serving=subnet_reconciler.serving.__contains__,
+            has_room=self._has_room,
+            primary_network=self.settings.primary_network,
+        )
+        self.pod_reconciler = PodReconciler(
+            pods=self.pods,
+            subnets=self.subnets,
+            planner=planner,
+            ipam=self.ipam,
+            ledger=self.ledger,
+            releaser=self.releaser,
+            api=self.api,
+            events=self.events,
+            waits=self.waits,
+            on_allocated=self._usage_changed,
+        )
+        self.vm_reconciler = VmReconciler(
+            pods=self.pods,
+            kubevirt=self.kubevirt,
+            ipam=self.ipam,
+            ledger=self.ledger,
+            releaser=self.releaser,
+            api=self.api,
         )
 
     def caches_listed(self) -> None:
@@ -121,11 +201,49 @@ class Controller:
             self.subnet_queue.add(other)
 
     def nad_changed(self, namespace: str, name: str) -> None:
+        self._wake(nad_topic(namespace, name))
         if self.subnets is None:
             return
         for provider in (f"{name}.{namespace}", f"{name}.{namespace}.ovn"):
+            self._wake(provider_topic(provider))
             for subnet in self.subnets.names_for_provider(provider):
                 self.subnet_queue.add(subnet)
+
+    def pod_changed(self, namespace: str, name: str, *, vm: str | None) -> None:
+        self.pod_queue.add((namespace, name))
+        if vm is not None:
+            self.vm_queue.add((namespace, vm))
+
+    def vm_changed(self, namespace: str, name: str) -> None:
+        self.vm_queue.add((namespace, name))
+
+    # -- wiring between reconcilers -----------------------------------------------------
+
+    def _wake(self, topic: str) -> None:
+        for key in self.waits.wake(topic):
+            self.pod_queue.add(key)
+
+    def _usage_changed(self, subnet: str) -> None:
+        """Addresses were taken or freed in ``subnet``: refresh its status, wake waiters."""
+        self.subnet_queue.add_after(subnet, delay=STATUS_COALESCE_SECONDS)
+        self._wake(subnet_topic(subnet))
+
+    def _has_room(self, subnet: str) -> bool:
+        if subnet not in self.ipam:
+            return False
+        pool = self.ipam.subnet(subnet)
+        return all(pool.pool(family).free for family in pool.families)
+
+    async def _reconcile_subnet(self, name: str) -> Result:
+        assert self.subnet_reconciler is not None
+        result = await self.subnet_reconciler(name)
+        if name in self.subnet_reconciler.serving:
+            # Pods waiting for this subnet (or its provider) may proceed now, whether or
+            # not its status changed.
+            record = self.subnets.get(name) if self.subnets is not None else None
+            self._wake(subnet_topic(name))
+            self._wake(provider_topic(record.provider if record else PRIMARY_PROVIDER))
+        return result
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -163,37 +281,78 @@ class Controller:
 
     async def _start_workers(self) -> None:
         assert self.subnets is not None
+        assert self.pods is not None
         assert self.subnet_reconciler is not None
-        reconciler = self.subnet_reconciler
+        assert self.pod_reconciler is not None
+        assert self.vm_reconciler is not None
         await rebuild_ipam(
             api=self.api,
             ipam=self.ipam,
             subnets=self.subnets,
             serving_spec=self._serving_spec,
+            ledger=self.ledger,
+            pods=self.pods.records(),
         )
+        # Every subnet once, before any pod: pods must find their subnets Ready, or
+        # each restart would post a burst of spurious "not Ready" Events.
+        for record in list(self.subnets):
+            try:
+                await self._reconcile_subnet(record.name)
+            except Exception as exc:
+                logger.warning("subnet %s: first reconcile failed, queued: %s", record.name, exc)
+                self.subnet_queue.add(record.name)
         self.gate.mark(IPAM_REBUILT)
-        pool: WorkerPool[str] = WorkerPool(
-            queue=self.subnet_queue,
-            reconcile=reconciler,
-            workers=self.settings.subnet_workers,
-            max_retries=self.settings.max_retries,
-            on_dead_letter=self._subnet_dead_letter,
-        )
-        self._pools.append(pool)
-        pool.start()
-        for record in self.subnets:
-            self.subnet_queue.add(record.name)
+        settings = self.settings
+        for queue, reconcile, workers, dead in (
+            (self.subnet_queue, self._reconcile_subnet, settings.subnet_workers, self._dead_subnet),
+            (self.pod_queue, self.pod_reconciler, settings.pod_workers, self._dead_pod),
+            (self.vm_queue, self.vm_reconciler, settings.vm_workers, None),
+        ):
+            pool: WorkerPool[Any] = WorkerPool(
+                queue=queue,
+                reconcile=reconcile,
+                workers=workers,
+                max_retries=settings.max_retries,
+                on_dead_letter=dead,
+            )
+            self._pools.append(pool)
+            pool.start()
+        self._sweep()
+        for pod in self.pods:
+            self.pod_queue.add(pod)
+        self._gc = asyncio.get_running_loop().create_task(self._gc_loop(), name="ovnctl-gc")
         logger.info(
-            "ovnctl ready: %d subnets, %d NADs cached", len(self.subnets), len(self.nads or ())
+            "ovnctl ready: %d subnets, %d NADs, %d pods cached; %d NICs recorded",
+            len(self.subnets),
+            len(self.nads or ()),
+            len(self.pods),
+            len(self.ledger),
         )
 
-    async def _serving_spec(self, record: Any) -> SubnetSpec | None:
+    def _sweep(self) -> None:
+        """Queue every recorded owner the caches no longer show: released if truly gone."""
+        assert self.pods is not None
+        for key in self.ledger.pods():
+            if self.pods.get(*key) is None:
+                self.pod_queue.add(key)
+        for vm in self.ledger.vms():
+            self.vm_queue.add(vm)
+
+    async def _gc_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.gc_interval)
+            self._sweep()
+
+    async def _serving_spec(self, record: SubnetRecord) -> SubnetSpec | None:
         assert self.subnet_reconciler is not None
         return (await self.subnet_reconciler.evaluate(record)).spec
 
     async def _shutdown(self) -> list[ShutdownReport[Any]]:
-        if self._startup is not None and not self._startup.done():
-            self._startup.cancel()
+        for task in (self._startup, self._gc):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         reports = [await pool.stop(grace=self.settings.shutdown_grace) for pool in self._pools]
         for report in reports:
             if not report.complete:
@@ -201,10 +360,17 @@ class Controller:
         self.api.close()
         return reports
 
-    async def _subnet_dead_letter(self, name: str, error: BaseException) -> None:
+    async def _dead_subnet(self, name: str, error: BaseException) -> None:
         await self.events.warning(
             InvolvedObject(api_version="kubeovn.io/v1", kind="Subnet", name=name),
             reason="ReconcileFailed",
+            message=f"gave up after {self.settings.max_retries} retries: {error}",
+        )
+
+    async def _dead_pod(self, key: PodKey, error: BaseException) -> None:
+        await self.events.warning(
+            InvolvedObject(api_version="v1", kind="Pod", name=key[1], namespace=key[0]),
+            reason="AllocationFailed",
             message=f"gave up after {self.settings.max_retries} retries: {error}",
         )
 

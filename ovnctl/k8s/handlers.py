@@ -23,19 +23,27 @@ import kopf
 
 from ovnctl.caches import (
     index_nad_by_key,
+    index_pod_by_key,
+    index_pod_by_vm,
     index_subnet_by_name,
     index_subnet_by_namespace,
     index_subnet_by_provider,
     index_subnet_default,
 )
+from ovnctl.caches.kubevirt import index_by_namespaced_name
+from ovnctl.models import pod_owner
 
 __all__ = [
     "INDEX_IDS",
     "NADS_BY_KEY",
+    "PODS_BY_KEY",
+    "PODS_BY_VM",
     "SUBNETS_BY_NAME",
     "SUBNETS_BY_NAMESPACE",
     "SUBNETS_BY_PROVIDER",
     "SUBNETS_DEFAULT",
+    "VMIS",
+    "VMS",
     "WatchHooks",
     "build_registry",
     "operator_settings",
@@ -46,12 +54,20 @@ SUBNETS_BY_NAME = "ovnctl_subnets_by_name"
 SUBNETS_BY_PROVIDER = "ovnctl_subnets_by_provider"
 SUBNETS_BY_NAMESPACE = "ovnctl_subnets_by_namespace"
 SUBNETS_DEFAULT = "ovnctl_subnets_default"
+PODS_BY_KEY = "ovnctl_pods_by_key"
+PODS_BY_VM = "ovnctl_pods_by_vm"
+VMS = "ovnctl_vms"
+VMIS = "ovnctl_vmis"
 INDEX_IDS = (
     NADS_BY_KEY,
     SUBNETS_BY_NAME,
     SUBNETS_BY_PROVIDER,
     SUBNETS_BY_NAMESPACE,
     SUBNETS_DEFAULT,
+    PODS_BY_KEY,
+    PODS_BY_VM,
+    VMS,
+    VMIS,
 )
 
 IndexMapping = Mapping[Any, Collection[Any]]
@@ -71,6 +87,12 @@ class WatchHooks(Protocol):
 
     def subnet_changed(self, name: str) -> None:
         """A Subnet was created, changed or deleted."""
+
+    def pod_changed(self, namespace: str, name: str, *, vm: str | None) -> None:
+        """A pod was created, changed or deleted; ``vm`` names its KubeVirt VM, if any."""
+
+    def vm_changed(self, namespace: str, name: str) -> None:
+        """A VirtualMachine or VirtualMachineInstance was created, changed or deleted."""
 
 
 def build_registry(*, hooks: WatchHooks, connection: kopf.ConnectionInfo) -> kopf.OperatorRegistry:
@@ -120,6 +142,33 @@ def build_registry(*, hooks: WatchHooks, connection: kopf.ConnectionInfo) -> kop
         hooks.caches_listed()
         if name:
             hooks.subnet_changed(name)
+
+    @kopf.index("", "v1", "pods", id=PODS_BY_KEY, registry=registry)
+    async def pods_by_key(body: kopf.Body, **_: Any) -> dict[Any, Any]:
+        return dict(index_pod_by_key(body))
+
+    @kopf.index("", "v1", "pods", id=PODS_BY_VM, registry=registry)
+    async def pods_by_vm(body: kopf.Body, **_: Any) -> dict[Any, Any]:
+        return dict(index_pod_by_vm(body))
+
+    @kopf.on.event("", "v1", "pods", registry=registry)
+    async def pod_event(body: kopf.Body, namespace: str | None, name: str | None, **_: Any) -> None:
+        hooks.caches_listed()
+        if namespace and name:
+            owner = pod_owner(pod=body)
+            hooks.pod_changed(namespace, name, vm=owner.name if owner.is_vm else None)
+
+    for plural, index_id in (("virtualmachines", VMS), ("virtualmachineinstances", VMIS)):
+
+        @kopf.index("kubevirt.io", "v1", plural, id=index_id, registry=registry)
+        async def kubevirt_index(body: kopf.Body, **_: Any) -> dict[Any, Any]:
+            return dict(index_by_namespaced_name(body))
+
+        @kopf.on.event("kubevirt.io", "v1", plural, id=f"{index_id}_event", registry=registry)
+        async def kubevirt_event(namespace: str | None, name: str | None, **_: Any) -> None:
+            hooks.caches_listed()
+            if namespace and name:
+                hooks.vm_changed(namespace, name)
 
     @kopf.on.event("", "v1", "namespaces", registry=registry)
     async def namespace_event(**_: Any) -> None:

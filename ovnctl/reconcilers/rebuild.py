@@ -4,23 +4,34 @@ The IP object is written first in every allocation, so it is the durable
 record (state rebuilt from pod annotations alone is how Kube-OVN #4304 handed
 out duplicates). Pools are registered for every subnet that would serve,
 including subnets being deleted (their allocations must keep the deletion
-blocked), then every IP object is replayed into them. Two objects claiming
-one address, or an object naming an unknown subnet, are reported and left
-out: neither claimant is overwritten.
+blocked), then every IP object is replayed into them. Allocations recorded
+only in pod annotations (``<provider>.kubernetes.io/allocated: "true"`` with
+no IP object, as a pod annotated by another controller has) are replayed
+after them, so an IP object always wins over an annotation. Two claims of
+one address, or a claim naming an unknown subnet, are reported and left out:
+neither claimant is overwritten.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from ovnctl.caches import SubnetCache, SubnetRecord
+from ovnctl.caches.pods import PodRecord
 from ovnctl.ipam import IPAM, AllocationRecord, IPAMError, RebuildReport
 from ovnctl.k8s.api import KubeApi
 from ovnctl.k8s.resources import IPS
-from ovnctl.models import ModelError, parse_ip_object
+from ovnctl.models import (
+    IpRecord,
+    ModelError,
+    ip_object_name,
+    parse_ip_object,
+    read_allocation,
+)
 from ovnctl.models.subnet import SubnetSpec
+from ovnctl.reconcilers.ledger import NicLedger
 
 __all__ = ["rebuild_ipam"]
 
@@ -30,15 +41,54 @@ ServingSpec = Callable[[SubnetRecord], Awaitable[SubnetSpec | None]]
 """The spec to register for a subnet, or None when it may not serve."""
 
 
+_ALLOCATED_SUFFIX = ".kubernetes.io/allocated"
+
+
+def _annotated_allocations(
+    pods: Iterable[PodRecord], known: set[str], ledger: NicLedger
+) -> list[AllocationRecord]:
+    """Allocations pods record in annotations that no IP object records."""
+    records: list[AllocationRecord] = []
+    for pod in pods:
+        annotations = pod.annotation_map()
+        for key, value in annotations.items():
+            if value != "true" or not key.endswith(_ALLOCATED_SUFFIX):
+                continue
+            provider = key[: -len(_ALLOCATED_SUFFIX)]
+            nic = ip_object_name(owner=pod.owner.name, namespace=pod.namespace, provider=provider)
+            if nic in known:
+                continue
+            try:
+                allocation = read_allocation(annotations=annotations, provider=provider)
+            except ModelError as exc:
+                logger.warning("pod %s/%s: allocation not restored: %s", *pod.key, exc)
+                continue
+            if allocation is None:
+                continue
+            known.add(nic)
+            ledger.record(nic, owner=(pod.namespace, pod.owner.name), is_vm=pod.owner.is_vm)
+            records.append(
+                AllocationRecord(
+                    owner=nic,
+                    ips=allocation.ips,
+                    mac=allocation.mac or "",
+                    subnet=allocation.subnet,
+                )
+            )
+    return records
+
+
 async def rebuild_ipam(
     *,
     api: KubeApi,
     ipam: IPAM,
     subnets: SubnetCache,
     serving_spec: ServingSpec,
+    ledger: NicLedger,
+    pods: Iterable[PodRecord] = (),
     page_size: int = 500,
 ) -> RebuildReport:
-    """Register the serving subnets' pools, then replay every IP object into them."""
+    """Register the serving subnets' pools, then replay IP objects and pod annotations."""
     started = time.monotonic()
     for record in subnets:
         spec = await serving_spec(record)
@@ -52,6 +102,7 @@ async def rebuild_ipam(
             logger.warning("subnet %s not registered at start-up: %s", spec.name, exc)
 
     records: list[AllocationRecord] = []
+    ip_objects: list[IpRecord] = []
     malformed = 0
     async for page in api.list_pages(IPS, limit=page_size):
         for body in page:
@@ -62,10 +113,15 @@ async def rebuild_ipam(
                 name = (body.get("metadata") or {}).get("name")
                 logger.warning("IP object %s ignored at start-up: %s", name, exc)
                 continue
+            ip_objects.append(ip)
             records.append(
                 AllocationRecord(owner=ip.name, ips=ip.ips, mac=ip.mac or "", subnet=ip.subnet)
             )
-    report = ipam.rebuild(records)
+    # Every IP object goes into the ledger, refused or not: its pod's release must
+    # still delete it. Only the IPAM decides who holds an address.
+    ledger.rebuild(ip_objects)
+    from_annotations = _annotated_allocations(pods, {ip.name for ip in ip_objects}, ledger)
+    report = ipam.rebuild([*records, *from_annotations])
     for conflict in report.conflicts:
         logger.error(
             "IP object %s not restored (%s): %s",
@@ -74,8 +130,10 @@ async def rebuild_ipam(
             conflict.detail,
         )
     logger.info(
-        "IPAM rebuilt from %d IP objects in %.3fs: %d recorded, %d conflicts, %d malformed",
+        "IPAM rebuilt from %d IP objects and %d pod annotations in %.3fs: "
+        "%d recorded, %d conflicts, %d malformed",
         len(records),
+        len(from_annotations),
         time.monotonic() - started,
         report.recorded,
         len(report.conflicts),

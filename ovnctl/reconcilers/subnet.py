@@ -78,6 +78,8 @@ class SubnetReconciler:
         self._events = events
         self.refused: set[str] = set()
         """Subnets refused for a cross-subnet conflict; re-evaluated on any subnet change."""
+        self.serving: set[str] = set()
+        """Subnets that are Ready: the only ones pods are given addresses from."""
 
     async def __call__(self, name: str) -> Result:
         record = self._subnets.get(name)
@@ -85,8 +87,10 @@ class SubnetReconciler:
             # Gone from the cluster (the finalizer was already removed): forget its pool.
             self._ipam.remove_subnet(name)
             self.refused.discard(name)
+            self.serving.discard(name)
             return Done
         if record.deleting:
+            self.serving.discard(name)
             return await self._finish_deletion(record)
         if FINALIZER not in record.finalizers:
             await self._set_finalizers(record, (*record.finalizers, FINALIZER))
@@ -99,6 +103,10 @@ class SubnetReconciler:
         problems = list(verdict.problems)
         if verdict.spec is not None:
             problems.extend(await self._register(verdict.spec, record))
+        if problems:
+            self.serving.discard(name)
+        else:
+            self.serving.add(name)
         await self._write_status(record, problems=problems, validated=verdict.spec is not None)
         for problem in problems:
             await self._events.warning(

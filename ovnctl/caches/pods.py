@@ -1,0 +1,156 @@
+"""The pod cache: what allocation needs of each pod, and nothing else.
+
+At 100k pods the cache is the controller's largest structure, so a
+:class:`PodRecord` keeps only the identity, node, phase, KubeVirt ownership and
+the annotations ovnctl reads: the Multus networks request, the per-provider
+``<provider>.kubernetes.io/*`` keys, and the live-migration marker. Whole pod
+bodies (containers, status, managed fields) are never retained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ovnctl.models import MIGRATION_JOB_ANNOTATION, NETWORKS_ANNOTATION, PodOwner, pod_owner
+
+__all__ = [
+    "PodCache",
+    "PodKey",
+    "PodRecord",
+    "index_pod_by_key",
+    "index_pod_by_vm",
+]
+
+PodKey = tuple[str, str]
+"""``(namespace, name)`` of a pod."""
+
+_PROVIDER_SUFFIXES = frozenset(
+    {
+        "allocated",
+        "ip_address",
+        "mac_address",
+        "cidr",
+        "gateway",
+        "logical_switch",
+        "virtualmachine",
+    }
+)
+_FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
+
+
+def _kept(key: str) -> bool:
+    if key in (NETWORKS_ANNOTATION, MIGRATION_JOB_ANNOTATION):
+        return True
+    head, sep, suffix = key.rpartition(".kubernetes.io/")
+    return bool(sep and head) and suffix in _PROVIDER_SUFFIXES
+
+
+@dataclass(frozen=True, slots=True)
+class PodRecord:
+    """One pod as the allocator needs it."""
+
+    namespace: str
+    name: str
+    uid: str
+    node_name: str
+    phase: str
+    host_network: bool
+    deleting: bool
+    owner: PodOwner
+    annotations: tuple[tuple[str, str], ...]
+    """Only the keys ovnctl reads, sorted; see the module docstring."""
+
+    @property
+    def key(self) -> PodKey:
+        return (self.namespace, self.name)
+
+    @property
+    def finished(self) -> bool:
+        """Succeeded or Failed: its containers will not run again."""
+        return self.phase in _FINISHED_PHASES
+
+    def annotation_map(self) -> dict[str, str]:
+        return dict(self.annotations)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def pod_record(body: Mapping[str, Any]) -> PodRecord | None:
+    """The record of a pod body, or None when it lacks a namespace or name."""
+    metadata = body.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return None
+    namespace, name = metadata.get("namespace"), metadata.get("name")
+    if not isinstance(namespace, str) or not isinstance(name, str) or not namespace or not name:
+        return None
+    spec = _mapping(body.get("spec"))
+    status = _mapping(body.get("status"))
+    raw = metadata.get("annotations")
+    annotations = (
+        tuple(sorted((k, v) for k, v in raw.items() if isinstance(v, str) and _kept(k)))
+        if isinstance(raw, Mapping)
+        else ()
+    )
+    return PodRecord(
+        namespace=namespace,
+        name=name,
+        uid=str(metadata.get("uid", "")),
+        node_name=str(spec.get("nodeName") or ""),
+        phase=str(status.get("phase") or ""),
+        host_network=spec.get("hostNetwork") is True,
+        deleting=bool(metadata.get("deletionTimestamp")),
+        owner=pod_owner(pod=body),
+        annotations=annotations,
+    )
+
+
+def index_pod_by_key(body: Mapping[str, Any]) -> dict[PodKey, PodRecord]:
+    """Index function: the record by (namespace, name)."""
+    record = pod_record(body)
+    return {record.key: record} if record is not None else {}
+
+
+def index_pod_by_vm(body: Mapping[str, Any]) -> dict[PodKey, str]:
+    """Index function: (namespace, VM name) → pod name, for virt-launcher pods only."""
+    metadata = body.get("metadata")
+    if not isinstance(metadata, Mapping) or not metadata.get("namespace"):
+        return {}
+    owner = pod_owner(pod=body)
+    if not owner.is_vm:
+        return {}
+    return {(owner.namespace, owner.name): str(metadata.get("name", ""))}
+
+
+class PodCache:
+    """Read-only lookups over the pod indexes."""
+
+    def __init__(
+        self,
+        *,
+        by_key: Mapping[PodKey, Collection[PodRecord]],
+        by_vm: Mapping[PodKey, Collection[str]],
+    ) -> None:
+        self._by_key = by_key
+        self._by_vm = by_vm
+
+    def get(self, namespace: str, name: str) -> PodRecord | None:
+        store = self._by_key.get((namespace, name))
+        return next(iter(store)) if store else None
+
+    def __iter__(self) -> Iterator[PodKey]:
+        """The keys of every cached pod (a snapshot: safe while the cache changes)."""
+        return iter(list(self._by_key))
+
+    def records(self) -> list[PodRecord]:
+        return [record for store in list(self._by_key.values()) for record in store]
+
+    def pods_of_vm(self, namespace: str, vm: str) -> list[str]:
+        """Names of the virt-launcher pods of a VM (source and target while migrating)."""
+        return sorted(self._by_vm.get((namespace, vm)) or ())
+
+    def __len__(self) -> int:
+        return len(self._by_key)

@@ -1,0 +1,104 @@
+"""Which NICs each pod and VM holds, and what their IP objects say.
+
+A NIC is named by its IP object (``<owner>.<ns>[.<provider>]``), which is
+also its IPAM owner key. The ledger maps a pod, or a KubeVirt VM, to its
+NICs so that a deleted pod can be released without reading anything, and
+remembers the content last written to each IP object so that a reconcile of
+an unchanged pod writes nothing. It is rebuilt from the IP objects at
+start-up, together with the IPAM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ovnctl.models import VM_POD_TYPE, IpRecord
+
+__all__ = ["IpObjectState", "NicLedger", "OwnerKey"]
+
+OwnerKey = tuple[str, str]
+"""``(namespace, pod name)`` for a pod, ``(namespace, VM name)`` for a VM."""
+
+
+@dataclass(frozen=True, slots=True)
+class IpObjectState:
+    """The fields of an IP object ovnctl writes; equal states mean no write is needed."""
+
+    subnet: str
+    ips: tuple[str, ...]
+    mac: str
+    node_name: str
+    pod_name: str
+    namespace: str
+    pod_type: str
+
+
+class NicLedger:
+    """NIC names by owning pod or VM, and the last written IP object state per NIC."""
+
+    def __init__(self) -> None:
+        self._by_pod: dict[OwnerKey, set[str]] = {}
+        self._by_vm: dict[OwnerKey, set[str]] = {}
+        self._owner_of: dict[str, tuple[bool, OwnerKey]] = {}
+        self._written: dict[str, IpObjectState] = {}
+
+    def record(self, nic: str, *, owner: OwnerKey, is_vm: bool) -> None:
+        previous = self._owner_of.get(nic)
+        if previous == (is_vm, owner):
+            return
+        if previous is not None:
+            self._unlink(nic, previous)
+        self._owner_of[nic] = (is_vm, owner)
+        (self._by_vm if is_vm else self._by_pod).setdefault(owner, set()).add(nic)
+
+    def forget(self, nic: str) -> None:
+        previous = self._owner_of.pop(nic, None)
+        if previous is not None:
+            self._unlink(nic, previous)
+        self._written.pop(nic, None)
+
+    def _unlink(self, nic: str, link: tuple[bool, OwnerKey]) -> None:
+        is_vm, owner = link
+        table = self._by_vm if is_vm else self._by_pod
+        nics = table.get(owner)
+        if nics is not None:
+            nics.discard(nic)
+            if not nics:
+                del table[owner]
+
+    def nics_of_pod(self, key: OwnerKey) -> frozenset[str]:
+        return frozenset(self._by_pod.get(key, ()))
+
+    def nics_of_vm(self, key: OwnerKey) -> frozenset[str]:
+        return frozenset(self._by_vm.get(key, ()))
+
+    def pods(self) -> list[OwnerKey]:
+        return list(self._by_pod)
+
+    def vms(self) -> list[OwnerKey]:
+        return list(self._by_vm)
+
+    def written(self, nic: str) -> IpObjectState | None:
+        return self._written.get(nic)
+
+    def set_written(self, nic: str, state: IpObjectState) -> None:
+        self._written[nic] = state
+
+    def rebuild(self, records: Iterable[IpRecord]) -> None:
+        """Take in the IP objects found at start-up (only the ones the IPAM accepted)."""
+        for ip in records:
+            is_vm = ip.pod_type == VM_POD_TYPE
+            self.record(ip.name, owner=(ip.namespace, ip.pod_name), is_vm=is_vm)
+            self._written[ip.name] = IpObjectState(
+                subnet=ip.subnet,
+                ips=ip.ips,
+                mac=ip.mac or "",
+                node_name=ip.node_name,
+                pod_name=ip.pod_name,
+                namespace=ip.namespace,
+                pod_type=ip.pod_type,
+            )
+
+    def __len__(self) -> int:
+        return len(self._owner_of)

@@ -1,0 +1,232 @@
+"""Which NICs a pod should have: networks, providers and subnets resolved from caches.
+
+A pod asks for its primary network (provider ``ovn``) and for the Multus
+attachments listed in ``k8s.v1.cni.cncf.io/networks``. Each attachment's NAD
+is looked up in the NAD cache, which decides its provider (or that ovnctl
+does not serve it: skipped quietly); the subnet is then the one the pod names
+in ``<provider>.kubernetes.io/logical_switch``, else the first serving subnet
+of that provider, by name, that still has room. Nothing here reads the API
+server or changes state: a problem is an :class:`AttachmentProblem` naming
+the field and value, with the topics worth waiting on before trying again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ovnctl.caches import NadCache, SubnetCache
+from ovnctl.caches.pods import PodRecord
+from ovnctl.models import (
+    NETWORKS_ANNOTATION,
+    PRIMARY_PROVIDER,
+    AnnotationError,
+    AttachmentRequest,
+    NetworksAnnotationError,
+    StaticRequest,
+    ip_object_name,
+    merge_requests,
+    parse_networks,
+    read_static_request,
+)
+from ovnctl.reconcilers.waiting import nad_topic, provider_topic, subnet_topic
+
+__all__ = ["AttachmentProblem", "NicPlanner", "NicRequest"]
+
+
+@dataclass(frozen=True, slots=True)
+class NicRequest:
+    """One NIC the pod should have: where its address comes from and what it asks for."""
+
+    provider: str
+    subnet: str
+    nic: str
+    """The NIC's IP object name, which is also its IPAM owner key."""
+    static: StaticRequest
+    interface: str | None = None
+
+
+class AttachmentProblem(Exception):
+    """Why a pod cannot be allocated now; ``wait_for`` are topics whose change may fix it."""
+
+    def __init__(self, reason: str, message: str, *, wait_for: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.wait_for = wait_for
+
+
+class NicPlanner:
+    """Resolves a pod's NICs from the NAD and Subnet caches."""
+
+    def __init__(
+        self,
+        *,
+        nads: NadCache,
+        subnets: SubnetCache,
+        serving: Callable[[str], bool],
+        has_room: Callable[[str], bool],
+        primary_network: bool = True,
+    ) -> None:
+        self._nads = nads
+        self._subnets = subnets
+        self._serving = serving
+        self._has_room = has_room
+        self._primary_network = primary_network
+
+    def plan(self, pod: PodRecord) -> list[NicRequest]:
+        """The pod's NICs, primary first; raises :class:`AttachmentProblem`."""
+        annotations = pod.annotation_map()
+        nics: list[NicRequest] = []
+        if self._primary_network and not pod.host_network:
+            primary = self._primary(pod, annotations)
+            if primary is not None:
+                nics.append(primary)
+        raw = annotations.get(NETWORKS_ANNOTATION)
+        if raw is not None and raw.strip():
+            try:
+                attachments = parse_networks(annotation=raw, pod_namespace=pod.namespace)
+            except NetworksAnnotationError as exc:
+                raise AttachmentProblem(
+                    "InvalidNetworksAnnotation", f"{NETWORKS_ANNOTATION}: {exc}"
+                ) from exc
+            seen = {nic.provider: "the primary network" for nic in nics}
+            for attachment in attachments:
+                nic = self._attachment(pod, annotations, attachment, seen)
+                if nic is not None:
+                    nics.append(nic)
+        return nics
+
+    # -- the primary network -----------------------------------------------------------------
+
+    def _primary(self, pod: PodRecord, annotations: dict[str, str]) -> NicRequest | None:
+        static = self._static(annotations, PRIMARY_PROVIDER, attachment=None)
+        if static.subnet is not None:
+            subnet = self._named_subnet(static.subnet, PRIMARY_PROVIDER)
+        else:
+            bound = [
+                n
+                for n in self._subnets.names_for_namespace(pod.namespace)
+                if self._provider_of(n) == PRIMARY_PROVIDER
+            ]
+            candidates = bound or self._subnets.default_names()
+            if not candidates:
+                return None  # no primary subnet for this pod: its primary network is not ours
+            subnet = self._pick(candidates, PRIMARY_PROVIDER)
+        return NicRequest(
+            provider=PRIMARY_PROVIDER,
+            subnet=subnet,
+            nic=ip_object_name(
+                owner=pod.owner.name, namespace=pod.namespace, provider=PRIMARY_PROVIDER
+            ),
+            static=static,
+            interface="eth0",
+        )
+
+    # -- Multus attachments --------------------------------------------------------------------
+
+    def _attachment(
+        self,
+        pod: PodRecord,
+        annotations: dict[str, str],
+        attachment: AttachmentRequest,
+        seen: dict[str, str],
+    ) -> NicRequest | None:
+        where = f"{attachment.namespace}/{attachment.name}"
+        entry = f"{NETWORKS_ANNOTATION}[{attachment.index}] ({where})"
+        nad = self._nads.get(attachment.namespace, attachment.name)
+        if nad is None:
+            raise AttachmentProblem(
+                "NadNotFound",
+                f"{entry}: NetworkAttachmentDefinition {where} not found",
+                wait_for=(nad_topic(attachment.namespace, attachment.name),),
+            )
+        if nad.error is not None:
+            raise AttachmentProblem(
+                "NadMalformed",
+                f"{entry}: NetworkAttachmentDefinition {where} is malformed: {nad.error}",
+                wait_for=(nad_topic(attachment.namespace, attachment.name),),
+            )
+        if nad.provider is None:
+            return None  # not served by ovnctl: another IPAM's business, skipped quietly
+        provider = nad.provider
+        if provider in seen:
+            raise AttachmentProblem(
+                "DuplicateProvider",
+                f"{entry}: provider {provider!r} is already used by {seen[provider]}; a pod "
+                "holds one address per provider (its annotations have one slot per provider)",
+            )
+        seen[provider] = entry
+        static = self._static(annotations, provider, attachment=attachment)
+        if static.subnet is not None:
+            subnet = self._named_subnet(static.subnet, provider)
+        else:
+            candidates = self._subnets.names_for_provider(provider)
+            if not candidates:
+                raise AttachmentProblem(
+                    "ProviderNotBound",
+                    f"provider {provider} is not bound to any subnet",
+                    wait_for=(provider_topic(provider),),
+                )
+            subnet = self._pick(candidates, provider)
+        return NicRequest(
+            provider=provider,
+            subnet=subnet,
+            nic=ip_object_name(owner=pod.owner.name, namespace=pod.namespace, provider=provider),
+            static=static,
+            interface=attachment.interface,
+        )
+
+    # -- shared ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _static(
+        annotations: dict[str, str], provider: str, *, attachment: AttachmentRequest | None
+    ) -> StaticRequest:
+        try:
+            static = read_static_request(annotations=annotations, provider=provider)
+        except AnnotationError as exc:
+            raise AttachmentProblem("InvalidAnnotation", str(exc)) from exc
+        return merge_requests(static=static, attachment=attachment)
+
+    def _provider_of(self, subnet: str) -> str | None:
+        record = self._subnets.get(subnet)
+        return record.provider if record is not None else None
+
+    def _named_subnet(self, name: str, provider: str) -> str:
+        key = f"{provider}.kubernetes.io/logical_switch"
+        record = self._subnets.get(name)
+        if record is None:
+            raise AttachmentProblem(
+                "SubnetNotFound",
+                f"pod annotation {key}: subnet {name!r} does not exist",
+                wait_for=(subnet_topic(name),),
+            )
+        if record.provider != provider:
+            raise AttachmentProblem(
+                "SubnetProviderMismatch",
+                f"pod annotation {key}: subnet {name!r} serves provider "
+                f"{record.provider!r}, not {provider!r}",
+                wait_for=(subnet_topic(name),),
+            )
+        if not self._serving(name):
+            raise AttachmentProblem(
+                "SubnetNotReady",
+                f"pod annotation {key}: subnet {name!r} is not Ready (see its conditions)",
+                wait_for=(subnet_topic(name),),
+            )
+        return name
+
+    def _pick(self, candidates: list[str], provider: str) -> str:
+        serving = [n for n in candidates if self._serving(n)]
+        if not serving:
+            raise AttachmentProblem(
+                "SubnetNotReady",
+                f"provider {provider}: no Ready subnet among {', '.join(candidates)} "
+                "(see their conditions)",
+                wait_for=(provider_topic(provider), *(subnet_topic(n) for n in candidates)),
+            )
+        for name in serving:
+            if self._has_room(name):
+                return name
+        return serving[0]  # all full: the allocation reports the exhaustion and waits

@@ -1,0 +1,262 @@
+"""The pod reconciler: give each pod's NICs their addresses, record them, tell the pod.
+
+For a pod key: plan the NICs from the caches, allocate them in the IPAM (all
+or none: a failure rolls back what this pass allocated), then write in the
+order REFERENCE §3 fixes: each NIC's IP object first, then one patch of the
+pod's annotations carrying every NIC, guarded by the pod's uid. Whoever sees
+``allocated: "true"`` can rely on the IP objects existing, and a controller
+that dies between the writes finds the addresses recorded when it restarts.
+A retry re-runs the same steps; the IPAM is idempotent per NIC, so it never
+allocates a second address.
+
+Ordinary pods give their addresses back when deleted or finished. A
+KubeVirt VM's addresses belong to the VM (see :mod:`.vm`): every new
+virt-launcher pod, including a live-migration target running beside the
+source, gets the same IP and MAC.
+
+Bad input (a malformed annotation, an unknown NAD, a static IP out of range,
+...) is a Warning Event on the pod naming the field and value; the pod then
+waits for the change that can fix it (see :mod:`.waiting`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from ovnctl.caches import SubnetCache
+from ovnctl.caches.pods import PodCache, PodKey, PodRecord
+from ovnctl.ipam import (
+    IPAM,
+    AddressConflictError,
+    Allocation,
+    IPAMError,
+    MACConflictError,
+    PoolExhaustedError,
+)
+from ovnctl.k8s.api import AlreadyExists, KubeApi, NotFound
+from ovnctl.k8s.events import EventRecorder, InvolvedObject
+from ovnctl.k8s.resources import IPS, PODS
+from ovnctl.models import VM_POD_TYPE, allocation_annotations, build_ip_object
+from ovnctl.queue import Done, PermanentError, Result
+from ovnctl.reconcilers.ledger import IpObjectState, NicLedger
+from ovnctl.reconcilers.nics import AttachmentProblem, NicPlanner, NicRequest
+from ovnctl.reconcilers.release import NicReleaser
+from ovnctl.reconcilers.waiting import WaitList, subnet_topic
+
+__all__ = ["PodReconciler"]
+
+logger = logging.getLogger(__name__)
+
+_IPAM_REASONS = {
+    "PoolExhaustedError": "SubnetExhausted",
+    "InvalidAddressError": "InvalidStaticIP",
+    "AddressOutOfRangeError": "StaticIPOutOfRange",
+    "AddressFamilyError": "StaticIPWrongFamily",
+    "AddressConflictError": "StaticIPTaken",
+    "GatewayAddressError": "StaticIPIsGateway",
+    "ReservedAddressError": "StaticIPReserved",
+    "InvalidMACError": "InvalidMAC",
+    "MACConflictError": "MACTaken",
+    "SharedAddressMoveError": "SharedAddressInUse",
+    "UnknownSubnetError": "SubnetNotReady",
+}
+
+
+def _canonical(ips: Sequence[str]) -> tuple[str, ...]:
+    """IPv4 first, as IP objects and pod annotations write them."""
+    return tuple(sorted(ips, key=lambda ip: ":" in ip))
+
+
+class PodReconciler:
+    """``await reconciler((namespace, name))`` brings one pod's NICs up to date."""
+
+    def __init__(
+        self,
+        *,
+        pods: PodCache,
+        subnets: SubnetCache,
+        planner: NicPlanner,
+        ipam: IPAM,
+        ledger: NicLedger,
+        releaser: NicReleaser,
+        api: KubeApi,
+        events: EventRecorder,
+        waits: WaitList[PodKey],
+        on_allocated: Callable[[str], None],
+    ) -> None:
+        self._pods = pods
+        self._subnets = subnets
+        self._planner = planner
+        self._ipam = ipam
+        self._ledger = ledger
+        self._releaser = releaser
+        self._api = api
+        self._events = events
+        self._waits = waits
+        self._on_allocated = on_allocated  # a subnet whose usage changed: refresh its status
+        self.allocated = 0
+        """NICs newly allocated since start (exported as a metric)."""
+        self.failed = 0
+        """Allocation attempts refused for bad input or lack of room (exported as a metric)."""
+
+    async def __call__(self, key: PodKey) -> Result:
+        pod = self._pods.get(*key)
+        if pod is None:
+            self._waits.clear(key)
+            await self._releaser.release(self._ledger.nics_of_pod(key))
+            return Done
+        if pod.finished and not pod.owner.is_vm:
+            self._waits.clear(key)
+            await self._releaser.release(self._ledger.nics_of_pod(key))
+            return Done
+        if pod.deleting or pod.finished:
+            # Terminating: it keeps what it has until it is gone; it gets nothing new.
+            return Done
+        try:
+            nics = self._planner.plan(pod)
+            allocations = self._allocate(pod, nics)
+        except AttachmentProblem as problem:
+            self.failed += 1
+            self._waits.wait(key, problem.wait_for)
+            await self._events.warning(
+                _involved(pod), reason=problem.reason, message=problem.message
+            )
+            raise PermanentError(f"pod {key[0]}/{key[1]}: {problem.message}") from None
+        self._waits.clear(key)
+        await self._write(pod, nics, allocations)
+        return Done
+
+    # -- allocation (in memory, all or none) -----------------------------------------------
+
+    def _allocate(self, pod: PodRecord, nics: Sequence[NicRequest]) -> list[Allocation]:
+        holder = f"{pod.namespace}/{pod.name}" if pod.owner.is_vm else None
+        done: list[Allocation] = []
+        fresh: list[NicRequest] = []
+        moved: list[Allocation] = []
+        for nic in nics:
+            elsewhere = [a for a in self._ipam.lookup(nic.nic) if a.subnet != nic.subnet]
+            before = self._ipam.get(nic.subnet, nic.nic)
+            try:
+                allocation = self._ipam.allocate(
+                    nic.subnet,
+                    nic.nic,
+                    ips=nic.static.ips or None,
+                    mac=nic.static.mac,
+                    holder=holder,
+                )
+            except IPAMError as exc:
+                for undo in fresh:
+                    self._ipam.release(undo.nic, subnet=undo.subnet)
+                waits = (
+                    (subnet_topic(nic.subnet),)
+                    if isinstance(exc, PoolExhaustedError | AddressConflictError | MACConflictError)
+                    else ()
+                )
+                raise AttachmentProblem(
+                    _IPAM_REASONS.get(type(exc).__name__, "AllocationFailed"),
+                    f"provider {nic.provider}, subnet {nic.subnet}: {exc}",
+                    wait_for=waits,
+                ) from exc
+            if before is None:
+                fresh.append(nic)
+            moved.extend(elsewhere)
+            done.append(allocation)
+        # The NIC now lives in another subnet (its pod or VM asked for a different one):
+        # the old address goes once the new one is held.
+        for old in moved:
+            self._ipam.release(old.owner, subnet=old.subnet)
+            self._on_allocated(old.subnet)
+        for nic in fresh:
+            self._on_allocated(nic.subnet)
+        self.allocated += len(fresh)
+        return done
+
+    # -- writes: IP objects first, then one pod patch ------------------------------------
+
+    async def _write(
+        self, pod: PodRecord, nics: Sequence[NicRequest], allocations: Sequence[Allocation]
+    ) -> None:
+        owner = pod.owner
+        annotations: dict[str, str] = {}
+        for nic, allocation in zip(nics, allocations, strict=True):
+            record = self._subnets.get(nic.subnet)
+            spec = record.spec if record is not None else None
+            if spec is None:  # cannot happen for a serving subnet; the planner checked
+                raise AttachmentProblem("SubnetNotReady", f"subnet {nic.subnet} has no valid spec")
+            self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
+            await self._write_ip_object(pod, nic, allocation)
+            annotations.update(
+                allocation_annotations(
+                    provider=nic.provider,
+                    subnet=nic.subnet,
+                    cidr_block=spec.cidr_block,
+                    gateway=spec.gateway,
+                    ips=_canonical(allocation.ips),
+                    mac=allocation.mac,
+                    vm_name=owner.name if owner.is_vm else None,
+                )
+            )
+        current = pod.annotation_map()
+        if all(current.get(k) == v for k, v in annotations.items()):
+            return
+        try:
+            # The uid makes the patch a precondition: a deleted-and-recreated namesake
+            # answers 409 and the key is retried against the new pod.
+            await self._api.patch(
+                PODS,
+                name=pod.name,
+                namespace=pod.namespace,
+                body={"metadata": {"uid": pod.uid, "annotations": annotations}},
+            )
+        except NotFound:
+            if not owner.is_vm:
+                await self._releaser.release(self._ledger.nics_of_pod(pod.key))
+
+    async def _write_ip_object(
+        self, pod: PodRecord, nic: NicRequest, allocation: Allocation
+    ) -> None:
+        owner = pod.owner
+        previous = self._ledger.written(nic.nic)
+        node = pod.node_name
+        if owner.is_migration_target and previous is not None and previous.node_name:
+            node = previous.node_name  # the source still runs; the VM moves when it ends
+        state = IpObjectState(
+            subnet=nic.subnet,
+            ips=_canonical(allocation.ips),
+            mac=allocation.mac,
+            node_name=node,
+            pod_name=owner.name,
+            namespace=pod.namespace,
+            pod_type=VM_POD_TYPE if owner.is_vm else "",
+        )
+        if previous == state:
+            return
+        body = build_ip_object(
+            name=nic.nic,
+            pod_name=state.pod_name,
+            namespace=state.namespace,
+            subnet=state.subnet,
+            ips=state.ips,
+            mac=state.mac,
+            node_name=state.node_name,
+            pod_type=state.pod_type,
+        )
+        try:
+            await self._api.create(IPS, body)
+        except AlreadyExists:
+            await self._api.patch(
+                IPS,
+                name=nic.nic,
+                body={
+                    "metadata": {"labels": body["metadata"].get("labels", {})},
+                    "spec": body["spec"],
+                },
+            )
+        self._ledger.set_written(nic.nic, state)
+
+
+def _involved(pod: PodRecord) -> InvolvedObject:
+    return InvolvedObject(
+        api_version="v1", kind="Pod", name=pod.name, namespace=pod.namespace, uid=pod.uid
+    )
