@@ -75,10 +75,17 @@ class NicPlanner:
         self._primary_network = primary_network
 
     def plan(self, pod: PodRecord) -> list[NicRequest]:
-        """The pod's NICs, primary first; raises :class:`AttachmentProblem`."""
+        """The pod's NICs, primary first (none for a hostNetwork pod).
+
+        Raises :class:`AttachmentProblem`.
+        """
+        if pod.host_network:
+            # The pod shares the node's network namespace: no CNI (Multus included) runs
+            # for it, so any address would never be plumbed. Kube-OVN skips them too.
+            return []
         annotations = pod.annotation_map()
         nics: list[NicRequest] = []
-        if self._primary_network and not pod.host_network:
+        if self._primary_network:
             primary = self._primary(pod, annotations)
             if primary is not None:
                 nics.append(primary)
