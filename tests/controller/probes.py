@@ -1,0 +1,104 @@
+"""Read-side helpers for allocation tests: annotations, IP objects, Events, subnet counts.
+
+Everything here reads through the test's own API client, as a user with
+kubectl would; nothing reaches into the controller's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.resources import EVENTS, IPS, PODS, SUBNETS
+from tests.controller.conftest import eventually
+
+NETWORKS = "k8s.v1.cni.cncf.io/networks"
+
+
+def key(provider: str, what: str) -> str:
+    """``<provider>.kubernetes.io/<what>``."""
+    return f"{provider}.kubernetes.io/{what}"
+
+
+async def annotations(kube: KubeApi, name: str, namespace: str = "default") -> dict[str, str]:
+    body = await kube.get(PODS, name=name, namespace=namespace)
+    return dict(body["metadata"].get("annotations") or {})
+
+
+async def allocated(
+    kube: KubeApi, name: str, *providers: str, namespace: str = "default", within: float = 15.0
+) -> dict[str, str]:
+    """Wait until the pod is annotated ``allocated`` for every provider; its annotations."""
+    return await eventually(
+        lambda: annotations(kube, name, namespace),
+        until=lambda a: all(a.get(key(p, "allocated")) == "true" for p in providers),
+        within=within,
+    )
+
+
+async def ip_objects(kube: KubeApi) -> dict[str, dict[str, Any]]:
+    """Every IP object by name."""
+    found: dict[str, dict[str, Any]] = {}
+    async for page in kube.list_pages(IPS):
+        found.update({item["metadata"]["name"]: item for item in page})
+    return found
+
+
+async def ip_object(kube: KubeApi, name: str) -> dict[str, Any] | None:
+    try:
+        body: dict[str, Any] = await kube.get(IPS, name=name)
+    except NotFound:
+        return None
+    return body
+
+
+async def pods(kube: KubeApi, namespace: str = "default") -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    async for page in kube.list_pages(PODS, namespace=namespace):
+        found.update({item["metadata"]["name"]: item for item in page})
+    return found
+
+
+async def events(kube: KubeApi, name: str, namespace: str = "default") -> list[dict[str, Any]]:
+    """Events whose involved object is ``name`` in ``namespace``."""
+    found: list[dict[str, Any]] = []
+    async for page in kube.list_pages(EVENTS, namespace=namespace):
+        found.extend(e for e in page if e["involvedObject"]["name"] == name)
+    return found
+
+
+async def warning(
+    kube: KubeApi, name: str, reason: str, namespace: str = "default"
+) -> dict[str, Any]:
+    """Wait for a Warning Event with ``reason`` on the pod; the Event."""
+    found = await eventually(
+        lambda: events(kube, name, namespace),
+        until=lambda es: any(e["reason"] == reason and e["type"] == "Warning" for e in es),
+    )
+    return next(e for e in found if e["reason"] == reason)
+
+
+async def using(kube: KubeApi, subnet: str, family: str = "v4") -> int:
+    """The subnet's ``status.<family>usingIPs`` (0 before the first status write)."""
+    body = await kube.get(SUBNETS, name=subnet)
+    return int((body.get("status") or {}).get(f"{family}usingIPs", 0))
+
+
+async def settle(seconds: float = 1.0) -> None:
+    """Give the controller time to do something it must not do (then assert it did not).
+
+    Longer than the status coalescing delay (0.5 s) and several reconcile rounds.
+    """
+    await asyncio.sleep(seconds)
+
+
+async def ready(kube: KubeApi, subnet: str) -> None:
+    """Wait until the subnet reports ``Ready: True``."""
+    await eventually(
+        lambda: kube.get(SUBNETS, name=subnet),
+        until=lambda s: any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in (s.get("status") or {}).get("conditions", [])
+        ),
+    )
