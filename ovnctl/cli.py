@@ -24,8 +24,10 @@ def main() -> None:
 
 
 def _register_subcommands() -> None:
+    from ovnctl.controller.command import run
     from ovnctl.sim.command import sim
 
+    main.add_command(run)
     main.add_command(sim)
 
 

@@ -16,9 +16,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import signal
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from ovnctl import __version__
 from ovnctl.caches import (
     KubevirtCache,
     NadCache,
@@ -44,6 +46,7 @@ from ovnctl.k8s.handlers import (
     VMS,
     IndexMapping,
 )
+from ovnctl.k8s.leader import LeaderElector, LeaseSettings
 from ovnctl.k8s.resources import NADS
 from ovnctl.k8s.watching import run_watches
 from ovnctl.models import PRIMARY_PROVIDER, NadConfig, parse_nad
@@ -94,6 +97,8 @@ class ControllerSettings:
     """``live`` restores the pre-cache behaviour (a GET per NAD lookup): benchmarks only."""
     namespaces: tuple[str, ...] = ()
     """Watch only these namespaces (empty: cluster-wide)."""
+    leader_election: LeaseSettings | None = None
+    """Campaign for this Lease and allocate only while holding it (None: always allocate)."""
 
 
 class Controller:
@@ -101,8 +106,11 @@ class Controller:
 
     def __init__(self, *, settings: ControllerSettings, metrics: MetricsSink | None = None) -> None:
         self.settings = settings
+        identity = settings.leader_election.identity if settings.leader_election else None
         self.api, self._connection = connect(
-            kubeconfig=settings.kubeconfig, max_concurrency=settings.api_concurrency
+            kubeconfig=settings.kubeconfig,
+            max_concurrency=settings.api_concurrency,
+            user_agent=f"ovnctl/{__version__} ({identity})" if identity else None,
         )
         self.ipam = IPAM()
         self.ledger = NicLedger()
@@ -128,10 +136,53 @@ class Controller:
         self._stop = asyncio.Event()
         self._startup: asyncio.Task[None] | None = None
         self._gc: asyncio.Task[None] | None = None
+        self._watches: asyncio.Task[None] | None = None
+        self._handle_signals = False
+        self.elector: LeaderElector | None = None
+        self._election: asyncio.Task[None] | None = None
+        self.lost_leadership = False
+        if settings.leader_election is not None:
+            self.elector = LeaderElector(
+                api=self.api.sibling(max_concurrency=2), settings=settings.leader_election
+            )
+            # Every write of this replica is refused unless it surely holds the Lease.
+            self.api.set_write_fence(self.elector.may_write)
+
+    @property
+    def watching(self) -> bool:
+        """True while Kopf's watches run (what /healthz reports)."""
+        return self._watches is not None and not self._watches.done()
+
+    def handle_signals(self) -> None:
+        """Make SIGTERM and SIGINT stop gracefully (for ``ovnctl run``; tests don't).
+
+        Kopf installs its own handlers when it starts, and its shutdown cancels
+        in-flight work after a few seconds; ours drains the workers first. They
+        are (re)installed from Kopf's startup handler, which runs after Kopf's.
+        """
+        self._handle_signals = True
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+
+    @property
+    def state(self) -> str:
+        """``starting``, ``standby`` (caches warm, not leading), ``leading`` or ``stopping``."""
+        if self._stop.is_set():
+            return "stopping"
+        if self.gate.ready:
+            return "leading"
+        if CACHES_LISTED not in self.gate.missing:
+            return "standby"
+        return "starting"
 
     # -- watch hooks (called from Kopf handlers: enqueue only, never block) -------------
 
     def attach_indices(self, indices: Mapping[str, IndexMapping]) -> None:
+        if self._handle_signals:
+            self._install_signal_handlers()
         self.nads = NadCache(by_key=indices[NADS_BY_KEY])
         self.subnets = SubnetCache(
             by_name=indices[SUBNETS_BY_NAME],
@@ -255,7 +306,7 @@ class Controller:
         exits, so the pools must be done before it is asked to stop.
         """
         watches_stop = asyncio.Event()
-        watches = asyncio.create_task(
+        watches = self._watches = asyncio.create_task(
             run_watches(
                 hooks=self,
                 connection=self._connection,
@@ -265,6 +316,8 @@ class Controller:
             name="ovnctl-watches",
         )
         stop_requested = asyncio.create_task(self._stop.wait(), name="ovnctl-stop")
+        if self.elector is not None:
+            self._election = asyncio.create_task(self._campaign(), name="ovnctl-election")
         try:
             await asyncio.wait({watches, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -272,6 +325,15 @@ class Controller:
             await self._shutdown()
             watches_stop.set()
             await watches
+
+    async def _campaign(self) -> None:
+        assert self.elector is not None
+        await self.elector.run()
+        # run() returns only when the Lease is lost: writes are already fenced; stop,
+        # and let the Deployment restart this replica as a fresh candidate.
+        self.lost_leadership = True
+        logger.error("leadership lost: stopping")
+        self.stop()
 
     def stop(self) -> None:
         self._stop.set()
@@ -357,6 +419,13 @@ class Controller:
         for report in reports:
             if not report.complete:
                 logger.warning("shutdown left work undone: %s", report)
+        if self._election is not None:
+            self._election.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._election
+        if self.elector is not None:
+            await self.elector.release()
+            self.elector.close()
         self.api.close()
         return reports
 

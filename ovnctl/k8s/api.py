@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import copy
 import dataclasses
 import functools
 import json
@@ -31,10 +32,13 @@ from urllib.parse import quote
 import kubernetes.client
 import urllib3
 
+from ovnctl import __version__
+
 __all__ = [
     "AlreadyExists",
     "ApiError",
     "Conflict",
+    "Fenced",
     "Invalid",
     "KubeApi",
     "NotFound",
@@ -101,6 +105,13 @@ class Transient(ApiError):
     """429, 5xx or a connection failure: retry later with backoff."""
 
 
+class Fenced(Transient):
+    """A write refused locally: this replica is not (or no longer surely) the leader."""
+
+
+_WRITE_VERBS = frozenset({"create", "update", "patch", "delete"})
+
+
 def _classify(*, status: int, body: bytes, verb: str, path: str) -> ApiError:
     reason, message = "", body.decode("utf-8", "replace")[:500]
     try:
@@ -128,7 +139,10 @@ class KubeApi:
     ``max_concurrency`` bounds both the thread pool and the HTTP connection
     pool, so it is also the number of requests in flight at once. Every
     request is counted per (verb, resource) in :attr:`request_counts`, which
-    the metrics layer exports.
+    the metrics layer exports. ``write_fence``, when given, is asked before
+    every write and a write is refused (:class:`Fenced`) unless it answers
+    True: the leader election's guarantee that a replica which lost its lease
+    never writes.
     """
 
     def __init__(
@@ -138,16 +152,34 @@ class KubeApi:
         max_concurrency: int = 16,
         request_timeout: float = 30.0,
         on_request: Callable[[str, str, int], None] | None = None,
+        write_fence: Callable[[], bool] | None = None,
+        user_agent: str | None = None,
     ) -> None:
+        self._configuration = configuration
         configuration.connection_pool_maxsize = max_concurrency
         self._client = kubernetes.client.ApiClient(configuration)
+        self._client.user_agent = user_agent or f"ovnctl/{__version__}"
         self._executor = ThreadPoolExecutor(
             max_workers=max_concurrency, thread_name_prefix="ovnctl-api"
         )
         self._timeout = request_timeout
         self._on_request = on_request
+        self._write_fence = write_fence
         self._counts_lock = threading.Lock()
         self.request_counts: collections.Counter[tuple[str, str]] = collections.Counter()
+
+    def sibling(self, *, max_concurrency: int) -> KubeApi:
+        """Another facade on the same cluster with its own pool and no fence (leader election)."""
+        configuration = copy.copy(self._configuration)
+        return KubeApi(
+            configuration=configuration,
+            max_concurrency=max_concurrency,
+            request_timeout=self._timeout,
+            user_agent=self._client.user_agent,
+        )
+
+    def set_write_fence(self, fence: Callable[[], bool] | None) -> None:
+        self._write_fence = fence
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -258,6 +290,14 @@ class KubeApi:
         content_type: str = "application/json",
     ) -> Any:
         path = resource.path(namespace=namespace, name=name)
+        if verb in _WRITE_VERBS and self._write_fence is not None and not self._write_fence():
+            raise Fenced(
+                status=0,
+                reason="NotLeader",
+                message="this replica does not hold the leader lease; write refused",
+                verb=verb,
+                path=path,
+            )
         if subresource:
             path += f"/{subresource}"
         call = functools.partial(

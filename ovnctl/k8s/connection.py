@@ -77,9 +77,12 @@ def connection_info(configuration: kubernetes.client.Configuration) -> kopf.Conn
 
 
 def connect(
-    *, kubeconfig: str | None = None, max_concurrency: int = 16
+    *, kubeconfig: str | None = None, max_concurrency: int = 16, user_agent: str | None = None
 ) -> tuple[KubeApi, kopf.ConnectionInfo]:
     """The API facade and Kopf's credentials for the same cluster."""
     configuration = load_configuration(kubeconfig=kubeconfig)
     info = connection_info(configuration)
-    return KubeApi(configuration=configuration, max_concurrency=max_concurrency), info
+    api = KubeApi(
+        configuration=configuration, max_concurrency=max_concurrency, user_agent=user_agent
+    )
+    return api, info

@@ -47,6 +47,8 @@ class LoggedRequest:
     status: int
     path: str
     content_type: str | None = None
+    user_agent: str | None = None
+    """Who sent it: tells replicas of one controller apart in a test."""
 
 
 class RequestLog:

@@ -200,6 +200,7 @@ class SimEmulator(KubernetesEmulator):
                 name=None,
                 status=status,
                 path=raw_request.path,
+                user_agent=raw_request.headers.get("User-Agent"),
             )
         else:
             entry = LoggedRequest(
@@ -213,6 +214,7 @@ class SimEmulator(KubernetesEmulator):
                 status=status,
                 path=raw_request.path,
                 content_type=raw_request.content_type if route.verb == "patch" else None,
+                user_agent=raw_request.headers.get("User-Agent"),
             )
         self.request_log.record(entry)
 

@@ -1,0 +1,310 @@
+"""``ovnctl run``: the controller as users deploy it.
+
+Every flag has an environment variable (shown in ``--help``) so the
+Deployment can configure it either way. The cluster is found as kubectl finds
+it: ``--kubeconfig``, else ``$KUBECONFIG`` or ``~/.kube/config``, else the
+in-cluster service account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+import uuid
+
+import click
+
+__all__ = ["run"]
+
+logger = logging.getLogger("ovnctl.run")
+
+
+def _env(name: str) -> str:
+    return f"OVNCTL_{name}"
+
+
+@click.command(context_settings={"show_default": True})
+@click.option(
+    "--kubeconfig",
+    envvar=_env("KUBECONFIG"),
+    type=click.Path(dir_okay=False),
+    default=None,
+    show_envvar=True,
+    help="Kubeconfig file. Default: $KUBECONFIG, ~/.kube/config, else in-cluster.",
+)
+@click.option(
+    "--workers",
+    envvar=_env("WORKERS"),
+    type=click.IntRange(1),
+    default=8,
+    show_envvar=True,
+    help="Concurrent pod reconciles (allocations and releases).",
+)
+@click.option(
+    "--subnet-workers",
+    envvar=_env("SUBNET_WORKERS"),
+    type=click.IntRange(1),
+    default=4,
+    show_envvar=True,
+    help="Concurrent Subnet reconciles.",
+)
+@click.option(
+    "--vm-workers",
+    envvar=_env("VM_WORKERS"),
+    type=click.IntRange(1),
+    default=2,
+    show_envvar=True,
+    help="Concurrent KubeVirt VM release checks.",
+)
+@click.option(
+    "--max-retries",
+    envvar=_env("MAX_RETRIES"),
+    type=click.IntRange(0),
+    default=15,
+    show_envvar=True,
+    help="Failures of one key before it is dead-lettered (a Warning Event says so).",
+)
+@click.option(
+    "--api-concurrency",
+    envvar=_env("API_CONCURRENCY"),
+    type=click.IntRange(1),
+    default=16,
+    show_envvar=True,
+    help="API requests in flight at once.",
+)
+@click.option(
+    "--gc-interval",
+    envvar=_env("GC_INTERVAL"),
+    type=click.FloatRange(1),
+    default=300.0,
+    show_envvar=True,
+    help="Seconds between sweeps for pods and VMs deleted while unobserved.",
+)
+@click.option(
+    "--primary-network/--no-primary-network",
+    envvar=_env("PRIMARY_NETWORK"),
+    default=True,
+    show_envvar=True,
+    help="Allocate the pods' primary (ovn) network; off where another CNI owns it.",
+)
+@click.option(
+    "--namespace",
+    "namespaces",
+    envvar=_env("NAMESPACES"),
+    multiple=True,
+    show_envvar=True,
+    help="Watch only this namespace (repeatable). Default: all.",
+)
+@click.option(
+    "--leader-elect/--no-leader-elect",
+    envvar=_env("LEADER_ELECT"),
+    default=True,
+    show_envvar=True,
+    help="Allocate only while holding the leader Lease.",
+)
+@click.option(
+    "--lease-name",
+    envvar=_env("LEASE_NAME"),
+    default="ovnctl-controller",
+    show_envvar=True,
+    help="Name of the leader election Lease.",
+)
+@click.option(
+    "--lease-namespace",
+    envvar=["POD_NAMESPACE", _env("LEASE_NAMESPACE")],
+    default="kube-system",
+    show_envvar=True,
+    help="Namespace of the Lease (the Deployment passes its own namespace).",
+)
+@click.option(
+    "--lease-duration",
+    envvar=_env("LEASE_DURATION"),
+    type=click.FloatRange(1),
+    default=15.0,
+    show_envvar=True,
+    help="Seconds a standby waits after the last renew before taking over.",
+)
+@click.option(
+    "--renew-deadline",
+    envvar=_env("RENEW_DEADLINE"),
+    type=click.FloatRange(0.5),
+    default=10.0,
+    show_envvar=True,
+    help="Seconds without a renew after which a leader stops writing (< lease duration).",
+)
+@click.option(
+    "--retry-period",
+    envvar=_env("RETRY_PERIOD"),
+    type=click.FloatRange(0.1),
+    default=2.0,
+    show_envvar=True,
+    help="Seconds between lease renews or attempts.",
+)
+@click.option(
+    "--identity",
+    envvar=["POD_NAME", _env("IDENTITY")],
+    default=None,
+    show_envvar=True,
+    help="Leader election identity. Default: hostname and a random suffix.",
+)
+@click.option(
+    "--probe-address",
+    envvar=_env("PROBE_ADDRESS"),
+    default="0.0.0.0",
+    show_envvar=True,
+    help="Address the health and metrics endpoints listen on.",
+)
+@click.option(
+    "--health-port",
+    envvar=_env("HEALTH_PORT"),
+    type=click.IntRange(0, 65535),
+    default=8081,
+    show_envvar=True,
+    help="Port of /healthz and /readyz (0: off).",
+)
+@click.option(
+    "--metrics-port",
+    envvar=_env("METRICS_PORT"),
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_envvar=True,
+    help="Port of /metrics (0: off).",
+)
+@click.option(
+    "--log-format",
+    envvar=_env("LOG_FORMAT"),
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_envvar=True,
+    help="Log lines as text or one JSON object each.",
+)
+@click.option(
+    "--log-level",
+    envvar=_env("LOG_LEVEL"),
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_envvar=True,
+    help="Least severe level logged.",
+)
+def run(
+    *,
+    kubeconfig: str | None,
+    workers: int,
+    subnet_workers: int,
+    vm_workers: int,
+    max_retries: int,
+    api_concurrency: int,
+    gc_interval: float,
+    primary_network: bool,
+    namespaces: tuple[str, ...],
+    leader_elect: bool,
+    lease_name: str,
+    lease_namespace: str,
+    lease_duration: float,
+    renew_deadline: float,
+    retry_period: float,
+    identity: str | None,
+    probe_address: str,
+    health_port: int,
+    metrics_port: int,
+    log_format: str,
+    log_level: str,
+) -> None:
+    """Run the controller: allocate addresses for pods, attachments and VMs.
+
+    Exits 0 after SIGTERM or SIGINT (in-flight work finished, Lease released),
+    and 1 when leadership is lost, so that the replica restarts as a candidate.
+    """
+    from ovnctl.controller.logs import configure_logging
+    from ovnctl.controller.runtime import ControllerSettings
+    from ovnctl.k8s.leader import LeaseSettings
+
+    configure_logging(fmt=log_format, level=log_level)
+    lease = None
+    if leader_elect:
+        try:
+            lease = LeaseSettings(
+                name=lease_name,
+                namespace=lease_namespace,
+                identity=identity or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}",
+                lease_duration=lease_duration,
+                renew_deadline=renew_deadline,
+                retry_period=retry_period,
+            )
+        except ValueError as exc:
+            raise click.BadParameter(
+                str(exc), param_hint="--lease-duration/--renew-deadline"
+            ) from None
+    settings = ControllerSettings(
+        kubeconfig=kubeconfig,
+        pod_workers=workers,
+        subnet_workers=subnet_workers,
+        vm_workers=vm_workers,
+        max_retries=max_retries,
+        api_concurrency=api_concurrency,
+        gc_interval=gc_interval,
+        primary_network=primary_network,
+        namespaces=tuple(namespaces),
+        leader_election=lease,
+    )
+    code = asyncio.run(
+        _serve(
+            settings,
+            probe_address=probe_address,
+            health_port=health_port,
+            metrics_port=metrics_port,
+        )
+    )
+    sys.exit(code)
+
+
+async def _serve(
+    settings: object, *, probe_address: str, health_port: int, metrics_port: int
+) -> int:
+    from prometheus_client import CollectorRegistry
+
+    from ovnctl.controller.metrics import ControllerCollector
+    from ovnctl.controller.probes import serve_probes
+    from ovnctl.controller.runtime import Controller, ControllerSettings
+    from ovnctl.k8s.connection import ClusterNotFoundError
+    from ovnctl.queue import PrometheusMetricsSink
+
+    assert isinstance(settings, ControllerSettings)
+    registry = CollectorRegistry()
+    try:
+        controller = Controller(settings=settings, metrics=PrometheusMetricsSink(registry=registry))
+    except ClusterNotFoundError as exc:
+        logger.error("cannot connect: %s", exc)
+        return 2
+    registry.register(ControllerCollector(controller))
+    controller.handle_signals()
+    runners = []
+    if health_port or metrics_port:
+        runners = await serve_probes(
+            controller=controller,
+            registry=registry,
+            host=probe_address,
+            health_port=health_port or metrics_port,
+            metrics_port=metrics_port or health_port,
+        )
+    logger.info(
+        "ovnctl %s: pid %d, %s, leader election %s",
+        "controller",
+        os.getpid(),
+        "cluster-wide"
+        if not settings.namespaces
+        else f"namespaces {', '.join(settings.namespaces)}",
+        f"on (lease {settings.leader_election.namespace}/{settings.leader_election.name}, "
+        f"identity {settings.leader_election.identity})"
+        if settings.leader_election
+        else "off",
+    )
+    try:
+        await controller.run()
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+    return 1 if controller.lost_leadership else 0
