@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 FINALIZER = "kubeovn.io/ovnctl"
 """Held on every Subnet while the IPAM records allocations in it."""
 
+SPEC_WARNING = "SpecWarning"
+"""Event reason for a spec that serves but not quite as written (see SubnetVerdict.warnings)."""
+
 TERMINATING_RECHECK_SECONDS = 30.0
 """A deleting subnet is looked at again this often, in case a release was missed."""
 
@@ -57,6 +60,8 @@ class SubnetVerdict:
     problems: tuple[Verdict, ...]
     """Failed checks, first one decisive; empty when the subnet can serve."""
     refused_by_conflict: bool
+    warnings: tuple[str, ...] = ()
+    """Not fatal (excludeIps clipped, ignored fields that matter, a NAD's declared provider)."""
 
 
 class SubnetReconciler:
@@ -107,11 +112,13 @@ class SubnetReconciler:
             self.serving.discard(name)
         else:
             self.serving.add(name)
-        await self._write_status(record, problems=problems, validated=verdict.spec is not None)
+        await self._write_status(record, problems=problems, warnings=verdict.warnings)
         for problem in problems:
             await self._events.warning(
                 _involved(record), reason=problem.reason, message=problem.message
             )
+        for warning in verdict.warnings:
+            await self._events.warning(_involved(record), reason=SPEC_WARNING, message=warning)
         return Done
 
     async def evaluate(self, record: SubnetRecord) -> SubnetVerdict:
@@ -125,15 +132,22 @@ class SubnetReconciler:
         conflict = self._losing_conflict(record, spec)
         if conflict is not None:
             return SubnetVerdict(None, (conflict,), True)
+        warnings = spec.warnings
         ref = spec.provider_ref
         if ref is not None:
             nad = await self._nad_lookup(ref.nad_namespace, ref.nad_name)
             problem = nad_problem(nad=nad, provider=spec.provider)
+            if nad is not None and nad.warning:
+                where = f"NetworkAttachmentDefinition {ref.nad_namespace}/{ref.nad_name}"
+                warnings = (*warnings, f"{where}: {nad.warning}")
             if problem is not None:
                 return SubnetVerdict(
-                    spec, (Verdict("Ready", False, problem.reason, problem.message),), False
+                    spec,
+                    (Verdict("Ready", False, problem.reason, problem.message),),
+                    False,
+                    warnings,
                 )
-        return SubnetVerdict(spec, (), False)
+        return SubnetVerdict(spec, (), False, warnings)
 
     def _losing_conflict(self, record: SubnetRecord, spec: SubnetSpec) -> Verdict | None:
         others = {r.name: r for r in self._subnets if r.name != record.name and not r.deleting}
@@ -167,12 +181,13 @@ class SubnetReconciler:
         return []
 
     async def _write_status(
-        self, record: SubnetRecord, *, problems: Sequence[Verdict], validated: bool
+        self, record: SubnetRecord, *, problems: Sequence[Verdict], warnings: Sequence[str]
     ) -> None:
         first = problems[0] if problems else None
         validation_problem = next((p for p in problems if p.type == "Validated"), None)
         verdicts = [
-            validation_problem or Verdict("Validated", True, "ValidationPassed"),
+            validation_problem
+            or Verdict("Validated", True, "ValidationPassed", "; ".join(warnings)),
             Verdict("Ready", False, first.reason, first.message)
             if first
             else Verdict("Ready", True, "SubnetReady"),

@@ -8,6 +8,7 @@ kubeconfig exactly as it would to a cluster.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -54,6 +55,14 @@ class ControllerThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="controller", daemon=True)
+        ControllerThread._by_controller[id(self.controller)] = self
+
+    _by_controller: dict[int, ControllerThread] = {}
+
+    @classmethod
+    def of(cls, controller: Controller) -> ControllerThread:
+        """The thread running ``controller`` (started by ``start_controller``)."""
+        return cls._by_controller[id(controller)]
 
     def _main(self) -> None:
         async def run() -> None:
@@ -77,17 +86,45 @@ class ControllerThread:
             await asyncio.sleep(0.02)
         return self.controller
 
+    async def call(self, fn: Callable[[Controller], Any]) -> Any:
+        """Run ``fn(controller)`` on the controller's loop (awaiting it if it is a coroutine).
+
+        The controller's state is only safe to touch from its own loop; this is the
+        thread-safe door for tests that must read or change it.
+        """
+        if self._loop is None:
+            raise AssertionError("controller loop not running")
+
+        async def run() -> Any:
+            result = fn(self.controller)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), self._loop))
+
     def stop(self, *, timeout: float = 30.0) -> None:
-        if self._loop is not None:
+        if self._loop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self.controller.stop)
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise AssertionError("controller did not stop")
+        ControllerThread._by_controller.pop(id(self.controller), None)
         if self._error is not None:
             raise self._error
 
 
 ControllerFactory = Callable[..., Awaitable[Controller]]
+
+
+async def call(controller: Controller, fn: Callable[[Controller], Any]) -> Any:
+    """Run ``fn(controller)`` on the loop of a controller from ``start_controller``."""
+    return await ControllerThread.of(controller).call(fn)
+
+
+async def stop(controller: Controller) -> None:
+    """Stop a controller from ``start_controller`` before the test ends (e.g. to restart)."""
+    await asyncio.to_thread(ControllerThread.of(controller).stop)
 
 
 @pytest.fixture
