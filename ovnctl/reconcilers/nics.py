@@ -27,6 +27,7 @@ from ovnctl.models import (
     ip_object_name,
     merge_requests,
     parse_networks,
+    provider_keys,
     read_static_request,
 )
 from ovnctl.reconcilers.waiting import nad_topic, provider_topic, subnet_topic
@@ -44,6 +45,13 @@ class NicRequest:
     """The NIC's IP object name, which is also its IPAM owner key."""
     static: StaticRequest
     interface: str | None = None
+    ips_from: str = ""
+    """Where the static IPs were asked for (an annotation key or a networks JSON field)."""
+    mac_from: str = ""
+    """Where the static MAC was asked for."""
+    candidates: tuple[str, ...] = ()
+    """Subnets this NIC could have been given (chosen by rule, not named): all are worth
+    waiting on when the chosen one is full."""
 
 
 class AttachmentProblem(Exception):
@@ -95,7 +103,8 @@ class NicPlanner:
                 attachments = parse_networks(annotation=raw, pod_namespace=pod.namespace)
             except NetworksAnnotationError as exc:
                 raise AttachmentProblem(
-                    "InvalidNetworksAnnotation", f"{NETWORKS_ANNOTATION}: {exc}"
+                    "InvalidNetworksAnnotation",
+                    f"pod annotation {exc.field} = {_clip(exc.value)}: {exc.detail}",
                 ) from exc
             seen = {nic.provider: "the primary network" for nic in nics}
             for attachment in attachments:
@@ -107,7 +116,8 @@ class NicPlanner:
     # -- the primary network -----------------------------------------------------------------
 
     def _primary(self, pod: PodRecord, annotations: dict[str, str]) -> NicRequest | None:
-        static = self._static(annotations, PRIMARY_PROVIDER, attachment=None)
+        static, ips_from, mac_from = self._static(annotations, PRIMARY_PROVIDER, attachment=None)
+        candidates: list[str] = []
         if static.subnet is not None:
             subnet = self._named_subnet(static.subnet, PRIMARY_PROVIDER)
         else:
@@ -128,6 +138,9 @@ class NicPlanner:
             ),
             static=static,
             interface="eth0",
+            ips_from=ips_from,
+            mac_from=mac_from,
+            candidates=tuple(candidates),
         )
 
     # -- Multus attachments --------------------------------------------------------------------
@@ -164,7 +177,8 @@ class NicPlanner:
                 "holds one address per provider (its annotations have one slot per provider)",
             )
         seen[provider] = entry
-        static = self._static(annotations, provider, attachment=attachment)
+        static, ips_from, mac_from = self._static(annotations, provider, attachment=attachment)
+        candidates: list[str] = []
         if static.subnet is not None:
             subnet = self._named_subnet(static.subnet, provider)
         else:
@@ -182,6 +196,9 @@ class NicPlanner:
             nic=ip_object_name(owner=pod.owner.name, namespace=pod.namespace, provider=provider),
             static=static,
             interface=attachment.interface,
+            ips_from=ips_from,
+            mac_from=mac_from,
+            candidates=tuple(candidates),
         )
 
     # -- shared ------------------------------------------------------------------------------
@@ -189,12 +206,30 @@ class NicPlanner:
     @staticmethod
     def _static(
         annotations: dict[str, str], provider: str, *, attachment: AttachmentRequest | None
-    ) -> StaticRequest:
+    ) -> tuple[StaticRequest, str, str]:
+        """The merged request, and the fields its IPs and MAC came from."""
+        keys = provider_keys(provider=provider)
         try:
             static = read_static_request(annotations=annotations, provider=provider)
         except AnnotationError as exc:
-            raise AttachmentProblem("InvalidAnnotation", str(exc)) from exc
-        return merge_requests(static=static, attachment=attachment)
+            reason = "InvalidAnnotation"
+            if exc.field == keys.mac_address:
+                reason = "InvalidMAC"
+            elif exc.field == keys.ip_address:
+                reason = "InvalidStaticIP"
+            raise AttachmentProblem(reason, f"pod annotation {exc}") from exc
+        entry = f"{NETWORKS_ANNOTATION}[{attachment.index}]" if attachment is not None else ""
+        ips_from = (
+            f"pod annotation {keys.ip_address}"
+            if static.ips
+            else (f"{entry}.ips" if attachment is not None and attachment.ips else "")
+        )
+        mac_from = (
+            f"pod annotation {keys.mac_address}"
+            if static.mac is not None
+            else (f"{entry}.mac" if attachment is not None and attachment.mac else "")
+        )
+        return merge_requests(static=static, attachment=attachment), ips_from, mac_from
 
     def _provider_of(self, subnet: str) -> str | None:
         record = self._subnets.get(subnet)
@@ -237,3 +272,8 @@ class NicPlanner:
             if self._has_room(name):
                 return name
         return serving[0]  # all full: the allocation reports the exhaustion and waits
+
+
+def _clip(value: str, limit: int = 200) -> str:
+    """``value`` quoted, shortened for an Event message."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")

@@ -30,9 +30,12 @@ from ovnctl.ipam import (
     IPAM,
     AddressConflictError,
     Allocation,
+    InvalidMACError,
     IPAMError,
     MACConflictError,
     PoolExhaustedError,
+    SharedAddressMoveError,
+    UnknownSubnetError,
 )
 from ovnctl.k8s.api import AlreadyExists, KubeApi, NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
@@ -148,15 +151,10 @@ class PodReconciler:
             except IPAMError as exc:
                 for undo in fresh:
                     self._ipam.release(undo.nic, subnet=undo.subnet)
-                waits = (
-                    (subnet_topic(nic.subnet),)
-                    if isinstance(exc, PoolExhaustedError | AddressConflictError | MACConflictError)
-                    else ()
-                )
                 raise AttachmentProblem(
                     _IPAM_REASONS.get(type(exc).__name__, "AllocationFailed"),
-                    f"provider {nic.provider}, subnet {nic.subnet}: {exc}",
-                    wait_for=waits,
+                    _ipam_message(nic, exc),
+                    wait_for=_ipam_waits(nic, exc),
                 ) from exc
             if before is None:
                 fresh.append(nic)
@@ -254,6 +252,26 @@ class PodReconciler:
                 },
             )
         self._ledger.set_written(nic.nic, state)
+
+
+def _ipam_message(nic: NicRequest, exc: IPAMError) -> str:
+    """The IPAM's refusal, prefixed with the field the user wrote the request in."""
+    where = f"provider {nic.provider}"
+    if isinstance(exc, InvalidMACError | MACConflictError) and nic.mac_from:
+        where = f"{nic.mac_from} = {nic.static.mac!r} ({where})"
+    elif not isinstance(exc, PoolExhaustedError | UnknownSubnetError) and nic.ips_from:
+        where = f"{nic.ips_from} = {','.join(nic.static.ips)!r} ({where})"
+    return f"{where}: {exc}"
+
+
+def _ipam_waits(nic: NicRequest, exc: IPAMError) -> tuple[str, ...]:
+    """Topics whose change may fix ``exc``: an address freed in the subnet (or, when the
+    subnet was chosen by rule, in any subnet of the provider that could serve)."""
+    if isinstance(exc, PoolExhaustedError):
+        return tuple(subnet_topic(s) for s in (nic.candidates or (nic.subnet,)))
+    if isinstance(exc, AddressConflictError | MACConflictError | SharedAddressMoveError):
+        return (subnet_topic(nic.subnet),)
+    return ()
 
 
 def _involved(pod: PodRecord) -> InvolvedObject:
