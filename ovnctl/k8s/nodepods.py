@@ -18,6 +18,7 @@ JSON lines: a node agent has no use for generated pod models.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -108,10 +109,9 @@ class NodePodWatcher:
         self._stop.set()
         response = self._response
         if response is not None:
-            try:
+            # Already closed: nothing to interrupt.
+            with contextlib.suppress(Exception):
                 response.shutdown()
-            except Exception:  # already closed: nothing to interrupt
-                pass
 
     # -- LIST ----------------------------------------------------------------
 

@@ -1,0 +1,121 @@
+"""Helpers for tests with real network namespaces: create, inspect, ping, clean up.
+
+Every namespace, bridge and veth a test makes has a unique name and is
+removed at teardown even when the test fails, so tests can run in any order
+and leave the machine as they found it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import pytest
+
+# A stdlib ICMP echo for machines without iputils' ping (raw sockets need root, as ping does).
+_PY_PING = r"""
+import os, socket, struct, sys, time
+dst = sys.argv[1]
+v6 = ":" in dst
+if v6:
+    family, proto, kind = socket.AF_INET6, socket.IPPROTO_ICMPV6, 128
+else:
+    family, proto, kind = socket.AF_INET, socket.IPPROTO_ICMP, 8
+s = socket.socket(family, socket.SOCK_RAW, proto)
+s.settimeout(1.0)
+ident = os.getpid() & 0xFFFF
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+payload = b"ovnctl-test"
+header = struct.pack("!BBHHH", kind, 0, 0, ident, 1)
+csum = 0 if v6 else checksum(header + payload)
+s.sendto(struct.pack("!BBHHH", kind, 0, csum, ident, 1) + payload, (dst, 0))
+deadline = time.monotonic() + 1.0
+while time.monotonic() < deadline:
+    try:
+        data, addr = s.recvfrom(2048)
+    except socket.timeout:
+        break
+    icmp = data if v6 else data[(data[0] & 0x0F) * 4:]
+    if icmp[0] == (129 if v6 else 0) and struct.unpack("!H", icmp[4:6])[0] == ident:
+        sys.exit(0)
+sys.exit(1)
+"""
+
+
+def require_netns() -> None:
+    """Skip unless we are root and ``ip netns`` works here."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the tests create network namespaces and interfaces")
+    if shutil.which("ip") is None:
+        pytest.skip("needs iproute2's `ip` command")
+    probe = f"ovt-probe-{uuid.uuid4().hex[:6]}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"network namespaces are not supported here: {made.stderr.strip()}")
+    subprocess.run(["ip", "netns", "del", probe], check=False)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:6]}"
+
+
+def ip(
+    *args: str, netns: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    cmd = ["ip", *(["-n", netns] if netns else []), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, check=check)
+
+
+def ip_json(*args: str, netns: str | None = None) -> Any:
+    out = ip("-j", *args, netns=netns).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def link_exists(name: str, *, netns: str | None = None) -> bool:
+    return ip("link", "show", "dev", name, netns=netns, check=False).returncode == 0
+
+
+def addresses(netns: str, ifname: str) -> set[str]:
+    found: set[str] = set()
+    for link in ip_json("addr", "show", "dev", ifname, netns=netns):
+        for info in link.get("addr_info", []):
+            if info.get("scope") != "link":
+                found.add(f"{info['local']}/{info['prefixlen']}")
+    return found
+
+
+def mac(netns: str, ifname: str) -> str:
+    return str(ip_json("link", "show", "dev", ifname, netns=netns)[0]["address"])
+
+
+def routes(netns: str, *, v6: bool = False) -> set[tuple[str, str | None]]:
+    family = ["-6"] if v6 else ["-4"]
+    return {
+        (r["dst"], r.get("gateway"))
+        for r in ip_json(*family, "route", "show", "table", "main", netns=netns)
+    }
+
+
+def ping(netns: str, address: str) -> bool:
+    """One echo request from ``netns`` to ``address`` within a second."""
+    if shutil.which("ping"):
+        cmd = ["ping", "-c1", "-W1", address]
+    else:
+        cmd = [sys.executable, "-c", _PY_PING, address]
+    done = subprocess.run(["ip", "netns", "exec", netns, *cmd], capture_output=True, timeout=10)
+    return done.returncode == 0
+
+
+def remove_link(name: str) -> None:
+    ip("link", "del", "dev", name, check=False)
