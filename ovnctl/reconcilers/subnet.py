@@ -150,17 +150,40 @@ class SubnetReconciler:
         return SubnetVerdict(spec, (), False, warnings)
 
     def _losing_conflict(self, record: SubnetRecord, spec: SubnetSpec) -> Verdict | None:
-        others = {r.name: r for r in self._subnets if r.name != record.name and not r.deleting}
+        # Subnets being deleted still count: until their finalizer goes they may hold
+        # addresses, and a newer overlapping subnet must not hand those out again.
+        others = {r.name: r for r in self._subnets if r.name != record.name}
         conflicts = conflicts_for(
             subnet=spec, others=[r.spec for r in others.values() if r.spec is not None]
         )
-        mine = (record.created, record.name)
+        if not conflicts:
+            return None
+        mine = self._seniority(record)
         for conflict in conflicts:
             rivals = [others[n] for n in conflict.subnets if n in others]
-            # The oldest subnet keeps serving; every newer one in the conflict gives way.
-            if any((r.created, r.name) < mine for r in rivals):
+            # The senior subnet keeps serving; every other one in the conflict gives way.
+            if any(self._seniority(r) < mine for r in rivals):
                 return Verdict("Validated", False, conflict.reason, conflict.message)
         return None
+
+    def _seniority(self, record: SubnetRecord) -> tuple[int, str, str]:
+        """Who wins a conflict: a subnet already serving, then the older, then by name.
+
+        ``creationTimestamp`` has one-second resolution, so age alone cannot tell
+        apart two subnets created in the same second; without the serving rank, a
+        working subnet could be refused because a newcomer's name sorts first.
+        """
+        return (0 if self._was_serving(record) else 1, record.created, record.name)
+
+    def _was_serving(self, record: SubnetRecord) -> bool:
+        if record.name in self.serving:
+            return True
+        # After a restart: what the previous controller last reported.
+        conditions = record.status.get("conditions")
+        return isinstance(conditions, list) and any(
+            isinstance(c, Mapping) and c.get("type") == "Ready" and c.get("status") == "True"
+            for c in conditions
+        )
 
     async def _register(self, spec: SubnetSpec, record: SubnetRecord) -> list[Verdict]:
         try:
