@@ -264,6 +264,11 @@ class Controller:
         self.pod_queue.add((namespace, name))
         if vm is not None:
             self.vm_queue.add((namespace, vm))
+            # A migration's source or target came or went: the other launcher pod's IP
+            # object may follow the VM to its node.
+            for sibling in self.pods.pods_of_vm(namespace, vm) if self.pods else ():
+                if sibling != name:
+                    self.pod_queue.add((namespace, sibling))
 
     def vm_changed(self, namespace: str, name: str) -> None:
         self.vm_queue.add((namespace, name))

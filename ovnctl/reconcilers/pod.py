@@ -217,8 +217,15 @@ class PodReconciler:
         owner = pod.owner
         previous = self._ledger.written(nic.nic)
         node = pod.node_name
-        if owner.is_migration_target and previous is not None and previous.node_name:
-            node = previous.node_name  # the source still runs; the VM moves when it ends
+        if (
+            owner.is_migration_target
+            and previous is not None
+            and previous.node_name
+            and any(p != pod.name for p in self._pods.pods_of_vm(pod.namespace, owner.name))
+        ):
+            # The source still runs: the VM is there until the migration ends. When the
+            # source goes, this pod is reconciled again (see Controller.pod_changed).
+            node = previous.node_name
         state = IpObjectState(
             subnet=nic.subnet,
             ips=_canonical(allocation.ips),
