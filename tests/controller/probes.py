@@ -1,7 +1,8 @@
 """Read-side helpers for allocation tests: annotations, IP objects, Events, subnet counts.
 
 Everything here reads through the test's own API client, as a user with
-kubectl would; nothing reaches into the controller's memory.
+kubectl would; nothing reaches into the controller's memory. :class:`Restartable`
+runs a controller that a test stops and replaces (restarts, garbage collection).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ovnctl.controller import Controller, ControllerSettings
 from ovnctl.k8s.api import KubeApi, NotFound
 from ovnctl.k8s.resources import EVENTS, IPS, PODS, SUBNETS
-from tests.controller.conftest import eventually
+from tests.controller.conftest import ControllerThread, eventually
 
 NETWORKS = "k8s.v1.cni.cncf.io/networks"
 
@@ -102,3 +104,32 @@ async def ready(kube: KubeApi, subnet: str) -> None:
             for c in (s.get("status") or {}).get("conditions", [])
         ),
     )
+
+
+class Restartable:
+    """A controller a test stops and replaces mid-test (the ``start_controller`` fixture
+    stops its controllers only at the end). Use as ``async with Restartable(sim) as r``."""
+
+    def __init__(self, sim: Any, **settings: Any) -> None:
+        self._sim = sim
+        self._settings = settings
+        self._thread: ControllerThread | None = None
+
+    async def start(self, **overrides: Any) -> Controller:
+        assert self._thread is None, "stop the running controller first"
+        settings = {**self._settings, **overrides}
+        self._thread = ControllerThread(
+            ControllerSettings(kubeconfig=str(self._sim.kubeconfig_path), **settings)
+        )
+        return await self._thread.start()
+
+    async def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.to_thread(thread.stop)
+
+    async def __aenter__(self) -> Restartable:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
