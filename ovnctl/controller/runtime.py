@@ -158,7 +158,9 @@ class Controller:
 
         Kopf installs its own handlers when it starts, and its shutdown cancels
         in-flight work after a few seconds; ours drains the workers first. They
-        are (re)installed from Kopf's startup handler, which runs after Kopf's.
+        replace Kopf's at the first resource event, which Kopf delivers only
+        after its start-up (signal handlers included) is complete; a signal
+        before that finds no work to drain and Kopf's own handling is enough.
         """
         self._handle_signals = True
 
@@ -181,8 +183,6 @@ class Controller:
     # -- watch hooks (called from Kopf handlers: enqueue only, never block) -------------
 
     def attach_indices(self, indices: Mapping[str, IndexMapping]) -> None:
-        if self._handle_signals:
-            self._install_signal_handlers()
         self.nads = NadCache(by_key=indices[NADS_BY_KEY])
         self.subnets = SubnetCache(
             by_name=indices[SUBNETS_BY_NAME],
@@ -231,6 +231,8 @@ class Controller:
 
     def caches_listed(self) -> None:
         if self._startup is None:
+            if self._handle_signals:
+                self._install_signal_handlers()
             self.gate.mark(CACHES_LISTED)
             self._startup = asyncio.get_running_loop().create_task(
                 self._start_workers(), name="ovnctl-startup"
@@ -347,6 +349,10 @@ class Controller:
         await self.gate.wait()
 
     async def _start_workers(self) -> None:
+        if self.elector is not None:
+            # A standby keeps its watches and caches warm; it rebuilds and works only
+            # once it leads, so the rebuild sees every write of the previous leader.
+            await self.elector.acquired()
         assert self.subnets is not None
         assert self.pods is not None
         assert self.subnet_reconciler is not None
