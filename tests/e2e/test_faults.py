@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 from ovnctl.k8s.resources import IPS, PODS
 from tests.controller.conftest import eventually
@@ -13,8 +14,8 @@ from tests.e2e.conftest import retrying
 PODS_UNDER_FAULTS = 500
 
 
-async def _list(kube, resource, **kwargs) -> list[dict]:
-    items: list[dict] = []
+async def _list(kube, resource, **kwargs) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
 
     async def read() -> None:
         items.clear()
@@ -25,7 +26,7 @@ async def _list(kube, resource, **kwargs) -> list[dict]:
     return items
 
 
-def _allocated(pods: list[dict]) -> list[dict]:
+def _allocated(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         p
         for p in pods

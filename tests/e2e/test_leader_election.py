@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from typing import Any
 
 from ovnctl.k8s.resources import IPS, LEASES, PODS, SUBNETS
 from tests.controller.conftest import eventually
@@ -22,8 +23,8 @@ async def _holder(kube) -> str:
     return str(lease["spec"].get("holderIdentity") or "")
 
 
-async def _pods(kube) -> list[dict]:
-    items: list[dict] = []
+async def _pods(kube) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     async for page in kube.list_pages(PODS, namespace="default"):
         items.extend(page)
     return items
@@ -36,7 +37,7 @@ async def _ip_names(kube) -> set[str]:
     return names
 
 
-def _allocated(pods: list[dict]) -> list[dict]:
+def _allocated(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         p
         for p in pods
