@@ -1,0 +1,81 @@
+"""OVN Northbound: subnets become logical switches, NICs become logical switch ports.
+
+What makes ovnctl Kube-OVN-style rather than only an IPAM. Reconcilers hold a
+:class:`Northbound` (an :class:`OvnNorthbound` when ``--ovn-nb`` is given, a
+:class:`NullNorthbound` in pure-IPAM mode) and call its verbs with frozen
+desired-state values; every verb is one idempotent NB transaction and never
+blocks the event loop. See ``docs/ovn.md``.
+
+Modules, bottom up: ``specs`` (desired state and naming) → ``remote``
+(``--ovn-nb``) → ``errors`` → ``api`` (the port, results) → ``metrics`` →
+``commands`` (decisions inside a transaction) → ``client`` (ovsdbapp
+connection, threads, timeouts) and ``null`` (pure IPAM).
+
+Imports nothing of Kopf, Kubernetes or the controller; only the queue's error
+classes, the models and the IPAM's result types.
+"""
+
+from ovnctl.ovn.api import Change, ConvergeReport, Northbound
+from ovnctl.ovn.client import OvnNorthbound
+from ovnctl.ovn.errors import (
+    ForeignObjectError,
+    MissingSwitchError,
+    NorthboundError,
+    NorthboundTransactionError,
+    NorthboundUnavailable,
+)
+from ovnctl.ovn.metrics import (
+    METRIC_NAMES,
+    NoopNorthboundMetrics,
+    NorthboundMetrics,
+    PrometheusNorthboundMetrics,
+)
+from ovnctl.ovn.null import NullNorthbound
+from ovnctl.ovn.remote import parse_remotes
+from ovnctl.ovn.specs import (
+    CLUSTER_ROUTER,
+    VENDOR,
+    OwnerKind,
+    PortSpec,
+    SwitchSpec,
+    router_port_name,
+    switch_router_port_name,
+)
+
+__all__ = [
+    "CLUSTER_ROUTER",
+    "METRIC_NAMES",
+    "VENDOR",
+    "Change",
+    "ConvergeReport",
+    "ForeignObjectError",
+    "MissingSwitchError",
+    "NoopNorthboundMetrics",
+    "Northbound",
+    "NorthboundError",
+    "NorthboundMetrics",
+    "NorthboundTransactionError",
+    "NorthboundUnavailable",
+    "NullNorthbound",
+    "OvnNorthbound",
+    "OwnerKind",
+    "PortSpec",
+    "PrometheusNorthboundMetrics",
+    "SwitchSpec",
+    "build_northbound",
+    "parse_remotes",
+    "router_port_name",
+    "switch_router_port_name",
+]
+
+
+def build_northbound(
+    remote: str | None, *, metrics: NorthboundMetrics | None = None, timeout: float = 10.0
+) -> Northbound:
+    """The composition root's helper: an OvnNorthbound for ``--ovn-nb``, else NullNorthbound.
+
+    Nothing connects until ``await northbound.start()``.
+    """
+    if not remote:
+        return NullNorthbound()
+    return OvnNorthbound(remote=remote, metrics=metrics, timeout=timeout)

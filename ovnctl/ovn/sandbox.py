@@ -1,0 +1,130 @@
+"""A private OVN Northbound ovsdb-server in a folder: for tests, benchmarks and demos.
+
+Never the system service: the database is created from the installed schema
+(``ovsdb-tool create``) in a directory the caller owns, the server listens on
+a free loopback port (and a unix socket) with its pidfile, control socket and
+log beside the database, and :meth:`NbSandbox.stop` kills it. :meth:`kill`
+and :meth:`start` again on the same port and database simulate an NB crash
+and restart. Debian's ``ovn-central`` package provides the binaries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+__all__ = ["NB_SCHEMA", "NbSandbox", "missing_tools"]
+
+NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
+_TOOLS = ("ovsdb-server", "ovsdb-tool", "ovn-nbctl")
+
+
+def missing_tools() -> str | None:
+    """Why a sandbox cannot run here, or None when it can."""
+    absent = [tool for tool in _TOOLS if shutil.which(tool) is None]
+    if absent:
+        return f"{', '.join(absent)} not installed (apt-get install ovn-central)"
+    if not NB_SCHEMA.exists():
+        return f"{NB_SCHEMA} missing (apt-get install ovn-central)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NbSandbox:
+    """One ovsdb-server serving a fresh NB database from ``directory``."""
+
+    def __init__(self, directory: Path, *, port: int | None = None) -> None:
+        self.directory = directory
+        self.db = directory / "nb.db"
+        self.port = port if port is not None else _free_port()
+        self.socket = directory / "nb.sock"
+        self._process: subprocess.Popen[bytes] | None = None
+        subprocess.run(
+            ["ovsdb-tool", "create", str(self.db), str(NB_SCHEMA)],
+            check=True,
+            capture_output=True,
+        )
+
+    @property
+    def tcp(self) -> str:
+        """The ``--ovn-nb`` value of the TCP remote."""
+        return f"tcp:127.0.0.1:{self.port}"
+
+    @property
+    def unix(self) -> str:
+        """The ``--ovn-nb`` value of the unix-socket remote."""
+        return f"unix:{self.socket}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, *, timeout: float = 10.0) -> None:
+        """Start serving (again) on the same port and database; wait until it accepts."""
+        if self.running:
+            return
+        d = self.directory
+        self._process = subprocess.Popen(
+            [
+                "ovsdb-server",
+                str(self.db),
+                f"--remote=ptcp:{self.port}:127.0.0.1",
+                f"--remote=punix:{self.socket}",
+                f"--unixctl={d / 'nb.ctl'}",
+                f"--pidfile={d / 'nb.pid'}",
+                f"--log-file={d / 'nb.log'}",
+                "-vconsole:off",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"ovsdb-server exited at start; see {d / 'nb.log'}")
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
+            ):
+                return
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"ovsdb-server did not listen on {self.port} in {timeout} s")
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        """Crash the server (SIGKILL): no clean shutdown, as when a node dies."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+
+    stop = kill
+
+    def nbctl(self, *args: str) -> str:
+        """Run ``ovn-nbctl --db=tcp:127.0.0.1:PORT ARGS`` and return its stdout."""
+        result = subprocess.run(
+            ["ovn-nbctl", f"--db={self.tcp}", "--timeout=10", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout
+
+    def __enter__(self) -> NbSandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
