@@ -27,7 +27,7 @@ test: lint
 	$(BIN)/pytest
 
 demo: install
-	$(BIN)/ovnctl sim demo
+	$(BIN)/ovnctl demo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -26,11 +26,13 @@ def main() -> None:
 def _register_subcommands() -> None:
     from ovnctl.cni.command import cni
     from ovnctl.controller.command import run
+    from ovnctl.demo.command import demo
     from ovnctl.node.command import daemon
     from ovnctl.sim.command import sim
 
     main.add_command(cni)
     main.add_command(daemon)
+    main.add_command(demo)
     main.add_command(run)
     main.add_command(sim)
 

@@ -1,0 +1,26 @@
+"""``ovnctl demo`` works from a fresh checkout, as the README's first command runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_demo_runs_and_reports(tmp_path) -> None:
+    """The demo exits 0 and shows addresses, usage, the bad-input Event and zero NAD GETs."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ovnctl", "demo", "--kubeconfig", str(tmp_path / "kubeconfig")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "same address" in out
+    assert "vm1.demo.attachnet.demo.ovn" in out
+    assert "vm2.demo" not in out  # deleted VM: its addresses were released
+    assert "db-0.demo.macnet.demo          pod    attach-mac   172.18.0.50" in out
+    assert "broken-0: NadNotFound" in out
+    assert "GETs of NetworkAttachmentDefinitions: 0" in out
+    assert "Traceback" not in result.stderr
