@@ -63,6 +63,21 @@ def _name_and_spec(body: Mapping[str, Any]) -> tuple[str | None, Mapping[str, An
     )
 
 
+def _provider(spec: Mapping[str, Any]) -> str:
+    """``spec.provider`` as the validator reads it (stripped, ``ovn`` when empty).
+
+    Keyed exactly as :func:`~ovnctl.models.subnet.parse_subnet` normalises it, so a
+    NAD event for ``attachnet.default.ovn`` finds a subnet that wrote the provider
+    with stray blanks; a non-string is kept as its repr (the spec is invalid anyway).
+    """
+    provider = spec.get("provider")
+    if provider is None:
+        return PRIMARY_PROVIDER
+    if not isinstance(provider, str):
+        return repr(provider)
+    return provider.strip() or PRIMARY_PROVIDER
+
+
 def _record(body: Mapping[str, Any]) -> SubnetRecord | None:
     metadata = body.get("metadata") or {}
     name = metadata.get("name")
@@ -75,7 +90,6 @@ def _record(body: Mapping[str, Any]) -> SubnetRecord | None:
     except ModelError as exc:
         error = exc
     _, raw_spec = _name_and_spec(body)
-    provider = raw_spec.get("provider") or PRIMARY_PROVIDER
     return SubnetRecord(
         name=name,
         uid=str(metadata.get("uid", "")),
@@ -86,7 +100,7 @@ def _record(body: Mapping[str, Any]) -> SubnetRecord | None:
         finalizers=tuple(metadata.get("finalizers") or ()),
         spec=spec,
         error=error,
-        provider=provider if isinstance(provider, str) else repr(provider),
+        provider=_provider(raw_spec),
         status_json=json.dumps(body.get("status") or {}, sort_keys=True),
     )
 
@@ -100,8 +114,7 @@ def index_subnet_by_name(body: Mapping[str, Any]) -> dict[str, SubnetRecord]:
 def index_subnet_by_provider(body: Mapping[str, Any]) -> dict[str, str]:
     """Index function: provider string (as written) → Subnet name."""
     name, spec = _name_and_spec(body)
-    provider = spec.get("provider") or PRIMARY_PROVIDER
-    return {provider: name} if name is not None and isinstance(provider, str) else {}
+    return {_provider(spec): name} if name is not None else {}
 
 
 def index_subnet_by_namespace(body: Mapping[str, Any]) -> dict[str, str]:
@@ -110,7 +123,7 @@ def index_subnet_by_namespace(body: Mapping[str, Any]) -> dict[str, str]:
     namespaces = spec.get("namespaces")
     if name is None or not isinstance(namespaces, list):
         return {}
-    return {ns: name for ns in namespaces if isinstance(ns, str)}
+    return {ns.strip(): name for ns in namespaces if isinstance(ns, str) and ns.strip()}
 
 
 def index_subnet_default(body: Mapping[str, Any]) -> dict[bool, str]:
