@@ -226,9 +226,10 @@ class OvnNorthbound:
     ) -> ConvergeReport:
         """Create, update and remove ovnctl's switches and ports until the NB matches.
 
-        Transactions: one for the switches, one per ``batch_size`` ports, one
-        for removals. Each is idempotent, so an interrupted pass is finished by
-        the next one. Rows without ``external_ids:vendor=ovnctl`` are never changed.
+        Transactions: a read-only round trip, one for the switches, one per
+        ``batch_size`` ports, one for removals. Each is idempotent, so an
+        interrupted pass is finished by the next one. Rows without
+        ``external_ids:vendor=ovnctl`` are never changed.
         """
         plan = ConvergePlan(switches=_by_name(switches), ports=_by_name(ports))
         tallies: list[ConvergeTally] = []
@@ -243,6 +244,10 @@ class OvnNorthbound:
 
             return body
 
+        # A round trip first: the NB answers it only after sending this client
+        # every update committed before it (by ovn-nbctl, another controller),
+        # so the comparison below starts from a replica at least that fresh.
+        await self._transact("converge", _ping)
         tallies.append(await self._transact("converge", phase(plan.ensure_switches)))
         for chunk in _chunks(sorted(plan.ports), self.batch_size):
             ensure_chunk = functools.partial(plan.ensure_ports, names=chunk)

@@ -31,7 +31,6 @@ from ovnctl.ovn.specs import (
     PortSpec,
     SwitchSpec,
     router_port_name,
-    switch_router_port_name,
 )
 
 __all__ = [
@@ -374,7 +373,6 @@ class ConvergePlan:
     def remove_stale(self, writer: Writer, tally: ConvergeTally) -> None:
         """Phase 3: ovnctl's ports, switches and router ports that nothing wants go."""
         api = writer.api
-        peers = {switch_router_port_name(name) for name in self.switches}
         parents = _port_parents(api)
         kept: set[str] = set()
         for ls in list(api.tables[LS].rows.values()):
@@ -385,12 +383,11 @@ class ConvergePlan:
                 kept.add(ls.name)
                 tally.kept.append(ls.name)
         for lsp in list(api.tables[LSP].rows.values()):
-            if not is_owned(lsp) or lsp.name in self.ports or lsp.name in peers:
+            # Router peer ports are part of their switch: they stay with a
+            # desired or kept switch and go with a deleted one.
+            if not is_owned(lsp) or lsp.name in self.ports or _is_router_peer(lsp):
                 continue
-            parent = parents.get(lsp.uuid)
-            if _is_router_peer(lsp) and parent is not None and parent.name in kept:
-                continue  # a kept switch keeps its link to the router
-            tally.port(lsp.name, writer.delete_port(lsp.name, parent=parent))
+            tally.port(lsp.name, writer.delete_port(lsp.name, parent=parents.get(lsp.uuid)))
         for ls in list(api.tables[LS].rows.values()):
             if is_owned(ls) and ls.name not in self.switches and ls.name not in kept:
                 tally.switch(ls.name, writer.delete_switch(ls.name))
