@@ -85,6 +85,8 @@ class SubnetReconciler:
         """Subnets refused for a cross-subnet conflict; re-evaluated on any subnet change."""
         self.serving: set[str] = set()
         """Subnets that are Ready: the only ones pods are given addresses from."""
+        self._written: dict[str, tuple[str, dict[str, object]]] = {}
+        """Per subnet: (uid, status) last written and not yet seen back in the cache."""
 
     async def __call__(self, name: str) -> Result:
         record = self._subnets.get(name)
@@ -93,6 +95,7 @@ class SubnetReconciler:
             self._ipam.remove_subnet(name)
             self.refused.discard(name)
             self.serving.discard(name)
+            self._written.pop(name, None)
             return Done
         if record.deleting:
             self.serving.discard(name)
@@ -229,6 +232,15 @@ class SubnetReconciler:
         self, record: SubnetRecord, *, fields: Mapping[str, object], verdicts: Sequence[Verdict]
     ) -> None:
         current = record.status
+        written = self._written.get(record.name)
+        if written is not None and written[0] == record.uid:
+            if all(current.get(key) == value for key, value in written[1].items()):
+                # The cache caught up with our last write: trust it again from now on.
+                del self._written[record.name]
+            else:
+                # The cache still shows an older status (a reconcile triggered by our own
+                # finalizer patch, say): compare with what we wrote, not with the past.
+                current = written[1]
         conditions = merge_conditions(
             current.get("conditions"), verdicts, generation=record.generation, now=now_rfc3339()
         )
@@ -240,6 +252,7 @@ class SubnetReconciler:
             await self._api.patch(
                 SUBNETS, name=record.name, subresource="status", body={"status": desired}
             )
+            self._written[record.name] = (record.uid, desired)
 
     async def _finish_deletion(self, record: SubnetRecord) -> Result:
         held = (

@@ -233,3 +233,18 @@ async def test_no_status_write_when_nothing_changed(sim, start_controller, kube)
     # Only the test's own label patch.
     assert [(e.verb, e.subresource) for e in writes] == [("patch", None)]
     assert (await kube.get(SUBNETS, name="quiet"))["status"] == body["status"]
+
+
+async def test_one_status_write_on_creation(sim, start_controller, kube) -> None:
+    """A new subnet gets its finalizer and then exactly one status write."""
+    controller = await start_controller()
+    sim.reset_request_log()
+    await create_all(kube, subnet("once", "10.25.0.0/24"))
+    body = await wait_ready(kube, "once")
+    await settled(controller, "once", body["metadata"]["resourceVersion"])
+    writes = [
+        (e.verb, e.subresource)
+        for e in sim.request_log.entries
+        if e.resource == "subnets" and e.verb == "patch" and e.name == "once"
+    ]
+    assert writes == [("patch", None), ("patch", "status")]
