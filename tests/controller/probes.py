@@ -23,7 +23,7 @@ def key(provider: str, what: str) -> str:
     return f"{provider}.kubernetes.io/{what}"
 
 
-async def annotations(kube: KubeApi, name: str, namespace: str = "default") -> dict[str, str]:
+async def annotations_of(kube: KubeApi, name: str, namespace: str = "default") -> dict[str, str]:
     body = await kube.get(PODS, name=name, namespace=namespace)
     return dict(body["metadata"].get("annotations") or {})
 
@@ -33,7 +33,7 @@ async def allocated(
 ) -> dict[str, str]:
     """Wait until the pod is annotated ``allocated`` for every provider; its annotations."""
     return await eventually(
-        lambda: annotations(kube, name, namespace),
+        lambda: annotations_of(kube, name, namespace),
         until=lambda a: all(a.get(key(p, "allocated")) == "true" for p in providers),
         within=within,
     )

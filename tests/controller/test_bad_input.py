@@ -34,7 +34,7 @@ async def _nothing_allocated(kube: Any, name: str, *subnets: str) -> None:
     """No IP object of the pod, no allocation annotation, no address counted in use."""
     await probes.settle()
     assert not [n for n in await probes.ip_objects(kube) if n.startswith(f"{name}.")]
-    assert not [k for k in await probes.annotations(kube, name) if k.endswith("/allocated")]
+    assert not [k for k in await probes.annotations_of(kube, name) if k.endswith("/allocated")]
     for name_ in subnets:
         assert await probes.using(kube, name_) == 0
 

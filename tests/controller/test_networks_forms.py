@@ -123,7 +123,7 @@ async def test_nad_not_served_is_skipped_quietly(start_controller, kube) -> None
     await probes.settle()
     assert await probes.events(kube, "p1") == []
     assert await probes.events(kube, "p2") == []
-    assert await probes.annotations(kube, "p2") == {NETWORKS: "hostlocal"}
+    assert await probes.annotations_of(kube, "p2") == {NETWORKS: "hostlocal"}
     assert sorted(await probes.ip_objects(kube)) == ["p1.default.net-a.default.ovn"]
 
 
@@ -242,7 +242,7 @@ async def test_primary_network_setting_off(start_controller, kube) -> None:
     got = await probes.allocated(kube, "p1", A)
     assert "ovn.kubernetes.io/allocated" not in got
     await probes.settle()
-    assert "ovn.kubernetes.io/allocated" not in await probes.annotations(kube, "p2")
+    assert "ovn.kubernetes.io/allocated" not in await probes.annotations_of(kube, "p2")
     assert sorted(await probes.ip_objects(kube)) == ["p1.default.net-a.default.ovn"]
 
 
@@ -260,7 +260,7 @@ async def test_host_network_pods_are_skipped(start_controller, kube) -> None:
     await create_all(kube, host, pod("p1"))
     await probes.allocated(kube, "p1", "ovn")
     await probes.settle()
-    assert await probes.annotations(kube, "host1") == {NETWORKS: "net-a"}
+    assert await probes.annotations_of(kube, "host1") == {NETWORKS: "net-a"}
     assert await probes.events(kube, "host1") == []
     assert sorted(await probes.ip_objects(kube)) == ["p1.default"]
 
