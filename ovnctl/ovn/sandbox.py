@@ -49,6 +49,7 @@ class NbSandbox:
         self.port = port if port is not None else _free_port()
         self.socket = directory / "nb.sock"
         self._process: subprocess.Popen[bytes] | None = None
+        directory.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             ["ovsdb-tool", "create", str(self.db), str(NB_SCHEMA)],
             check=True,

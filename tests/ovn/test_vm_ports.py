@@ -56,7 +56,7 @@ async def test_vm_port_serves_both_pods_during_migration(
     results = await asyncio.gather(
         northbound.ensure_port(vm_port()), northbound.ensure_port(vm_port())
     )
-    assert results == [Change.UNCHANGED, Change.UNCHANGED]
+    assert list(results) == [Change.UNCHANGED, Change.UNCHANGED]
     found = sandbox.nbctl(
         "--bare", "--columns=name", "find", "Logical_Switch_Port", "external_ids:owner_kind=vm"
     ).split()
