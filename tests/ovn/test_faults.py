@@ -1,4 +1,4 @@
-"""NB down, restarted, stalled or not up yet: retryable errors, readiness, nothing lost or doubled."""
+"""NB down, restarted, stalled or not up yet: retryable errors, readiness, no loss or duplicates."""
 
 from __future__ import annotations
 
