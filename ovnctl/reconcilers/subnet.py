@@ -163,7 +163,9 @@ class SubnetReconciler:
             return None
         mine = self._seniority(record)
         for conflict in conflicts:
-            rivals = [others[n] for n in conflict.subnets if n in others]
+            # A rival refused for a conflict of its own serves nothing: it cannot refuse
+            # anyone (as Kube-OVN's webhook would have rejected it in the first place).
+            rivals = [others[n] for n in conflict.subnets if n in others and n not in self.refused]
             # The senior subnet keeps serving; every other one in the conflict gives way.
             if any(self._seniority(r) < mine for r in rivals):
                 return Verdict("Validated", False, conflict.reason, conflict.message)

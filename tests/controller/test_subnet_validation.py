@@ -248,3 +248,17 @@ async def test_nad_declared_provider_mismatch_warns(start_controller, kube) -> N
     event = await wait_event(kube, "att", "SpecWarning")
     assert "'wrong.default.ovn'" in event["message"]
     assert "default/attachnet" in event["message"]
+
+
+async def test_refused_subnet_refuses_nobody(start_controller, kube) -> None:
+    """A subnet refused for an overlap does not in turn refuse a third one it overlaps."""
+    await start_controller()
+    await create_all(kube, subnet("a", "10.16.0.0/24"))
+    await wait_ready(kube, "a")
+    await create_all(kube, subnet("b", "10.16.0.0/23"))
+    await wait_condition(kube, "b", "Validated", "False", "Overlap")
+    await create_all(kube, subnet("c", "10.16.1.0/24"))  # overlaps only b
+    await wait_ready(kube, "c")
+    await wait_ready(kube, "a")
+    body = await wait_condition(kube, "b", "Validated", "False", "Overlap")
+    assert "'a'" in condition(body, "Ready")["message"]
