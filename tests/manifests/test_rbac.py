@@ -140,7 +140,8 @@ async def _scenario(kube, controllers) -> str:
 
     # Graceful stop: in-flight work finished, the Lease released.
     assert await asyncio.to_thread(replica.stop) == 0
-    return replica.user_agent
+    agent: str = replica.user_agent
+    return agent
 
 
 async def _event_repeat(sim_process) -> str:
