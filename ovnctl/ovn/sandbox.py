@@ -117,10 +117,11 @@ class NbSandbox:
         """Run ``ovn-nbctl --db=tcp:127.0.0.1:PORT ARGS`` and return its stdout."""
         result = subprocess.run(
             ["ovn-nbctl", f"--db={self.tcp}", "--timeout=10", *args],
-            check=True,
             capture_output=True,
             text=True,
         )
+        if result.returncode:
+            raise RuntimeError(f"ovn-nbctl {' '.join(args)}: {result.stderr.strip()}")
         return result.stdout
 
     def __enter__(self) -> NbSandbox:
