@@ -24,13 +24,17 @@ def main() -> None:
 
 
 def _register_subcommands() -> None:
-    from ovnctl.cni.command import cni
+    from ovnctl.cni.command import cni, invoked_as_plugin
+
+    main.add_command(cni)
+    if invoked_as_plugin():
+        return  # the runtime execs `ovnctl cni` per pod: skip the other commands' imports
+
     from ovnctl.controller.command import run
     from ovnctl.demo.command import demo
     from ovnctl.node.command import daemon
     from ovnctl.sim.command import sim
 
-    main.add_command(cni)
     main.add_command(daemon)
     main.add_command(demo)
     main.add_command(run)

@@ -133,8 +133,11 @@ def run(*, command: str, conf: dict[str, Any], environ: Mapping[str, str]) -> di
         routes=_routes(conf),
     )
     timeout = _optional(conf, "daemon_timeout", (int, float), "a number of seconds")
+    # Everything is validated before the daemon acts: an error after ADD would strand it.
+    dns = _optional(conf, "dns", dict, "an object")
+    socket_path = _socket_path(conf)
     wiring = call(
-        socket_path=_socket_path(conf),
+        socket_path=socket_path,
         request=request,
         timeout=float(timeout) if timeout else DEFAULT_TIMEOUT,
     )
@@ -142,7 +145,6 @@ def run(*, command: str, conf: dict[str, Any], environ: Mapping[str, str]) -> di
         return None
     if wiring is None:
         raise CniError(errors.DATAPATH_FAILURE, "ovnctl node daemon returned no wiring for ADD")
-    dns = _optional(conf, "dns", dict, "an object")
     return render_result(cni_version=version, wiring=wiring, dns=dns)
 
 

@@ -104,7 +104,10 @@ def decode_request(line: bytes) -> Request:
     if command not in COMMANDS:
         raise CniError(INVALID_CONFIG, f"daemon request: unknown command {command!r}")
     strings: dict[str, str] = {}
-    required = ["container_id", "ifname", "netns"]
+    # DEL must work with the sandbox gone: CNI_NETNS may be empty then.
+    required = ["container_id", "ifname"]
+    if command != "DEL":
+        required.append("netns")
     if command == "ADD":
         required += ["pod_namespace", "pod_name", "provider"]
     for key in ("container_id", "netns", "ifname", "pod_namespace", "pod_name", "provider"):

@@ -205,7 +205,7 @@ def sim() -> Iterator[ThreadedSimServer]:
 
 
 def start_daemon(
-    sim: ThreadedSimServer, root: Path, *, allocation_timeout: float = 2.0
+    sim: ThreadedSimServer, root: Path, *, allocation_timeout: float = 1.0
 ) -> ThreadedNodeDaemon:
     settings = DaemonSettings(
         node_name=NODE,
