@@ -67,13 +67,19 @@ def write_kubeconfig(*, path: Path, url: str, namespace: str = "default") -> Pat
     return path
 
 
+def _is_kustomize_config(doc: dict[str, Any]) -> bool:
+    return str(doc.get("apiVersion", "")).startswith("kustomize.config.k8s.io/")
+
+
 def _manifest_docs(paths: Iterable[Path]) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     for path in paths:
         files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
         for file in files:
             for doc in yaml.safe_load_all(file.read_text()):
-                if isinstance(doc, dict):
+                # A kustomization.yaml beside the manifests configures kustomize; it is
+                # not an API object (``--load crds/`` must not trip over one).
+                if isinstance(doc, dict) and not _is_kustomize_config(doc):
                     items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
                     docs.extend(items if isinstance(items, list) else [doc])
     return docs

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ovnctl.controller.command import run as run_command
-from ovnctl.sim import SimProcess
+from ovnctl.sim import SimProcess, Store, load_manifests
 from tests.manifests.rbac import CRDS, MANIFESTS, REPO, documents, find, kustomization_files
 from tests.models.test_crds import test_schema_is_structural as assert_structural
 
@@ -95,6 +95,14 @@ def test_installed_crds_are_structural() -> None:
     assert {c["metadata"]["name"] for c in crds} == {"subnets.kubeovn.io", "ips.kubeovn.io"}
     for crd in crds:
         assert_structural(crd)  # type: ignore[no-untyped-call]
+
+
+def test_embedded_server_loads_the_crds_folder_despite_its_kustomization() -> None:
+    """``ovnctl sim serve --load crds/`` skips kustomization.yaml (not an API object)."""
+    store = Store()
+    load_manifests(store, [CRDS])
+    served = {info.plural for info in store.registry.all() if not info.builtin}
+    assert {"subnets", "ips", "virtualmachines", "network-attachment-definitions"} <= served
 
 
 # -- how the objects refer to each other ------------------------------------------------------
