@@ -155,7 +155,11 @@ class OvnNorthbound:
         api, self._api = self._api, None
         if api is not None:
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, api.ovsdb_connection.stop, self.timeout)
+            stopping = loop.run_in_executor(self._executor, api.ovsdb_connection.stop, self.timeout)
+            # A connection thread stuck on a frozen NB must not hold shutdown
+            # hostage: it is a daemon thread and dies with the process.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping, timeout=self.timeout + 1)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _connect_loop(self) -> None:

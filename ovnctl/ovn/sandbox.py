@@ -24,9 +24,18 @@ NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
 _TOOLS = ("ovsdb-server", "ovsdb-tool", "ovn-nbctl")
 
 
+def _tool(name: str) -> str | None:
+    # ovsdb-server lives in /usr/sbin, which a non-root PATH often lacks.
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+
+
+def _run_tool(name: str) -> str:
+    return _tool(name) or name
+
+
 def missing_tools() -> str | None:
     """Why a sandbox cannot run here, or None when it can."""
-    absent = [tool for tool in _TOOLS if shutil.which(tool) is None]
+    absent = [tool for tool in _TOOLS if _tool(tool) is None]
     if absent:
         return f"{', '.join(absent)} not installed (apt-get install ovn-central)"
     if not NB_SCHEMA.exists():
@@ -51,7 +60,7 @@ class NbSandbox:
         self._process: subprocess.Popen[bytes] | None = None
         directory.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["ovsdb-tool", "create", str(self.db), str(NB_SCHEMA)],
+            [_run_tool("ovsdb-tool"), "create", str(self.db), str(NB_SCHEMA)],
             check=True,
             capture_output=True,
         )
@@ -77,7 +86,7 @@ class NbSandbox:
         d = self.directory
         self._process = subprocess.Popen(
             [
-                "ovsdb-server",
+                _run_tool("ovsdb-server"),
                 str(self.db),
                 f"--remote=ptcp:{self.port}:127.0.0.1",
                 f"--remote=punix:{self.socket}",
@@ -116,7 +125,7 @@ class NbSandbox:
     def nbctl(self, *args: str) -> str:
         """Run ``ovn-nbctl --db=tcp:127.0.0.1:PORT ARGS`` and return its stdout."""
         result = subprocess.run(
-            ["ovn-nbctl", f"--db={self.tcp}", "--timeout=10", *args],
+            [_run_tool("ovn-nbctl"), f"--db={self.tcp}", "--timeout=10", *args],
             capture_output=True,
             text=True,
         )
