@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from ovnctl.caches._stores import newest
 from ovnctl.models import NadConfig, parse_nad
 
 __all__ = ["NadCache", "NadKey", "index_nad_by_key"]
@@ -33,11 +34,7 @@ class NadCache:
 
     def get(self, namespace: str, name: str) -> NadConfig | None:
         """The parsed NAD, or None when no such NAD exists."""
-        store = self._by_key.get((namespace, name))
-        if not store:
-            return None
-        # One object per (namespace, name): the store holds exactly one record.
-        return next(iter(store))
+        return newest(self._by_key.get((namespace, name)))
 
     def __len__(self) -> int:
         return len(self._by_key)

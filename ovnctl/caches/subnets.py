@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ovnctl.caches._stores import newest
 from ovnctl.models import PRIMARY_PROVIDER, ModelError
 from ovnctl.models.subnet import SubnetSpec, parse_subnet
 
@@ -132,10 +133,6 @@ def index_subnet_default(body: Mapping[str, Any]) -> dict[bool, str]:
     return {True: name} if name is not None and spec.get("default") is True else {}
 
 
-def _first(store: Collection[Any] | None) -> Any:
-    return next(iter(store)) if store else None
-
-
 class SubnetCache:
     """Read-only lookups over the Subnet indexes."""
 
@@ -153,7 +150,7 @@ class SubnetCache:
         self._default = default
 
     def get(self, name: str) -> SubnetRecord | None:
-        record: SubnetRecord | None = _first(self._by_name.get(name))
+        record: SubnetRecord | None = newest(self._by_name.get(name))
         return record
 
     def __iter__(self) -> Iterator[SubnetRecord]:

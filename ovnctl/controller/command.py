@@ -84,6 +84,14 @@ def _env(name: str) -> str:
     help="Seconds between sweeps for pods and VMs deleted while unobserved.",
 )
 @click.option(
+    "--resync-interval",
+    envvar=_env("RESYNC_INTERVAL"),
+    type=click.FloatRange(10),
+    default=900.0,
+    show_envvar=True,
+    help="Seconds between paged pod LISTs that find pods deleted during a watch gap.",
+)
+@click.option(
     "--primary-network/--no-primary-network",
     envvar=_env("PRIMARY_NETWORK"),
     default=True,
@@ -198,6 +206,7 @@ def run(
     max_retries: int,
     api_concurrency: int,
     gc_interval: float,
+    resync_interval: float,
     primary_network: bool,
     namespaces: tuple[str, ...],
     leader_elect: bool,
@@ -246,6 +255,7 @@ def run(
         max_retries=max_retries,
         api_concurrency=api_concurrency,
         gc_interval=gc_interval,
+        resync_interval=resync_interval,
         primary_network=primary_network,
         namespaces=tuple(namespaces),
         leader_election=lease,

@@ -31,7 +31,7 @@ from ovnctl.caches import (
     SubnetRecord,
 )
 from ovnctl.ipam import IPAM
-from ovnctl.k8s.api import NotFound
+from ovnctl.k8s.api import ApiError, NotFound
 from ovnctl.k8s.connection import connect
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.handlers import (
@@ -58,6 +58,7 @@ from ovnctl.queue import (
     ShutdownReport,
     WorkerPool,
 )
+from ovnctl.reconcilers.ghosts import find_ghost_pods
 from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
 from ovnctl.reconcilers.nics import NicPlanner
 from ovnctl.reconcilers.pod import PodReconciler
@@ -91,6 +92,8 @@ class ControllerSettings:
     shutdown_grace: float = 10.0
     gc_interval: float = 300.0
     """Seconds between sweeps for owners deleted while the controller was not looking."""
+    resync_interval: float = 900.0
+    """Seconds between paged LISTs of pods that find ghosts (deleted during a watch gap)."""
     primary_network: bool = True
     """Allocate the pods' primary (``ovn``) network; off where another CNI owns it."""
     nad_lookup: Literal["cache", "live"] = "cache"
@@ -136,6 +139,8 @@ class Controller:
         self._stop = asyncio.Event()
         self._startup: asyncio.Task[None] | None = None
         self._gc: asyncio.Task[None] | None = None
+        self._resync: asyncio.Task[None] | None = None
+        self._subnet_fingerprints: dict[str, tuple[object, ...]] = {}
         self._watches: asyncio.Task[None] | None = None
         self._handle_signals = False
         self.elector: LeaderElector | None = None
@@ -239,12 +244,27 @@ class Controller:
             )
 
     def subnet_changed(self, name: str) -> None:
-        self.subnet_queue.add(name)
         if self.subnets is None or self.subnet_reconciler is None:
+            self.subnet_queue.add(name)
             return
+        record = self.subnets.get(name)
+        # Most Subnet events are our own status writes (one per allocation burst). Only
+        # a change of spec, deletion or finalizers can change what the reconciler
+        # decides, so anything else is ignored rather than requeued with its rivals.
+        fingerprint = (
+            None
+            if record is None
+            else (record.uid, record.generation, record.deleting, record.finalizers)
+        )
+        if record is not None and self._subnet_fingerprints.get(name) == fingerprint:
+            return
+        if fingerprint is None:
+            self._subnet_fingerprints.pop(name, None)
+        else:
+            self._subnet_fingerprints[name] = fingerprint
+        self.subnet_queue.add(name)
         # A change can start or end a conflict with subnets of the same provider, or
         # with other default subnets; refused subnets may recover.
-        record = self.subnets.get(name)
         related: set[str] = set(self.subnet_reconciler.refused)
         if record is not None:
             related.update(self.subnets.names_for_provider(record.provider))
@@ -393,7 +413,9 @@ class Controller:
         self._sweep()
         for pod in self.pods:
             self.pod_queue.add(pod)
-        self._gc = asyncio.get_running_loop().create_task(self._gc_loop(), name="ovnctl-gc")
+        loop = asyncio.get_running_loop()
+        self._gc = loop.create_task(self._gc_loop(), name="ovnctl-gc")
+        self._resync = loop.create_task(self._resync_loop(), name="ovnctl-resync")
         logger.info(
             "ovnctl ready: %d subnets, %d NADs, %d pods cached; %d NICs recorded",
             len(self.subnets),
@@ -416,12 +438,34 @@ class Controller:
             await asyncio.sleep(self.settings.gc_interval)
             self._sweep()
 
+    async def _resync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.resync_interval)
+            try:
+                await self.resync_ghosts()
+            except ApiError as exc:
+                logger.warning(
+                    "ghost resync failed, next in %.0fs: %s", self.settings.resync_interval, exc
+                )
+
+    async def resync_ghosts(self) -> int:
+        """Find pods the cache holds but the server deleted unseen; release them. Returns count."""
+        assert self.pods is not None
+        ghosts = await find_ghost_pods(
+            api=self.api, pods=self.pods, namespaces=self.settings.namespaces
+        )
+        for key, uid in ghosts:
+            logger.warning("pod %s/%s (uid %s) was deleted unseen: releasing", *key, uid)
+            self.pods.mark_gone(key, uid)
+            self.pod_queue.add(key)
+        return len(ghosts)
+
     async def _serving_spec(self, record: SubnetRecord) -> SubnetSpec | None:
         assert self.subnet_reconciler is not None
         return (await self.subnet_reconciler.evaluate(record)).spec
 
     async def _shutdown(self) -> list[ShutdownReport[Any]]:
-        for task in (self._startup, self._gc):
+        for task in (self._startup, self._gc, self._resync):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -21,7 +21,12 @@ DEMO_AGENT = "ovnctl-demo"
 
 def _crd_paths() -> list[Path]:
     root = Path(__file__).resolve().parents[2]
-    paths = sorted((root / "crds").glob("*.yaml")) + sorted((root / "crds" / "test").glob("*.yaml"))
+    paths = [
+        path
+        for folder in (root / "crds", root / "crds" / "test")
+        for path in sorted(folder.glob("*.yaml"))
+        if path.name != "kustomization.yaml"
+    ]
     if not paths:
         raise click.ClickException(
             f"no CRDs under {root / 'crds'}: run the demo from a source checkout of ovnctl"

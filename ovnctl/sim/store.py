@@ -751,6 +751,15 @@ class Store:
             self._maybe_finish_namespace(key[0])
         return stored
 
+    def vanish(self, info: ResourceInfo, namespace: str | None, name: str) -> None:
+        """Fault: drop an object without a DELETED event, as watchers miss it across a re-list.
+
+        A client whose watch broke, and which re-listed after a 410, never
+        hears of objects deleted in between (Kopf reports nothing for them):
+        its cache keeps a ghost. Tests use this to prove ghosts are found.
+        """
+        self._objects[info.storage_key].pop(self._key(info, namespace, name))
+
     def _drop_crd(self, crd_name: str) -> None:
         """A deleted CRD takes its objects with it; its watchers see them go, then the end."""
         infos = self.registry.remove_crd(crd_name)

@@ -21,9 +21,10 @@ from ovnctl.controller import Controller, ControllerSettings
 from ovnctl.k8s.api import KubeApi
 from ovnctl.k8s.connection import connect
 from ovnctl.sim import ThreadedSimServer
+from tests.conftest import crd_manifests
 
 REPO = Path(__file__).resolve().parents[2]
-CRDS = sorted((REPO / "crds").glob("*.yaml")) + sorted((REPO / "crds" / "test").glob("*.yaml"))
+CRDS = crd_manifests()
 
 T = TypeVar("T")
 

@@ -24,9 +24,10 @@ import pytest
 from ovnctl.k8s.api import KubeApi, Transient
 from ovnctl.k8s.connection import connect
 from ovnctl.sim import SimProcess
+from tests.conftest import crd_manifests
 
 REPO = Path(__file__).resolve().parents[2]
-CRDS = sorted((REPO / "crds").glob("*.yaml")) + sorted((REPO / "crds" / "test").glob("*.yaml"))
+CRDS = crd_manifests()
 
 # Short lease timings keep takeover tests quick; the relations are the production ones.
 FAST_LEASE = ("--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.5")

@@ -1,0 +1,61 @@
+"""Pods deleted while the watch was away (no DELETED event) are found and released."""
+
+from __future__ import annotations
+
+from ovnctl.k8s.resources import IPS, PODS
+from tests.controller.conftest import call, eventually
+from tests.controller.objects import create_all, pod, subnet
+
+
+async def _ip_names(kube) -> set[str]:
+    names: set[str] = set()
+    async for page in kube.list_pages(IPS):
+        names.update(item["metadata"]["name"] for item in page)
+    return names
+
+
+def _vanish(sim, name: str) -> None:
+    def drop(server) -> None:
+        store = server.store
+        store.vanish(store.resource("", "v1", "pods"), "default", name)
+
+    sim.call(drop)
+
+
+async def test_ghost_pod_is_found_and_its_address_released(sim, start_controller, kube) -> None:
+    """A pod gone without an event stays cached until the resync confirms it and releases it."""
+    await create_all(kube, subnet("ovn-default", "10.16.0.0/16", default=True))
+    controller = await start_controller()
+    await create_all(kube, pod("ghost"), pod("alive"))
+    await eventually(
+        lambda: _ip_names(kube), until=lambda n: {"ghost.default", "alive.default"} <= n
+    )
+    _vanish(sim, "ghost")
+    # Nothing told the controller: its cache still holds the pod and its address.
+    assert await call(controller, lambda c: c.pods.get("default", "ghost") is not None)
+
+    found = await call(controller, lambda c: c.resync_ghosts())
+    assert found == 1
+    await eventually(lambda: _ip_names(kube), until=lambda n: n == {"alive.default"})
+    assert await call(controller, lambda c: c.pods.get("default", "ghost") is None)
+    assert "ghost.default" not in await call(controller, lambda c: set(c.ipam.owners()))
+
+    # A new pod of the same name is not hidden by the ghost's tombstone.
+    await create_all(kube, pod("ghost"))
+    body = await eventually(
+        lambda: kube.get(PODS, name="ghost", namespace="default"),
+        until=lambda p: (
+            (p["metadata"].get("annotations") or {}).get("ovn.kubernetes.io/allocated") == "true"
+        ),
+    )
+    assert body["metadata"]["annotations"]["ovn.kubernetes.io/ip_address"]
+
+
+async def test_resync_spares_pods_that_exist(sim, start_controller, kube) -> None:
+    """Every cached pod the server still has survives a resync untouched."""
+    await create_all(kube, subnet("ovn-default", "10.16.0.0/16", default=True))
+    controller = await start_controller()
+    await create_all(kube, *(pod(f"p{i}") for i in range(20)))
+    await eventually(lambda: _ip_names(kube), until=lambda n: len(n) == 20)
+    assert await call(controller, lambda c: c.resync_ghosts()) == 0
+    assert len(await _ip_names(kube)) == 20
