@@ -30,11 +30,13 @@ def _register_subcommands() -> None:
     if invoked_as_plugin():
         return  # the runtime execs `ovnctl cni` per pod: skip the other commands' imports
 
+    from ovnctl.bench.command import bench
     from ovnctl.controller.command import run
     from ovnctl.demo.command import demo
     from ovnctl.node.command import daemon
     from ovnctl.sim.command import sim
 
+    main.add_command(bench)
     main.add_command(daemon)
     main.add_command(demo)
     main.add_command(run)

@@ -1,0 +1,203 @@
+"""``ovnctl bench``: run the scenarios, show progress on stderr, results on stdout."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["bench"]
+
+SCENARIOS = ("nad-cache", "alloc", "restart", "memory")
+
+
+@click.command(context_settings={"show_default": True})
+@click.option(
+    "--scenario",
+    "scenarios",
+    type=click.Choice([*SCENARIOS, "all"]),
+    multiple=True,
+    default=("all",),
+    help="Scenario to run (repeatable).",
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(0),
+    default=1.0,
+    help="Delay the API server adds to every request.",
+)
+@click.option(
+    "--subnets", type=click.IntRange(1), default=200, help="nad-cache: subnets (one NAD each)."
+)
+@click.option(
+    "--churn",
+    type=click.FloatRange(0.01, 0.5),
+    default=0.25,
+    help="nad-cache: fraction of subnets deleted and re-created (and of NADs).",
+)
+@click.option("--pods", type=click.IntRange(1), default=1000, help="alloc: VM pods.")
+@click.option(
+    "--attachments", type=click.IntRange(1), default=2, help="alloc: attachments per pod."
+)
+@click.option(
+    "--ips", type=click.IntRange(1), default=10_000, help="restart: existing IP objects (and pods)."
+)
+@click.option(
+    "--memory-pods", type=click.IntRange(1), default=50_000, help="memory: pods in the cluster."
+)
+@click.option(
+    "--memory-nads", type=click.IntRange(1), default=5_000, help="memory: NADs in the cluster."
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every result (with time series) as JSON here.",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a PNG plot (one panel per scenario) here.",
+)
+@click.option(
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the controller logs here (default: a temporary directory).",
+)
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+def bench(
+    *,
+    scenarios: tuple[str, ...],
+    latency_ms: float,
+    subnets: int,
+    churn: float,
+    pods: int,
+    attachments: int,
+    ips: int,
+    memory_pods: int,
+    memory_nads: int,
+    json_path: Path | None,
+    plot_path: Path | None,
+    log_dir: Path | None,
+    quiet: bool,
+) -> None:
+    """Measure ovnctl end to end: API server, controller and driver in three processes.
+
+    \b
+    nad-cache  NAD read cache vs a live GET per lookup, subnets under churn (Kube-OVN #5353)
+    alloc      N VM pods x M Multus attachments: time until all are annotated
+    restart    start to ready with existing IP objects and their pods
+    memory     controller RSS with pods and NADs cached, per object
+
+    The API server is `ovnctl sim serve` with --latency-ms added to every
+    request; the controller is `ovnctl run --no-leader-elect`, observed through
+    /readyz, /metrics and /proc. See docs/bench.md.
+    """
+    import logging
+    import tempfile
+
+    from ovnctl.bench import report
+    from ovnctl.bench.runner import Progress
+
+    logging.basicConfig(level=logging.WARNING)
+    chosen = list(SCENARIOS) if "all" in scenarios else [s for s in SCENARIOS if s in scenarios]
+    progress = Progress(quiet=quiet)
+    command = "ovnctl bench " + shlex.join(sys.argv[2:]) if len(sys.argv) > 1 else "ovnctl bench"
+    with tempfile.TemporaryDirectory(prefix="ovnctl-bench-") as scratch:
+        logs = log_dir or Path(scratch)
+        logs.mkdir(parents=True, exist_ok=True)
+        results: list[report.ScenarioResult] = []
+        started = time.monotonic()
+        for name in chosen:
+            progress.scenario = name
+            progress("starting")
+            t0 = time.monotonic()
+            results.append(
+                _run_one(
+                    name,
+                    latency_ms=latency_ms,
+                    subnets=subnets,
+                    churn=churn,
+                    pods=pods,
+                    attachments=attachments,
+                    ips=ips,
+                    memory_pods=memory_pods,
+                    memory_nads=memory_nads,
+                    log_dir=logs,
+                    progress=progress,
+                )
+            )
+            progress(f"finished in {time.monotonic() - t0:.1f} s")
+        progress.scenario = ""
+        progress(f"all done in {time.monotonic() - started:.1f} s")
+    machine = report.machine()
+    header = (
+        f"ovnctl bench: API server latency {latency_ms:g} ms per request; "
+        f"{machine['cores']} cores; Python {machine['python']}"
+    )
+    click.echo(report.table(results, header=header))
+    run_info: dict[str, Any] = {
+        "command": command,
+        "latency_ms": latency_ms,
+        "scenarios": chosen,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    if json_path is not None:
+        report.write_json(json_path, report.to_json(results, run=run_info))
+        progress(f"JSON written to {json_path}")
+    if plot_path is not None:
+        report.plot(results, plot_path, title=header)
+        progress(f"plot written to {plot_path}")
+
+
+def _run_one(
+    name: str,
+    *,
+    latency_ms: float,
+    subnets: int,
+    churn: float,
+    pods: int,
+    attachments: int,
+    ips: int,
+    memory_pods: int,
+    memory_nads: int,
+    log_dir: Path,
+    progress: Any,
+) -> Any:
+    if name == "nad-cache":
+        from ovnctl.bench import nadcache
+
+        return nadcache.run(
+            subnets=subnets, churn=churn, latency_ms=latency_ms, log_dir=log_dir, progress=progress
+        )
+    if name == "alloc":
+        from ovnctl.bench import alloc
+
+        return alloc.run(
+            pods=pods,
+            attachments=attachments,
+            latency_ms=latency_ms,
+            log_dir=log_dir,
+            progress=progress,
+        )
+    if name == "restart":
+        from ovnctl.bench import restart
+
+        return restart.run(ips=ips, latency_ms=latency_ms, log_dir=log_dir, progress=progress)
+    from ovnctl.bench import memory
+
+    return memory.run(
+        pods=memory_pods,
+        nads=memory_nads,
+        latency_ms=latency_ms,
+        log_dir=log_dir,
+        progress=progress,
+    )

@@ -1,0 +1,331 @@
+"""Scenario ``nad-cache``: the NAD read cache versus a live GET per lookup (Kube-OVN #5353).
+
+Hundreds of subnets, each bound to its own kube-ovn NAD, under churn; run
+twice, each time on a fresh API server and controller process: once as
+shipped (``nad_lookup=cache``) and once with ``nad_lookup=live`` (a GET of
+the NAD wherever the subnet reconciler looks one up), everything else equal.
+
+The churn, each step waited for through the driver's own watch of subnets:
+
+1. create every NAD, then every subnet: time from each subnet's create to the
+   watch showing it ``Ready`` for its generation;
+2. update: a new ``excludeIps`` on every subnet (ready again with the new count);
+3. delete ``churn`` of the subnets and the NADs of another ``churn`` (those
+   subnets turn ``NadNotFound``), then re-create both: re-created subnets count
+   as creations, and NAD re-creation to Ready is the recovery time;
+4. delete every subnet.
+
+Measured per mode: queue depth of the ``subnets`` queue over time (scraped
+from ``/metrics``), creation-to-Ready p50/p99, the controller's API requests
+by verb (the server's log, the driver's User-Agent left out), CPU seconds of
+the controller and of the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ovnctl.bench import objects
+from ovnctl.bench.report import Check, ScenarioResult, Series
+from ovnctl.bench.runner import (
+    DRIVER_AGENT,
+    ControllerProcess,
+    DepthSampler,
+    Driver,
+    Progress,
+    controller_count,
+    controller_requests,
+    cpu_seconds,
+    percentile,
+    sim_process,
+)
+
+__all__ = ["run"]
+
+SUBNETS_PATH = "/apis/kubeovn.io/v1/subnets"
+NAD_RESOURCE = "network-attachment-definitions"
+TIMEOUT = 600.0
+
+
+def _cidr(i: int) -> str:
+    return f"10.{50 + i // 200}.{i % 200}.0/24"
+
+
+def _subnet(i: int) -> dict[str, Any]:
+    return objects.subnet(f"s{i}", _cidr(i), nad_name=f"net{i}")
+
+
+def _ready(obj: Mapping[str, Any]) -> bool:
+    generation = obj["metadata"].get("generation")
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return bool(c.get("status") == "True" and c.get("observedGeneration") == generation)
+    return False
+
+
+def _reason(obj: Mapping[str, Any]) -> str:
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return str(c.get("reason", ""))
+    return ""
+
+
+class SubnetWatch:
+    """The driver's watch of subnets: current objects, and when each became Ready."""
+
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
+        self.current: dict[str, dict[str, Any]] = {}
+        self.became_ready: dict[str, list[float]] = {}
+        """Per name: each time the watch showed it turn Ready (for its generation)."""
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        rv = await self._driver.resource_version(SUBNETS_PATH)
+        self._task = asyncio.get_running_loop().create_task(self._run(rv))
+
+    async def _run(self, rv: str) -> None:
+        async for event in self._driver.watch(SUBNETS_PATH, resource_version=rv):
+            obj = event.get("object") or {}
+            meta = obj.get("metadata") or {}
+            name = meta.get("name")
+            if not name:
+                continue
+            before = self.current.get(name)
+            if event.get("type") == "DELETED":
+                self.current.pop(name, None)
+            else:
+                self.current[name] = obj
+                if _ready(obj) and (before is None or not _ready(before)):
+                    self.became_ready.setdefault(name, []).append(time.perf_counter())
+            self._changed.set()
+
+    async def until(self, what: str, check: Callable[[dict[str, dict[str, Any]]], bool]) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while not check(self.current):
+            if self._task is not None and self._task.done():
+                self._task.result()
+                raise RuntimeError("the subnet watch ended")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RuntimeError(f"timed out waiting for {what}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(1.0, remaining))
+
+    def latency(self, name: str, since: float) -> float:
+        """Seconds from ``since`` until the subnet first turned Ready after it."""
+        return next(t for t in self.became_ready.get(name, ()) if t >= since) - since
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def _all(names: Iterable[str], check: Callable[[dict[str, Any]], bool]) -> Any:
+    wanted = list(names)
+    return lambda current: all(n in current and check(current[n]) for n in wanted)
+
+
+async def _run_mode(
+    mode: str, *, subnets: int, churn: float, latency_ms: float, log_dir: Path, progress: Progress
+) -> dict[str, Any]:
+    n = subnets
+    names = [f"s{i}" for i in range(n)]
+    cut = max(1, int(n * churn))
+    first, second = range(cut), range(cut, min(n, 2 * cut))
+    with (
+        sim_process(latency_ms=latency_ms) as sim,
+        ControllerProcess(
+            kubeconfig=sim.kubeconfig_path,
+            log_dir=log_dir,
+            name=f"controller-{mode}",
+            extra=["--no-primary-network"],
+            nad_lookup=mode,
+        ) as controller,
+    ):
+        await controller.wait_ready()
+        async with Driver(sim.url) as driver:
+            watch = SubnetWatch(driver)
+            await watch.start()
+            sampler = DepthSampler(controller, queues=["subnets"])
+            sim.reset_request_log()
+            cpu_controller, cpu_server = controller.cpu_seconds(), cpu_seconds(sim.pid)
+            sampler.start()
+            t0 = time.perf_counter()
+
+            progress(f"[{mode}] creating {n} NADs and {n} subnets")
+            await driver.create_all(objects.nad(f"net{i}") for i in range(n))
+            created = await driver.create_all(_subnet(i) for i in range(n))
+            await watch.until("every subnet Ready", _all(names, _ready))
+            create_latency = [watch.latency(name, created[name]) for name in names]
+            progress(
+                f"[{mode}] all Ready after {time.perf_counter() - t0:.1f} s; updating excludeIps"
+            )
+
+            updated: dict[str, float] = {}
+
+            async def exclude(i: int) -> None:
+                base = _cidr(i).rsplit(".", 1)[0]
+                updated[f"s{i}"] = time.perf_counter()
+                await driver.merge_patch(
+                    _subnet(i), {"spec": {"excludeIps": [f"{base}.2..{base}.10"]}}
+                )
+
+            await driver.each(range(n), exclude)
+            await watch.until(
+                "excludeIps applied",
+                _all(
+                    names,
+                    lambda s: _ready(s) and (s.get("status") or {}).get("v4availableIPs") == 244,
+                ),
+            )
+            update_latency = [watch.latency(name, updated[name]) for name in names]
+
+            progress(
+                f"[{mode}] deleting {len(first)} subnets and {len(second)} NADs, then re-creating"
+            )
+            await driver.each([_subnet(i) for i in first], driver.delete)
+            await driver.each([objects.nad(f"net{i}") for i in second], driver.delete)
+            await watch.until(
+                "subnets deleted and NADs missing",
+                lambda cur: (
+                    not any(f"s{i}" in cur for i in first)
+                    and _all([f"s{i}" for i in second], lambda s: _reason(s) == "NadNotFound")(cur)
+                ),
+            )
+            recreated = await driver.create_all(_subnet(i) for i in first)
+            nads_back = await driver.create_all(objects.nad(f"net{i}") for i in second)
+            await watch.until("every subnet Ready again", _all(names, _ready))
+            create_latency += [watch.latency(f"s{i}", recreated[f"s{i}"]) for i in first]
+            recovery_latency = [watch.latency(f"s{i}", nads_back[f"net{i}"]) for i in second]
+
+            progress(f"[{mode}] deleting every subnet")
+            await driver.each([_subnet(i) for i in range(n)], driver.delete)
+            await watch.until("every subnet gone", lambda cur: not cur)
+            elapsed = time.perf_counter() - t0
+            await sampler.stop()
+            await watch.stop()
+            cpu_controller = controller.cpu_seconds() - cpu_controller
+            cpu_server = cpu_seconds(sim.pid) - cpu_server
+            log = sim.request_log()
+
+    by_verb = controller_requests(log)
+    result = {
+        "mode": mode,
+        "elapsed_s": round(elapsed, 2),
+        "ready_p50_ms": round(percentile(create_latency, 0.5) * 1000, 1),
+        "ready_p99_ms": round(percentile(create_latency, 0.99) * 1000, 1),
+        "ready_max_ms": round(max(create_latency) * 1000, 1),
+        "update_p50_ms": round(percentile(update_latency, 0.5) * 1000, 1),
+        "update_p99_ms": round(percentile(update_latency, 0.99) * 1000, 1),
+        "nad_recovery_p99_ms": round(percentile(recovery_latency, 0.99) * 1000, 1),
+        "creations_timed": len(create_latency),
+        "requests_by_verb": by_verb,
+        "requests_total": sum(by_verb.values()),
+        "nad_gets": controller_count(log, verb="get", resource=NAD_RESOURCE),
+        "status_patches": sum(
+            1
+            for e in log.entries
+            if e.user_agent != DRIVER_AGENT
+            and e.resource == "subnets"
+            and e.subresource == "status"
+        ),
+        "peak_queue_depth": sampler.peak("subnets"),
+        "controller_cpu_s": round(cpu_controller, 2),
+        "server_cpu_s": round(cpu_server, 2),
+        "queue_depth": sampler.series("subnets"),
+    }
+    progress(
+        f"[{mode}] done in {elapsed:.1f} s: {result['requests_total']} controller requests, "
+        f"p99 ready {result['ready_p99_ms']} ms"
+    )
+    return result
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else float("inf")
+
+
+def run(
+    *, subnets: int, churn: float, latency_ms: float, log_dir: Path, progress: Progress
+) -> ScenarioResult:
+    modes = {
+        mode: asyncio.run(
+            _run_mode(
+                mode,
+                subnets=subnets,
+                churn=churn,
+                latency_ms=latency_ms,
+                log_dir=log_dir,
+                progress=progress,
+            )
+        )
+        for mode in ("cache", "live")
+    }
+    cache, live = modes["cache"], modes["live"]
+    request_ratio = _ratio(live["requests_total"], cache["requests_total"])
+    p99_ratio = _ratio(live["ready_p99_ms"], cache["ready_p99_ms"])
+    rows: list[tuple[str, str]] = [("", f"{'cache':>12} {'live':>12} {'live/cache':>11}")]
+    for label, key in (
+        ("elapsed s", "elapsed_s"),
+        ("create->Ready p50 ms", "ready_p50_ms"),
+        ("create->Ready p99 ms", "ready_p99_ms"),
+        ("update->Ready p50 ms", "update_p50_ms"),
+        ("update->Ready p99 ms", "update_p99_ms"),
+        ("NAD back->Ready p99 ms", "nad_recovery_p99_ms"),
+        ("peak subnets queue depth", "peak_queue_depth"),
+        ("controller API requests", "requests_total"),
+        ("  NAD GETs", "nad_gets"),
+        ("  status patches", "status_patches"),
+        ("controller CPU s", "controller_cpu_s"),
+        ("API server CPU s", "server_cpu_s"),
+    ):
+        rows.append(
+            (label, f"{cache[key]:>12} {live[key]:>12} {_ratio(live[key], cache[key]):>11}")
+        )
+    for verb in sorted(set(cache["requests_by_verb"]) | set(live["requests_by_verb"])):
+        c, v = cache["requests_by_verb"].get(verb, 0), live["requests_by_verb"].get(verb, 0)
+        rows.append((f"  {verb}", f"{c:>12} {v:>12} {_ratio(v, c):>11}"))
+    checks = [
+        Check("NAD GETs in cache mode", "0", str(cache["nad_gets"]), cache["nad_gets"] == 0),
+        Check(
+            "API requests live/cache",
+            ">= 10x",
+            f"{request_ratio}x",
+            request_ratio >= 10,
+        ),
+        Check("p99 create->Ready live/cache", ">= 5x", f"{p99_ratio}x", p99_ratio >= 5),
+    ]
+    series = [
+        Series(
+            f"{mode} (subnets queue)",
+            [t for t, _ in modes[mode]["queue_depth"]],
+            [d for _, d in modes[mode]["queue_depth"]],
+        )
+        for mode in modes
+    ]
+    return ScenarioResult(
+        scenario="nad-cache",
+        title="NAD cache vs live NAD lookups under subnet churn",
+        params={"subnets": subnets, "churn": churn, "latency_ms": latency_ms},
+        metrics={
+            "cache": cache,
+            "live": live,
+            "request_ratio": request_ratio,
+            "p99_ratio": p99_ratio,
+        },
+        rows=rows,
+        checks=checks,
+        series=series,
+        x_label="seconds since the churn began",
+        y_label="subnets queue depth",
+    )
