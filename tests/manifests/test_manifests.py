@@ -128,6 +128,8 @@ def test_bindings_bind_existing_roles_to_the_service_accounts_that_run() -> None
         "Role/ovnctl-controller-leader-election",
     }
     assert bound["ovnctl-node"] == {"ClusterRole/ovnctl-node"}
+    node_pod_spec = find("DaemonSet", "ovnctl-node")["spec"]["template"]["spec"]
+    assert node_pod_spec["serviceAccountName"] == "ovnctl-node"
 
 
 def test_lease_role_names_the_lease_the_controller_uses() -> None:
