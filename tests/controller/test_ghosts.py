@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ovnctl.k8s.resources import IPS, PODS
 from tests.controller.conftest import call, eventually
 from tests.controller.objects import create_all, pod, subnet
@@ -12,6 +14,22 @@ async def _ip_names(kube) -> set[str]:
     async for page in kube.list_pages(IPS):
         names.update(item["metadata"]["name"] for item in page)
     return names
+
+
+def _allocated(pod_body: dict[str, Any]) -> bool:
+    annotations = pod_body["metadata"].get("annotations") or {}
+    return bool(annotations.get("ovn.kubernetes.io/allocated") == "true")
+
+
+def _cached(controller, name: str) -> bool:
+    return controller.pods is not None and controller.pods.get("default", name) is not None
+
+
+async def _wait_allocated(kube, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = await eventually(
+        lambda: kube.get(PODS, name=name, namespace="default"), until=_allocated
+    )
+    return result
 
 
 def _vanish(sim, name: str) -> None:
@@ -27,27 +45,20 @@ async def test_ghost_pod_is_found_and_its_address_released(sim, start_controller
     await create_all(kube, subnet("ovn-default", "10.16.0.0/16", default=True))
     controller = await start_controller()
     await create_all(kube, pod("ghost"), pod("alive"))
-    await eventually(
-        lambda: _ip_names(kube), until=lambda n: {"ghost.default", "alive.default"} <= n
-    )
+    for name in ("ghost", "alive"):
+        await _wait_allocated(kube, name)
     _vanish(sim, "ghost")
     # Nothing told the controller: its cache still holds the pod and its address.
-    assert await call(controller, lambda c: c.pods.get("default", "ghost") is not None)
+    assert await call(controller, lambda c: _cached(c, "ghost"))
 
-    found = await call(controller, lambda c: c.resync_ghosts())
-    assert found == 1
+    assert await call(controller, lambda c: c.resync_ghosts()) == 1
     await eventually(lambda: _ip_names(kube), until=lambda n: n == {"alive.default"})
-    assert await call(controller, lambda c: c.pods.get("default", "ghost") is None)
+    assert not await call(controller, lambda c: _cached(c, "ghost"))
     assert "ghost.default" not in await call(controller, lambda c: set(c.ipam.owners()))
 
     # A new pod of the same name is not hidden by the ghost's tombstone.
     await create_all(kube, pod("ghost"))
-    body = await eventually(
-        lambda: kube.get(PODS, name="ghost", namespace="default"),
-        until=lambda p: (
-            (p["metadata"].get("annotations") or {}).get("ovn.kubernetes.io/allocated") == "true"
-        ),
-    )
+    body = await _wait_allocated(kube, "ghost")
     assert body["metadata"]["annotations"]["ovn.kubernetes.io/ip_address"]
 
 
