@@ -12,10 +12,10 @@ What ADD builds, on machines without Open vSwitch:
 * bridge ``ob-<subnet>`` (see :mod:`ovnctl.node.naming`), up, holding the
   subnet's gateway address(es): pods of one subnet on this node reach each
   other through it, and the gateway is the host itself;
-* a veth pair: the host end joins the bridge, the other end is moved into the
-  pod's network namespace and renamed to the requested interface in the same
-  netlink request, then gets the MAC, MTU, addresses (IPv6 without DAD, so it
-  is usable at once) and routes of the plan.
+* a veth pair: the host end joins the bridge, the other end is created
+  directly in the pod's network namespace under the requested name, then gets
+  the MAC, MTU, addresses (IPv6 without DAD, so it is usable at once) and
+  routes of the plan.
 
 Every failure of ADD removes what this ADD created (deleting the host end of a
 veth deletes both ends, wherever the other one is) and leaves an existing
@@ -26,9 +26,11 @@ gone carries no trace of them.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import ipaddress
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,7 +46,7 @@ from ovnctl.cni.errors import (
     IFNAME_CLASH,
     CniError,
 )
-from ovnctl.node.naming import host_veth_name, peer_temp_name
+from ovnctl.node.naming import host_veth_name
 from ovnctl.node.state import StateStore
 from ovnctl.node.wiring import Wiring
 
@@ -53,6 +55,8 @@ __all__ = ["NETNS_RUN_DIR", "Datapath", "netns_path"]
 NETNS_RUN_DIR = "/var/run/netns"
 
 _IFA_F_NODAD = 0x02
+_CLONE_NEWNET = 0x40000000
+_LIBC = ctypes.CDLL(None, use_errno=True)
 _MAIN_TABLE = 254
 
 
@@ -100,26 +104,25 @@ class Datapath:
                 )
         with _host_route() as ipr:
             bridge = self._ensure_bridge(ipr, wiring)
-            for stale in (wiring.host_ifname, wiring.peer_temp):
-                _delete_link(ipr, stale)  # left by an ADD that died half-way
-            _netlink(
-                "create veth",
-                lambda: ipr.link(
-                    "add", ifname=wiring.host_ifname, kind="veth", peer=wiring.peer_temp
-                ),
-            )
-            host = _lookup(ipr, wiring.host_ifname)
-            peer = _lookup(ipr, wiring.peer_temp)
+            _delete_link(ipr, wiring.host_ifname)  # left by an ADD that died half-way
             fd = os.open(path, os.O_RDONLY)
             try:
-                # Move and rename in one request: the pod never sees the temporary name.
+                # The pod end is born in the pod's namespace under its final name: moving
+                # a device between namespaces costs the kernel an RCU grace period (tens
+                # of ms), creating it there does not.
                 _netlink(
-                    f"move veth into {path} as {wiring.ifname}",
-                    lambda: ipr.link("set", index=peer, net_ns_fd=fd, ifname=wiring.ifname),
+                    f"create veth {wiring.host_ifname} with {wiring.ifname} in {path}",
+                    lambda: ipr.link(
+                        "add",
+                        ifname=wiring.host_ifname,
+                        kind="veth",
+                        peer={"ifname": wiring.ifname, "net_ns_fd": fd},
+                    ),
                     clash=wiring.ifname,
                 )
             finally:
                 os.close(fd)
+            host = _lookup(ipr, wiring.host_ifname)
             _netlink(
                 f"attach {wiring.host_ifname} to {wiring.bridge}",
                 lambda: ipr.link("set", index=host, master=bridge, mtu=wiring.mtu, state="up"),
@@ -166,8 +169,7 @@ class Datapath:
 
     def _rollback(self, wiring: Wiring) -> None:
         with _host_route() as ipr:
-            for name in (wiring.host_ifname, wiring.peer_temp):
-                _delete_link(ipr, name)
+            _delete_link(ipr, wiring.host_ifname)
             self._collect_bridge(ipr, wiring.bridge)
 
     # -- DEL ---------------------------------------------------------------
@@ -179,13 +181,8 @@ class Datapath:
             self._teardown(container_id, ifname, recorded[0] if recorded else None)
 
     def _teardown(self, container_id: str, ifname: str, wiring: Wiring | None) -> None:
-        names = [
-            host_veth_name(container_id=container_id, ifname=ifname),
-            peer_temp_name(container_id=container_id, ifname=ifname),
-        ]
         with _host_route() as ipr:
-            for name in names:
-                _delete_link(ipr, name)
+            _delete_link(ipr, host_veth_name(container_id=container_id, ifname=ifname))
             if wiring is not None:
                 self._collect_bridge(ipr, wiring.bridge)
         self.state.remove(container_id=container_id, ifname=ifname)
@@ -281,15 +278,43 @@ def _host_route() -> Iterator[Any]:
 
 @contextmanager
 def _ns_route(path: str) -> Iterator[Any]:
-    # flags=0: never create the namespace (pyroute2's default would, for a missing one).
+    """A netlink connection into the namespace at ``path`` (which must exist)."""
     try:
-        ipr = IPRoute(netns=path, flags=0)
+        sock = _netlink_socket_in(path)
     except OSError as exc:
         raise CniError(
             CONTAINER_UNKNOWN, f"cannot enter network namespace {path}: {exc.strerror or exc}"
         ) from None
-    with ipr:
+    with IPRoute(use_socket=sock) as ipr:
         yield ipr
+
+
+def _netlink_socket_in(path: str) -> socket.socket:
+    """A NETLINK_ROUTE socket bound to the namespace at ``path``.
+
+    A socket belongs to the namespace its creator was in, and ``setns`` moves
+    only the calling thread: so this thread steps into the pod's namespace,
+    opens the socket and steps back. pyroute2's own ``netns=`` forks a helper
+    process per connection instead (about 12 ms each, against well under one)
+    and creates the namespace when it is missing, which an ADD must never do.
+    """
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open(path, os.O_RDONLY)
+        try:
+            if _LIBC.setns(target, _CLONE_NEWNET) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, f"setns: {os.strerror(err)}")
+            try:
+                return socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
+            finally:
+                if _LIBC.setns(own, _CLONE_NEWNET) != 0:
+                    # The thread would go on working in the pod's namespace: nothing is safe.
+                    os.abort()
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
 
 
 def _lookup(ipr: Any, name: str) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-__all__ = ["IFNAME_MAX", "bridge_name", "host_veth_name", "peer_temp_name"]
+__all__ = ["IFNAME_MAX", "bridge_name", "host_veth_name"]
 
 IFNAME_MAX = 15
 
@@ -37,8 +37,3 @@ def bridge_name(subnet: str) -> str:
 def host_veth_name(*, container_id: str, ifname: str) -> str:
     """The host end of the pod's veth: ``ov`` + 11 hex digits of (container, ifname)."""
     return f"ov{_digest(f'{container_id}/{ifname}', 11)}"
-
-
-def peer_temp_name(*, container_id: str, ifname: str) -> str:
-    """The pod end's name while it is still in the host namespace (renamed on the move)."""
-    return f"op{_digest(f'{container_id}/{ifname}', 11)}"

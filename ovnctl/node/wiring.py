@@ -21,7 +21,7 @@ from typing import Any
 from ovnctl.cni.errors import ALLOCATION_INVALID, INVALID_CONFIG, CniError
 from ovnctl.cni.protocol import Request
 from ovnctl.models import NicAllocation, is_primary
-from ovnctl.node.naming import bridge_name, host_veth_name, peer_temp_name
+from ovnctl.node.naming import bridge_name, host_veth_name
 
 __all__ = ["Route", "Wiring", "plan_wiring"]
 
@@ -50,7 +50,6 @@ class Wiring:
     subnet: str
     bridge: str
     host_ifname: str
-    peer_temp: str
     mac: str
     mtu: int
     addresses: tuple[str, ...]
@@ -144,7 +143,6 @@ def plan_wiring(
         subnet=allocation.subnet,
         bridge=bridge_name(allocation.subnet),
         host_ifname=host_veth_name(container_id=request.container_id, ifname=request.ifname),
-        peer_temp=peer_temp_name(container_id=request.container_id, ifname=request.ifname),
         mac=allocation.mac or _derived_mac(request),
         mtu=request.mtu or default_mtu,
         addresses=tuple(addresses),

@@ -24,7 +24,7 @@ import pytest
 from ovnctl.cni.plugin import main as plugin_main
 from ovnctl.models import allocation_annotations
 from ovnctl.node.daemon import DaemonSettings, ThreadedNodeDaemon
-from ovnctl.node.naming import bridge_name, host_veth_name, peer_temp_name
+from ovnctl.node.naming import bridge_name, host_veth_name
 from ovnctl.sim import ThreadedSimServer
 from tests.node import netns as nstools
 
@@ -191,7 +191,6 @@ class Node:
     def cleanup(self) -> None:
         for container, ifname in self.containers:
             nstools.remove_link(host_veth_name(container_id=container, ifname=ifname))
-            nstools.remove_link(peer_temp_name(container_id=container, ifname=ifname))
         for bridge in self.bridges:
             nstools.remove_link(bridge)
         for name in self.namespaces:

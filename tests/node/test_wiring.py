@@ -12,7 +12,7 @@ from ovnctl.cni import errors
 from ovnctl.cni.errors import CniError
 from ovnctl.cni.protocol import Request
 from ovnctl.models import NicAllocation
-from ovnctl.node.naming import bridge_name, host_veth_name, peer_temp_name
+from ovnctl.node.naming import bridge_name, host_veth_name
 from ovnctl.node.state import StateStore
 from ovnctl.node.wiring import Route, plan_wiring
 
@@ -143,14 +143,13 @@ def test_readable_and_hashed_bridge_names_never_collide() -> None:
 
 
 def test_veth_names_depend_on_container_and_ifname() -> None:
-    """Host and temporary names differ per container and per interface."""
+    """Host veth names differ per container and per interface."""
     names = {
         host_veth_name(container_id="c1", ifname="eth0"),
         host_veth_name(container_id="c1", ifname="net1"),
         host_veth_name(container_id="c2", ifname="eth0"),
-        peer_temp_name(container_id="c1", ifname="eth0"),
     }
-    assert len(names) == 4
+    assert len(names) == 3
     assert all(len(n) <= 15 for n in names)
 
 
