@@ -99,6 +99,22 @@ def _env(name: str) -> str:
     help="Allocate the pods' primary (ovn) network; off where another CNI owns it.",
 )
 @click.option(
+    "--ovn-nb",
+    envvar=_env("OVN_NB"),
+    default=None,
+    show_envvar=True,
+    help="OVN northbound database: tcp:IP:PORT, unix:PATH, or a comma list of cluster "
+    "members. Without it ovnctl runs as pure IPAM (and says so at start).",
+)
+@click.option(
+    "--nb-converge-interval",
+    envvar=_env("NB_CONVERGE_INTERVAL"),
+    type=click.FloatRange(5),
+    default=300.0,
+    show_envvar=True,
+    help="Seconds between comparisons of the northbound with the desired switches and ports.",
+)
+@click.option(
     "--namespace",
     "namespaces",
     envvar=_env("NAMESPACES"),
@@ -209,6 +225,8 @@ def run(
     resync_interval: float,
     primary_network: bool,
     namespaces: tuple[str, ...],
+    ovn_nb: str | None,
+    nb_converge_interval: float,
     leader_elect: bool,
     lease_name: str,
     lease_namespace: str,
@@ -258,6 +276,8 @@ def run(
         resync_interval=resync_interval,
         primary_network=primary_network,
         namespaces=tuple(namespaces),
+        ovn_nb=ovn_nb or None,
+        nb_converge_interval=nb_converge_interval,
         leader_election=lease,
     )
     code = asyncio.run(
@@ -280,14 +300,22 @@ async def _serve(
     from ovnctl.controller.probes import serve_probes
     from ovnctl.controller.runtime import Controller, ControllerSettings
     from ovnctl.k8s.connection import ClusterNotFoundError
+    from ovnctl.ovn import PrometheusNorthboundMetrics
     from ovnctl.queue import PrometheusMetricsSink
 
     assert isinstance(settings, ControllerSettings)
     registry = CollectorRegistry()
     try:
-        controller = Controller(settings=settings, metrics=PrometheusMetricsSink(registry=registry))
+        controller = Controller(
+            settings=settings,
+            metrics=PrometheusMetricsSink(registry=registry),
+            northbound_metrics=PrometheusNorthboundMetrics(registry=registry),
+        )
     except ClusterNotFoundError as exc:
         logger.error("cannot connect: %s", exc)
+        return 2
+    except ValueError as exc:  # a malformed --ovn-nb
+        logger.error("%s", exc)
         return 2
     registry.register(ControllerCollector(controller))
     controller.handle_signals()

@@ -51,6 +51,15 @@ from ovnctl.k8s.resources import NADS
 from ovnctl.k8s.watching import run_watches
 from ovnctl.models import PRIMARY_PROVIDER, NadConfig, parse_nad
 from ovnctl.models.subnet import SubnetSpec
+from ovnctl.ovn import (
+    ConvergeReport,
+    Northbound,
+    NorthboundError,
+    NorthboundMetrics,
+    OwnerKind,
+    PortSpec,
+    build_northbound,
+)
 from ovnctl.queue import (
     MetricsSink,
     RateLimitingQueue,
@@ -100,6 +109,10 @@ class ControllerSettings:
     """``live`` restores the pre-cache behaviour (a GET per NAD lookup): benchmarks only."""
     namespaces: tuple[str, ...] = ()
     """Watch only these namespaces (empty: cluster-wide)."""
+    ovn_nb: str | None = None
+    """OVN northbound remote(s) (``tcp:IP:PORT``, ``unix:PATH``, comma list); None: pure IPAM."""
+    nb_converge_interval: float = 300.0
+    """Seconds between comparisons of the NB with the desired switches and ports."""
     leader_election: LeaseSettings | None = None
     """Campaign for this Lease and allocate only while holding it (None: always allocate)."""
 
@@ -107,8 +120,16 @@ class ControllerSettings:
 class Controller:
     """Caches, queues, pools and reconcilers for one cluster connection."""
 
-    def __init__(self, *, settings: ControllerSettings, metrics: MetricsSink | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: ControllerSettings,
+        metrics: MetricsSink | None = None,
+        northbound_metrics: NorthboundMetrics | None = None,
+    ) -> None:
         self.settings = settings
+        # Without --ovn-nb this is the pure-IPAM stand-in, which writes nothing anywhere.
+        self.northbound: Northbound = build_northbound(settings.ovn_nb, metrics=northbound_metrics)
         identity = settings.leader_election.identity if settings.leader_election else None
         self.api, self._connection = connect(
             kubeconfig=settings.kubeconfig,
@@ -133,13 +154,19 @@ class Controller:
         self.pod_reconciler: PodReconciler | None = None
         self.vm_reconciler: VmReconciler | None = None
         self.releaser = NicReleaser(
-            api=self.api, ipam=self.ipam, ledger=self.ledger, on_subnet_freed=self._usage_changed
+            api=self.api,
+            ipam=self.ipam,
+            ledger=self.ledger,
+            on_subnet_freed=self._usage_changed,
+            northbound=self.northbound,
+            has_switch=self._has_switch,
         )
         self._pools: list[WorkerPool[Any]] = []
         self._stop = asyncio.Event()
         self._startup: asyncio.Task[None] | None = None
         self._gc: asyncio.Task[None] | None = None
         self._resync: asyncio.Task[None] | None = None
+        self._converge: asyncio.Task[None] | None = None
         self._subnet_fingerprints: dict[str, tuple[object, ...]] = {}
         self._watches: asyncio.Task[None] | None = None
         self._handle_signals = False
@@ -180,6 +207,8 @@ class Controller:
         if self._stop.is_set():
             return "stopping"
         if self.gate.ready:
+            if self.northbound.enabled and not self.northbound.connected:
+                return "leading, northbound unreachable"
             return "leading"
         if CACHES_LISTED not in self.gate.missing:
             return "standby"
@@ -204,6 +233,7 @@ class Controller:
             ipam=self.ipam,
             api=self.api,
             events=self.events,
+            northbound=self.northbound,
         )
         self.subnet_reconciler = subnet_reconciler
         planner = NicPlanner(
@@ -224,6 +254,7 @@ class Controller:
             events=self.events,
             waits=self.waits,
             on_allocated=self._usage_changed,
+            northbound=self.northbound,
         )
         self.vm_reconciler = VmReconciler(
             pods=self.pods,
@@ -333,6 +364,8 @@ class Controller:
         exits, so the pools must be done before it is asked to stop.
         """
         watches_stop = asyncio.Event()
+        await self.northbound.start()
+        logger.info("northbound: %s", self.northbound.describe())
         watches = self._watches = asyncio.create_task(
             run_watches(
                 hooks=self,
@@ -395,6 +428,11 @@ class Controller:
                 logger.warning("subnet %s: first reconcile failed, queued: %s", record.name, exc)
                 self.subnet_queue.add(record.name)
         self.gate.mark(IPAM_REBUILT)
+        if self.northbound.enabled and self.northbound.connected:
+            try:
+                await self.converge_northbound()
+            except NorthboundError as exc:
+                logger.warning("northbound convergence at start-up failed, retried: %s", exc)
         settings = self.settings
         for queue, reconcile, workers, dead in (
             (self.subnet_queue, self._reconcile_subnet, settings.subnet_workers, self._dead_subnet),
@@ -416,6 +454,8 @@ class Controller:
         loop = asyncio.get_running_loop()
         self._gc = loop.create_task(self._gc_loop(), name="ovnctl-gc")
         self._resync = loop.create_task(self._resync_loop(), name="ovnctl-resync")
+        if self.northbound.enabled:
+            self._converge = loop.create_task(self._converge_loop(), name="ovnctl-nb-converge")
         logger.info(
             "ovnctl ready: %d subnets, %d NADs, %d pods cached; %d NICs recorded",
             len(self.subnets),
@@ -437,6 +477,63 @@ class Controller:
         while True:
             await asyncio.sleep(self.settings.gc_interval)
             self._sweep()
+
+    async def _converge_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.nb_converge_interval)
+            if not self.northbound.connected:
+                continue
+            try:
+                await self.converge_northbound()
+            except NorthboundError as exc:
+                logger.warning(
+                    "northbound convergence failed, next in %.0fs: %s",
+                    self.settings.nb_converge_interval,
+                    exc,
+                )
+
+    async def converge_northbound(self) -> ConvergeReport:
+        """Make the NB hold exactly the switches and ports the IPAM says should exist.
+
+        Desired switches are those last ensured for subnets still in the IPAM (a
+        subnet that stops being Ready keeps its switch: its pods still run);
+        desired ports are every recorded NIC on such a subnet. Missing ones are
+        created, changed ones updated, ovnctl-owned leftovers removed; rows
+        ovnctl does not own are never touched.
+        """
+        assert self.subnet_reconciler is not None
+        switches = {
+            name: spec
+            for name, spec in self.subnet_reconciler.switches.items()
+            if name in self.ipam
+        }
+        ports: list[PortSpec] = []
+        for nic in self.ledger.nics():
+            link = self.ledger.owner_of(nic)
+            if link is None:
+                continue
+            is_vm, (namespace, owner) = link
+            for allocation in self.ipam.lookup(nic):
+                if allocation.subnet not in switches:
+                    continue
+                record = self.subnets.get(allocation.subnet) if self.subnets else None
+                provider = record.provider if record is not None else PRIMARY_PROVIDER
+                port = PortSpec.from_allocation(
+                    allocation,
+                    owner_kind=OwnerKind.VM if is_vm else OwnerKind.POD,
+                    owner_namespace=namespace,
+                    owner_name=owner,
+                    provider=provider,
+                )
+                ports.append(port)
+                self.ledger.set_port(nic, port)
+        report = await self.northbound.converge(switches.values(), ports)
+        if report.changed:
+            logger.info("northbound converged: %s", report)
+        return report
+
+    def _has_switch(self, subnet: str) -> bool:
+        return self.subnet_reconciler is not None and subnet in self.subnet_reconciler.switches
 
     async def _resync_loop(self) -> None:
         while True:
@@ -465,7 +562,7 @@ class Controller:
         return (await self.subnet_reconciler.evaluate(record)).spec
 
     async def _shutdown(self) -> list[ShutdownReport[Any]]:
-        for task in (self._startup, self._gc, self._resync):
+        for task in (self._startup, self._gc, self._resync, self._converge):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -481,6 +578,7 @@ class Controller:
         if self.elector is not None:
             await self.elector.release()
             self.elector.close()
+        await self.northbound.close()
         self.api.close()
         return reports
 

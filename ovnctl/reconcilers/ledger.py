@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ovnctl.models import VM_POD_TYPE, IpRecord
+from ovnctl.ovn import PortSpec
 
 __all__ = ["IpObjectState", "NicLedger", "OwnerKey"]
 
@@ -42,6 +43,7 @@ class NicLedger:
         self._by_vm: dict[OwnerKey, set[str]] = {}
         self._owner_of: dict[str, tuple[bool, OwnerKey]] = {}
         self._written: dict[str, IpObjectState] = {}
+        self._ports: dict[str, PortSpec] = {}
 
     def record(self, nic: str, *, owner: OwnerKey, is_vm: bool) -> None:
         previous = self._owner_of.get(nic)
@@ -57,6 +59,7 @@ class NicLedger:
         if previous is not None:
             self._unlink(nic, previous)
         self._written.pop(nic, None)
+        self._ports.pop(nic, None)
 
     def _unlink(self, nic: str, link: tuple[bool, OwnerKey]) -> None:
         is_vm, owner = link
@@ -66,6 +69,20 @@ class NicLedger:
             nics.discard(nic)
             if not nics:
                 del table[owner]
+
+    def owner_of(self, nic: str) -> tuple[bool, OwnerKey] | None:
+        """``(is_vm, owner)`` of a recorded NIC."""
+        return self._owner_of.get(nic)
+
+    def nics(self) -> list[str]:
+        return list(self._owner_of)
+
+    def port(self, nic: str) -> PortSpec | None:
+        """The logical switch port last ensured for the NIC, if any."""
+        return self._ports.get(nic)
+
+    def set_port(self, nic: str, port: PortSpec) -> None:
+        self._ports[nic] = port
 
     def nics_of_pod(self, key: OwnerKey) -> frozenset[str]:
         return frozenset(self._by_pod.get(key, ()))

@@ -42,6 +42,7 @@ from ovnctl.k8s.api import AlreadyExists, KubeApi, NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import IPS, PODS
 from ovnctl.models import VM_POD_TYPE, allocation_annotations, build_ip_object
+from ovnctl.ovn import Northbound, NullNorthbound, OwnerKind, PortSpec
 from ovnctl.queue import Done, PermanentError, Result
 from ovnctl.reconcilers.ledger import IpObjectState, NicLedger
 from ovnctl.reconcilers.nics import AttachmentProblem, NicPlanner, NicRequest
@@ -88,7 +89,9 @@ class PodReconciler:
         events: EventRecorder,
         waits: WaitList[PodKey],
         on_allocated: Callable[[str], None],
+        northbound: Northbound | None = None,
     ) -> None:
+        self._northbound: Northbound = northbound if northbound is not None else NullNorthbound()
         self._pods = pods
         self._subnets = subnets
         self._planner = planner
@@ -179,6 +182,7 @@ class PodReconciler:
         owner = pod.owner
         annotations: dict[str, str] = {}
         writes: list[Awaitable[None]] = []
+        ports: list[PortSpec] = []
         for nic, allocation in zip(nics, allocations, strict=True):
             record = self._subnets.get(nic.subnet)
             spec = record.spec if record is not None else None
@@ -186,6 +190,16 @@ class PodReconciler:
                 raise AttachmentProblem("SubnetNotReady", f"subnet {nic.subnet} has no valid spec")
             self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
             writes.append(self._write_ip_object(pod, nic, allocation))
+            if spec.has_logical_switch:
+                ports.append(
+                    PortSpec.from_allocation(
+                        allocation,
+                        owner_kind=OwnerKind.VM if owner.is_vm else OwnerKind.POD,
+                        owner_namespace=pod.namespace,
+                        owner_name=owner.name,
+                        provider=nic.provider,
+                    )
+                )
             annotations.update(
                 allocation_annotations(
                     provider=nic.provider,
@@ -200,6 +214,8 @@ class PodReconciler:
         # The IP objects are independent of each other: written at once, so a pod with 16
         # attachments waits for one round trip, not 16. All of them before the pod patch.
         await asyncio.gather(*writes)
+        # Then the logical switch ports: whoever sees "allocated" can rely on both.
+        await self._ensure_ports(ports)
         current = pod.annotation_map()
         if all(current.get(k) == v for k, v in annotations.items()):
             return
@@ -215,6 +231,15 @@ class PodReconciler:
         except NotFound:
             if not owner.is_vm:
                 await self._releaser.release(self._ledger.nics_of_pod(pod.key))
+
+    async def _ensure_ports(self, ports: Sequence[PortSpec]) -> None:
+        if not self._northbound.enabled:
+            return
+        for port in ports:
+            if self._ledger.port(port.name) == port:
+                continue  # one NB transaction per change, none per reconcile
+            await self._northbound.ensure_port(port)
+            self._ledger.set_port(port.name, port)
 
     async def _write_ip_object(
         self, pod: PodRecord, nic: NicRequest, allocation: Allocation

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from ovnctl.ipam import IPAM
 from ovnctl.k8s.api import KubeApi, NotFound
 from ovnctl.k8s.resources import IPS
+from ovnctl.ovn import Northbound, NullNorthbound
 from ovnctl.reconcilers.ledger import NicLedger
 
 __all__ = ["NicReleaser"]
@@ -31,11 +32,15 @@ class NicReleaser:
         ipam: IPAM,
         ledger: NicLedger,
         on_subnet_freed: Callable[[str], None],
+        northbound: Northbound | None = None,
+        has_switch: Callable[[str], bool] = lambda subnet: False,
     ) -> None:
         self._api = api
         self._ipam = ipam
         self._ledger = ledger
         self._on_subnet_freed = on_subnet_freed
+        self._northbound: Northbound = northbound if northbound is not None else NullNorthbound()
+        self._has_switch = has_switch
         self.released = 0
         """NICs released since start (exported as a metric)."""
 
@@ -44,6 +49,12 @@ class NicReleaser:
         for nic in sorted(nics):
             with contextlib.suppress(NotFound):
                 await self._api.delete(IPS, name=nic)
+            if self._northbound.enabled and (
+                self._ledger.port(nic) is not None
+                or any(self._has_switch(a.subnet) for a in self._ipam.lookup(nic))
+            ):
+                # The port goes before the address is free: no two ports ever carry it.
+                await self._northbound.delete_port(nic)
             for allocation in self._ipam.release(nic):
                 freed.add(allocation.subnet)
             self._ledger.forget(nic)

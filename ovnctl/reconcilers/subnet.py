@@ -31,6 +31,7 @@ from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import SUBNETS
 from ovnctl.models import NadConfig, nad_problem
 from ovnctl.models.subnet import SubnetSpec, conflicts_for
+from ovnctl.ovn import Northbound, NullNorthbound, SwitchSpec
 from ovnctl.queue import Done, RequeueAfter, Result
 from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
 
@@ -75,8 +76,12 @@ class SubnetReconciler:
         ipam: IPAM,
         api: KubeApi,
         events: EventRecorder,
+        northbound: Northbound | None = None,
     ) -> None:
         self._subnets = subnets
+        self._northbound: Northbound = northbound if northbound is not None else NullNorthbound()
+        self.switches: dict[str, SwitchSpec] = {}
+        """Logical switches last ensured in the NB, by subnet: the desired state for converge."""
         self._nad_lookup = nad_lookup
         self._ipam = ipam
         self._api = api
@@ -96,6 +101,7 @@ class SubnetReconciler:
             self.refused.discard(name)
             self.serving.discard(name)
             self._written.pop(name, None)
+            self.switches.pop(name, None)
             return Done
         if record.deleting:
             self.serving.discard(name)
@@ -122,7 +128,20 @@ class SubnetReconciler:
             )
         for warning in verdict.warnings:
             await self._events.warning(_involved(record), reason=SPEC_WARNING, message=warning)
+        if verdict.spec is not None and verdict.spec.has_logical_switch and name in self._ipam:
+            # Last, so an unreachable NB delays only the switch: the error requeues the
+            # subnet with backoff, and ports wait for their switch (a retryable error).
+            await self._ensure_switch(verdict.spec)
         return Done
+
+    async def _ensure_switch(self, spec: SubnetSpec) -> None:
+        if not self._northbound.enabled:
+            return
+        desired = SwitchSpec.from_subnet(spec)
+        if self.switches.get(spec.name) == desired:
+            return  # one NB transaction per change, none per reconcile
+        await self._northbound.ensure_subnet(desired)
+        self.switches[spec.name] = desired
 
     async def evaluate(self, record: SubnetRecord) -> SubnetVerdict:
         """Validity, cross-subnet rules and the provider's NAD, without side effects."""
@@ -273,6 +292,10 @@ class SubnetReconciler:
                 ],
             )
             return RequeueAfter(TERMINATING_RECHECK_SECONDS)
+        if self._northbound.enabled:
+            # Before the finalizer goes: once it does, nothing would remove the switch.
+            await self._northbound.delete_subnet(record.name)
+        self.switches.pop(record.name, None)
         self._ipam.remove_subnet(record.name)
         self.refused.discard(record.name)
         if FINALIZER in record.finalizers:
