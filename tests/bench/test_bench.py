@@ -1,0 +1,91 @@
+"""``ovnctl bench`` at a tiny size: a table, JSON with every field, and a PNG.
+
+Only the shape of the output is checked, never speed: timings belong to the
+benchmark's own report (docs/bench.md), not to assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TINY = (
+    "--subnets", "10",
+    "--pods", "20",
+    "--ips", "200",
+    "--memory-pods", "500",
+    "--memory-nads", "20",
+)  # fmt: skip
+
+
+@pytest.mark.timeout(90)
+def test_bench_tiny_run_writes_table_json_and_plot(tmp_path: Path) -> None:
+    """Every scenario runs and reports its numbers in all three forms."""
+    out_json, out_png = tmp_path / "bench.json", tmp_path / "bench.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "ovnctl", "bench", *TINY,
+         "--json", str(out_json), "--plot", str(out_png)],
+        capture_output=True,
+        text=True,
+        timeout=80,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+
+    table = result.stdout
+    for heading in ("== nad-cache", "== alloc", "== restart", "== memory"):
+        assert heading in table
+    assert "live/cache" in table
+    assert "target: NAD GETs in cache mode" in table
+    # Progress goes to stderr, results to stdout.
+    assert "nad-cache: [live]" in result.stderr
+    assert "nad-cache: [live]" not in table
+
+    document = json.loads(out_json.read_text())
+    assert document["run"]["latency_ms"] == 1.0
+    assert document["machine"]["cores"] >= 1
+    scenarios = document["scenarios"]
+    assert set(scenarios) == {"nad-cache", "alloc", "restart", "memory"}
+
+    nad = scenarios["nad-cache"]["metrics"]
+    for mode in ("cache", "live"):
+        m = nad[mode]
+        for field in (
+            "ready_p50_ms", "ready_p99_ms", "requests_by_verb", "requests_total",
+            "nad_gets", "queue_depth", "controller_cpu_s", "server_cpu_s",
+        ):  # fmt: skip
+            assert field in m, (mode, field)
+        assert m["creations_timed"] == 10 + 2  # every subnet, and the re-created quarter
+        assert m["queue_depth"], "queue depth was scraped"
+    assert nad["cache"]["nad_gets"] == 0
+    assert nad["live"]["nad_gets"] > 0
+    assert {"request_ratio", "p99_ratio"} <= set(nad)
+
+    alloc = scenarios["alloc"]["metrics"]
+    assert (alloc["pods"], alloc["attachments"], alloc["nics"]) == (20, 2, 40)
+    assert alloc["ip_creates"] == 40
+    assert alloc["pod_patches"] == 20
+    assert alloc["p50_ms"] <= alloc["p99_ms"]
+
+    restart = scenarios["restart"]["metrics"]
+    assert restart["ips"] == 200
+    assert restart["caches"]["nics"] == 200
+    assert restart["ready_s"] > 0
+
+    memory = scenarios["memory"]["metrics"]
+    assert memory["caches"]["pods"] == 500
+    assert memory["caches"]["network-attachment-definitions"] == 20
+    assert memory["loaded_rss_kib"] > 0
+    assert memory["empty_rss_kib"] > 0
+    assert "per_object_bytes" in memory
+
+    for scenario in scenarios.values():
+        for check in scenario["checks"]:
+            assert set(check) == {"name", "target", "measured", "met"}
+
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
