@@ -12,16 +12,7 @@ import sys
 
 import click
 
-__all__ = ["cni", "invoked_as_plugin"]
-
-
-def invoked_as_plugin() -> bool:
-    """True when this process is ``ovnctl cni`` (or ``python -m ovnctl cni``).
-
-    The CLI then registers only this command: the others import Kopf and the
-    controller, which would cost a second per pod creation.
-    """
-    return sys.argv[1:2] == ["cni"]
+__all__ = ["cni"]
 
 
 @click.command(
