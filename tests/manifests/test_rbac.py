@@ -58,6 +58,8 @@ DISCOVERY = re.compile(r"^/(api|apis)(/[^/]+){0,2}/?$|^/version/?$")
 
 ATTACH = "attachnet.default.ovn"
 MACVLAN = "macnet.default"
+RESYNC_SECONDS = 10
+"""The shortest ``--resync-interval``: the ghost-pod resync runs once in the scenario."""
 
 
 def _vmi(name: str, namespace: str = "default") -> dict[str, Any]:
@@ -87,7 +89,7 @@ async def _gone(call: Any) -> bool:
     return False
 
 
-async def _scenario(kube, controllers) -> str:
+async def _scenario(kube, controllers, sim_process) -> str:
     """Everything a controller does to the API in its life; returns the replica's user agent."""
     await create_all(
         kube,
@@ -100,7 +102,7 @@ async def _scenario(kube, controllers) -> str:
         virtual_machine("vm1"),
     )
     await kube.create(VIRTUAL_MACHINE_INSTANCES, _vmi("vm1"), namespace="default")
-    replica = controllers("rbac-1")
+    replica = controllers("rbac-1", "--resync-interval", str(RESYNC_SECONDS))
     await replica.wait_probe("/readyz", text="leading")
 
     # Allocation: primary network, a kube-ovn attachment and an IPAM-only one; an IP
@@ -122,6 +124,22 @@ async def _scenario(kube, controllers) -> str:
     assert taken["spec"]["ipAddress"] == stale[probes.key("ovn", "ip_address")]
     await probes.warning(kube, "p-orphan", "ProviderNotBound")
     await probes.allocated(kube, "virt-launcher-vm1-aaaaa", ATTACH, within=30)
+
+    # A ghost: a pod deleted while the watches were away (every reconnect answered 410,
+    # so Kopf re-lists and never hears of the deletion). The periodic resync lists the
+    # pods, confirms the missing one with a GET, and releases its address.
+    await create_all(kube, pod("p-ghost"))
+    await probes.allocated(kube, "p-ghost", "ovn", within=30)
+    await asyncio.to_thread(sim_process.configure, fail_next_watches=1_000_000)
+    await asyncio.to_thread(sim_process.cut_watches)
+    await kube.delete(PODS, name="p-ghost", namespace="default")
+    await asyncio.sleep(1.0)  # Kopf re-lists (without p-ghost) in a loop meanwhile
+    await asyncio.to_thread(sim_process.configure, fail_next_watches=0)
+    await eventually(
+        lambda: probes.ip_object(kube, "p-ghost.default"),
+        until=lambda ip: ip is None,
+        within=RESYNC_SECONDS * 2 + 10,
+    )
 
     # Release: a pod; the VM's launcher pod (the address stays with the VM), then the VM
     # and its VMI (the controller confirms both are gone with a GET each, then releases).
@@ -182,7 +200,7 @@ async def test_roles_grant_exactly_what_the_controller_sends(
     controllers, kube, sim_process
 ) -> None:
     """Every request of the scenario is granted; every grant was used by some request."""
-    agents = {await _scenario(kube, controllers), await _event_repeat(sim_process)}
+    agents = {await _scenario(kube, controllers, sim_process), await _event_repeat(sim_process)}
     log = await asyncio.to_thread(sim_process.request_log)
 
     clients = {e.user_agent for e in log.entries} - {TEST_CLIENT}
@@ -193,6 +211,8 @@ async def test_roles_grant_exactly_what_the_controller_sends(
     non_resource = {e.path for e in sent if not e.resource}
     assert all(DISCOVERY.match(path) for path in non_resource), non_resource
     used = {Permission(e.verb, e.group, e.resource, e.subresource) for e in sent if e.resource}
+    ghost_reads = [e for e in sent if e.verb == "get" and e.name == "p-ghost"]
+    assert [e.status for e in ghost_reads] == [404], "the resync confirms a ghost with one GET"
     lease_namespaces = {e.namespace for e in sent if e.resource == "leases"}
     assert lease_namespaces == {"default"}, "the Lease lives in the controller's namespace only"
 
