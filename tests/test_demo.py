@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from ovnctl.ovn.sandbox import missing_tools
+
 
 def test_demo_runs_and_reports(tmp_path) -> None:
     """The demo exits 0 and shows addresses, usage, the bad-input Event and zero NAD GETs."""
@@ -24,3 +26,11 @@ def test_demo_runs_and_reports(tmp_path) -> None:
     assert "broken-0: NadNotFound" in out
     assert "GETs of NetworkAttachmentDefinitions: 0" in out
     assert "Traceback" not in result.stderr
+    if missing_tools() is None:  # with Debian's ovn-central the NB is shown too
+        assert "switch" in out
+        assert "(attach-dual)" in out
+        assert "(attach-mac)" not in out  # macvlan with kube-ovn IPAM: no logical switch
+        assert "port vm1.demo.attachnet.demo.ovn" in out
+        assert "vm2.demo" not in out
+    else:
+        assert "ovnctl runs as pure IPAM" in out

@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -45,7 +46,14 @@ def _crd_paths() -> list[Path]:
     show_default=True,
     help="Where to write the kubeconfig of the embedded API server.",
 )
-def demo(*, keep: bool, kubeconfig: Path) -> None:
+@click.option(
+    "--ovn/--no-ovn",
+    "ovn",
+    default=None,
+    help="Write the network into a private OVN northbound (ovsdb-server) and show it. "
+    "Default: when Debian's ovn-central tools are installed.",
+)
+def demo(*, keep: bool, kubeconfig: Path, ovn: bool | None) -> None:
     """Show ovnctl at work on the embedded API server, no cluster needed.
 
     Creates subnets (default, dual-stack, IPv4), a kube-ovn NAD and a macvlan
@@ -57,7 +65,7 @@ def demo(*, keep: bool, kubeconfig: Path) -> None:
 
     # Bad input is shown through the Events it produces; log lines would repeat it.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    sys.exit(asyncio.run(_demo(keep=keep, kubeconfig=kubeconfig)))
+    sys.exit(asyncio.run(_demo(keep=keep, kubeconfig=kubeconfig, ovn=ovn)))
 
 
 async def _eventually(
@@ -77,7 +85,24 @@ def _step(text: str) -> None:
     click.secho(f"==> {text}", bold=True)
 
 
-async def _demo(*, keep: bool, kubeconfig: Path) -> int:
+def _northbound(stack: contextlib.ExitStack, wanted: bool | None) -> Any:
+    """A private NB for the demo, or None (pure IPAM), saying which and why."""
+    from ovnctl.ovn.sandbox import NbSandbox, missing_tools
+
+    missing = missing_tools()
+    if wanted is False or (wanted is None and missing):
+        reason = "--no-ovn" if wanted is False else missing
+        click.echo(f"    OVN northbound: none ({reason}); ovnctl runs as pure IPAM")
+        return None
+    if missing:
+        raise click.ClickException(f"--ovn needs Debian's ovn-central: {missing}")
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="ovnctl-demo-nb-"))
+    nb = stack.enter_context(NbSandbox(Path(folder)))
+    click.echo(f"    OVN northbound: private ovsdb-server at {nb.tcp}")
+    return nb
+
+
+async def _demo(*, keep: bool, kubeconfig: Path, ovn: bool | None) -> int:
     from ovnctl.controller import Controller, ControllerSettings
     from ovnctl.demo import scenario
     from ovnctl.k8s.connection import connect
@@ -85,9 +110,17 @@ async def _demo(*, keep: bool, kubeconfig: Path) -> int:
 
     started = time.monotonic()
     _step("Starting the embedded API server with the Subnet, IP, NAD and KubeVirt CRDs")
-    with ThreadedSimServer(manifests=_crd_paths(), kubeconfig_path=kubeconfig) as sim:
+    with contextlib.ExitStack() as stack:
+        sim = stack.enter_context(
+            ThreadedSimServer(manifests=_crd_paths(), kubeconfig_path=kubeconfig)
+        )
         click.echo(f"    API server {sim.url}, kubeconfig {kubeconfig}")
-        controller = Controller(settings=ControllerSettings(kubeconfig=str(sim.kubeconfig_path)))
+        nb = _northbound(stack, ovn)
+        controller = Controller(
+            settings=ControllerSettings(
+                kubeconfig=str(sim.kubeconfig_path), ovn_nb=nb.tcp if nb else None
+            )
+        )
         if keep:
             controller.handle_signals()
         running = asyncio.create_task(controller.run(), name="demo-controller")
@@ -97,6 +130,9 @@ async def _demo(*, keep: bool, kubeconfig: Path) -> int:
             await asyncio.wait_for(controller.wait_ready(), timeout=30)
             await _run_scenario(api, scenario)
             await _report(api, sim, scenario.NAMESPACE)
+            if nb is not None:
+                _step("The OVN northbound: ovn-nbctl show")
+                click.echo(await asyncio.to_thread(nb.nbctl, "show"))
             click.echo(f"\nDone in {time.monotonic() - started:.1f}s.")
             if keep:
                 click.echo(
