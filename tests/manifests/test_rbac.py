@@ -241,6 +241,7 @@ async def test_node_role_grants_exactly_what_the_pod_watch_sends(kube, sim_proce
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     try:
+        await eventually(lambda: _copy(seen), until=lambda s: ("SNAPSHOT", "") in s)
         await create_all(kube, pod("n1"), pod("n2"), pod("elsewhere", node="node2"))
         await eventually(lambda: _copy(seen), until=lambda s: {"n1", "n2"} <= {n for _, n in s})
         await kube.delete(PODS, name="n1", namespace="default")
