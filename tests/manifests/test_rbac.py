@@ -23,8 +23,8 @@ import pytest
 
 from ovnctl import __version__
 from ovnctl.k8s import resources
-from ovnctl.k8s.api import NotFound
-from ovnctl.k8s.connection import connect, load_configuration
+from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.connection import load_configuration
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.nodepods import NodePodWatcher
 from ovnctl.k8s.resources import (
@@ -172,7 +172,10 @@ async def _event_repeat(sim_process) -> str:
     uses runs here with no window, under a replica-like user agent.
     """
     agent = f"ovnctl/{__version__} (rbac-events)"
-    api = connect(kubeconfig=str(sim_process.kubeconfig_path), user_agent=agent)
+    api = KubeApi(
+        configuration=load_configuration(kubeconfig=str(sim_process.kubeconfig_path)),
+        user_agent=agent,
+    )
     try:
         recorder = EventRecorder(api=api, window=0.0)
         involved = InvolvedObject(
