@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ovnctl.caches._stores import newest
 from ovnctl.models import MIGRATION_JOB_ANNOTATION, NETWORKS_ANNOTATION, PodOwner, pod_owner
 
 __all__ = [
@@ -136,44 +137,16 @@ class PodCache:
     ) -> None:
         self._by_key = by_key
         self._by_vm = by_vm
-        self._gone: dict[PodKey, str] = {}
 
     def get(self, namespace: str, name: str) -> PodRecord | None:
-        """The pod, or None. Kopf keys entries by uid too, so a ghost and a new pod of
-        the same name can both be indexed: the newest entry that is not a known
-        ghost is the pod."""
-        key = (namespace, name)
-        store = self._by_key.get(key)
-        gone = self._gone.get(key)
-        record: PodRecord | None = None
-        for candidate in store or ():
-            if candidate.uid != gone:
-                record = candidate  # entries are kept in arrival order: the last is newest
-        if gone is not None and not any(c.uid == gone for c in store or ()):
-            del self._gone[key]  # the ghost has left the index: forget its tombstone
-        return record
-
-    def mark_gone(self, key: PodKey, uid: str) -> None:
-        """Hide a ghost: a pod the index still holds that the API server confirmed deleted.
-
-        Kopf re-lists after a watch gap but never reports what was deleted
-        meanwhile, so such a pod would stay in the index (and keep its
-        address) forever. The tombstone matches the uid only, so a new pod of
-        the same name is visible at once.
-        """
-        self._gone[key] = uid
+        return newest(self._by_key.get((namespace, name)))
 
     def __iter__(self) -> Iterator[PodKey]:
         """The keys of every cached pod (a snapshot: safe while the cache changes)."""
         return iter(list(self._by_key))
 
     def records(self) -> list[PodRecord]:
-        return [
-            record
-            for store in list(self._by_key.values())
-            for record in store
-            if self._gone.get(record.key) != record.uid
-        ]
+        return [record for store in list(self._by_key.values()) for record in store]
 
     def pods_of_vm(self, namespace: str, vm: str) -> list[str]:
         """Names of the virt-launcher pods of a VM (source and target while migrating)."""

@@ -124,7 +124,7 @@ async def _demo(*, keep: bool, kubeconfig: Path, ovn: bool | None) -> int:
         if keep:
             controller.handle_signals()
         running = asyncio.create_task(controller.run(), name="demo-controller")
-        api, _ = connect(kubeconfig=str(sim.kubeconfig_path), user_agent=DEMO_AGENT)
+        api = connect(kubeconfig=str(sim.kubeconfig_path), user_agent=DEMO_AGENT)
         try:
             _step("Starting the controller (caches listed, IPAM rebuilt)")
             await asyncio.wait_for(controller.wait_ready(), timeout=30)

@@ -168,6 +168,11 @@ class KubeApi:
         self._counts_lock = threading.Lock()
         self.request_counts: collections.Counter[tuple[str, str]] = collections.Counter()
 
+    @property
+    def configuration(self) -> kubernetes.client.Configuration:
+        """The official client's configuration this facade uses (for reflectors)."""
+        return self._configuration
+
     def sibling(self, *, max_concurrency: int) -> KubeApi:
         """Another facade on the same cluster with its own pool and no fence (leader election)."""
         configuration = copy.copy(self._configuration)

@@ -1,11 +1,8 @@
-"""Where the cluster is: one resolution shared by Kopf and the API writer.
+"""Where the cluster is: resolved once, the way kubectl resolves it.
 
-ovnctl talks to the API server through two clients: Kopf's own (watches) and
-the official ``kubernetes`` client (writes, leader election). Both must point at
-the same server with the same credentials, so the configuration is resolved
-once here, the way kubectl resolves it, and Kopf is handed a
-``ConnectionInfo`` derived from that same configuration instead of running its
-own discovery.
+The API facade, the informers' reflectors and leader election all use the
+official client on this one configuration, so they always reach the same
+server with the same credentials.
 """
 
 from __future__ import annotations
@@ -13,13 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import kopf
 import kubernetes.client
 import kubernetes.config
 
 from ovnctl.k8s.api import KubeApi
 
-__all__ = ["ClusterNotFoundError", "connect", "connection_info", "load_configuration"]
+__all__ = ["ClusterNotFoundError", "connect", "load_configuration"]
 
 
 class ClusterNotFoundError(RuntimeError):
@@ -54,35 +50,11 @@ def load_configuration(*, kubeconfig: str | None = None) -> kubernetes.client.Co
     return configuration
 
 
-def connection_info(configuration: kubernetes.client.Configuration) -> kopf.ConnectionInfo:
-    """Kopf's credentials, taken from the official client's configuration."""
-    header = configuration.get_api_key_with_prefix(
-        "BearerToken"
-    ) or configuration.get_api_key_with_prefix("authorization")
-    parts = header.split(" ", 1) if header else []
-    scheme, token = (
-        (None, None) if not parts else (None, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
-    )
-    return kopf.ConnectionInfo(
-        server=configuration.host,
-        ca_path=configuration.ssl_ca_cert,
-        insecure=not configuration.verify_ssl,
-        username=configuration.username or None,
-        password=configuration.password or None,
-        scheme=scheme,
-        token=token,
-        certificate_path=configuration.cert_file,
-        private_key_path=configuration.key_file,
-    )
-
-
 def connect(
     *, kubeconfig: str | None = None, max_concurrency: int = 16, user_agent: str | None = None
-) -> tuple[KubeApi, kopf.ConnectionInfo]:
-    """The API facade and Kopf's credentials for the same cluster."""
+) -> KubeApi:
+    """The API facade for the cluster kubectl would reach."""
     configuration = load_configuration(kubeconfig=kubeconfig)
-    info = connection_info(configuration)
-    api = KubeApi(
+    return KubeApi(
         configuration=configuration, max_concurrency=max_concurrency, user_agent=user_agent
     )
-    return api, info

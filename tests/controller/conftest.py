@@ -38,7 +38,7 @@ def sim() -> Iterator[ThreadedSimServer]:
 @pytest.fixture
 async def kube(sim: ThreadedSimServer) -> AsyncIterator[KubeApi]:
     """The test's own client (the official client underneath), separate from the controller's."""
-    api, _ = connect(kubeconfig=str(sim.kubeconfig_path))
+    api = connect(kubeconfig=str(sim.kubeconfig_path))
     yield api
     api.close()
 

@@ -1,4 +1,4 @@
-"""Pods deleted while the watch was away (no DELETED event) are found and released."""
+"""Pods deleted while the watch was away (no DELETED event) are found by a re-list and released."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _vanish(sim, name: str) -> None:
 
 
 async def test_ghost_pod_is_found_and_its_address_released(sim, start_controller, kube) -> None:
-    """A pod gone without an event stays cached until the resync confirms it and releases it."""
+    """A pod gone without an event stays cached until a re-list's diff reports it gone."""
     await create_all(kube, subnet("ovn-default", "10.16.0.0/16", default=True))
     controller = await start_controller()
     await create_all(kube, pod("ghost"), pod("alive"))
@@ -51,22 +51,28 @@ async def test_ghost_pod_is_found_and_its_address_released(sim, start_controller
     # Nothing told the controller: its cache still holds the pod and its address.
     assert await call(controller, lambda c: _cached(c, "ghost"))
 
-    assert await call(controller, lambda c: c.resync_ghosts()) == 1
+    await call(controller, lambda c: c.resync())
     await eventually(lambda: _ip_names(kube), until=lambda n: n == {"alive.default"})
     assert not await call(controller, lambda c: _cached(c, "ghost"))
     assert "ghost.default" not in await call(controller, lambda c: set(c.ipam.owners()))
 
-    # A new pod of the same name is not hidden by the ghost's tombstone.
+    # A new pod of the same name is allocated as usual.
     await create_all(kube, pod("ghost"))
     body = await _wait_allocated(kube, "ghost")
     assert body["metadata"]["annotations"]["ovn.kubernetes.io/ip_address"]
 
 
 async def test_resync_spares_pods_that_exist(sim, start_controller, kube) -> None:
-    """Every cached pod the server still has survives a resync untouched."""
+    """A re-list that finds nothing new changes nothing."""
     await create_all(kube, subnet("ovn-default", "10.16.0.0/16", default=True))
     controller = await start_controller()
     await create_all(kube, *(pod(f"p{i}") for i in range(20)))
     await eventually(lambda: _ip_names(kube), until=lambda n: len(n) == 20)
-    assert await call(controller, lambda c: c.resync_ghosts()) == 0
+    patches_before = sim.request_log.count(verb="patch", resource="pods")
+    await call(controller, lambda c: c.resync())
+    await eventually(
+        lambda: call(controller, lambda c: min(i.reflector.lists for i in c._informers)),
+        until=lambda lists: lists >= 2,
+    )
     assert len(await _ip_names(kube)) == 20
+    assert sim.request_log.count(verb="patch", resource="pods") == patches_before

@@ -117,7 +117,7 @@ def sim_process() -> Iterator[SimProcess]:
 
 @pytest.fixture
 async def kube(sim_process: SimProcess) -> AsyncIterator[KubeApi]:
-    api, _ = connect(
+    api = connect(
         kubeconfig=str(sim_process.kubeconfig_path), max_concurrency=16, user_agent="e2e-test"
     )
     yield api

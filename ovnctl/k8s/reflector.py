@@ -1,0 +1,250 @@
+"""LIST+WATCH of one resource on its own thread, reporting reduced objects.
+
+The loop every informer runs, as client-go's reflector and kube-rs' watcher
+do: LIST in pages, WATCH from the list's resourceVersion (BOOKMARKs keep it
+fresh), resume from the last version seen when a stream ends, and LIST again
+on ``410 Gone`` or when a re-list is requested. Each complete LIST is reported
+as one snapshot, which the consumer swaps in whole, so objects deleted while
+the watch was away disappear too (Kopf's re-list reports nothing for them).
+
+Each object is passed through ``reduce`` on this thread as soon as it is
+parsed, so whole bodies are never kept: memory follows what the caches keep.
+Blocking HTTP runs here, never on the event loop; the consumer hands results
+to its loop. A resource that is not served (a CRD not installed yet) is
+reported as an empty snapshot and looked for again later.
+
+It uses the official client's connection handling (auth, TLS, pooling) but
+reads raw JSON lines: no generated models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import kubernetes.client
+import urllib3
+
+from ovnctl.k8s.api import Resource
+
+__all__ = ["Reflector"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class _Gone(Exception):
+    """The resourceVersion is too old (410): LIST again."""
+
+
+class _Relist(Exception):
+    """A re-list was requested (periodic resync)."""
+
+
+class _NotServed(Exception):
+    """404 on the collection: the resource does not exist (yet) on this server."""
+
+
+class Reflector(Generic[T]):
+    """Streams one resource to ``on_snapshot`` / ``on_event`` until :meth:`stop`.
+
+    ``on_snapshot(objects)`` after each complete LIST; ``on_event(type,
+    object)`` for ``ADDED``, ``MODIFIED`` and ``DELETED``. Both are called on
+    the reflector's thread with already-reduced objects.
+    """
+
+    def __init__(
+        self,
+        *,
+        configuration: kubernetes.client.Configuration,
+        resource: Resource,
+        reduce: Callable[[Mapping[str, Any]], T],
+        on_snapshot: Callable[[list[T]], None],
+        on_event: Callable[[str, T], None],
+        namespace: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+        watch_timeout_s: int = 300,
+        retry_delay_s: float = 1.0,
+        absent_retry_s: float = 30.0,
+        user_agent: str | None = None,
+    ) -> None:
+        self._client = kubernetes.client.ApiClient(configuration)
+        if user_agent:
+            self._client.user_agent = user_agent
+        self._path = resource.path(namespace=namespace)
+        self._resource = resource
+        self._reduce = reduce
+        self._on_snapshot = on_snapshot
+        self._on_event = on_event
+        self._selector = field_selector
+        self._page_size = page_size
+        self._watch_timeout_s = watch_timeout_s
+        self._retry_delay_s = retry_delay_s
+        self._absent_retry_s = absent_retry_s
+        self._stop = threading.Event()
+        self._relist = threading.Event()
+        self._response: Any = None
+        self.lists = 0
+        """How many complete LISTs ran (1 at start, +1 per 410 or requested re-list)."""
+
+    @property
+    def name(self) -> str:
+        return self._path
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def run(self) -> None:
+        """LIST, WATCH, resume, re-LIST; returns once :meth:`stop` is called."""
+        version: str | None = None
+        while not self._stop.is_set():
+            try:
+                if version is None or self._relist.is_set():
+                    self._relist.clear()
+                    version = self._list()
+                version = self._watch(version)
+            except (_Gone, _Relist) as reason:
+                if isinstance(reason, _Gone):
+                    log.info("watch %s: resourceVersion expired, listing again", self._path)
+                version = None
+            except _NotServed:
+                log.info(
+                    "%s is not served; looking again in %.0fs", self._path, self._absent_retry_s
+                )
+                self.lists += 1
+                self._on_snapshot([])
+                version = None
+                self._stop.wait(self._absent_retry_s)
+            except Exception as exc:
+                if self._stop.is_set():
+                    break
+                log.warning("watch %s failed: %s; retrying", self._path, exc)
+                self._stop.wait(self._retry_delay_s)
+        self._client.close()
+
+    def stop(self) -> None:
+        """Stop now, interrupting an open watch stream."""
+        self._stop.set()
+        self._interrupt()
+
+    def request_relist(self) -> None:
+        """LIST again soon (a resync): the snapshot diff finds anything missed."""
+        self._relist.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        response = self._response
+        if response is not None:
+            with contextlib.suppress(Exception):  # already closed: nothing to interrupt
+                response.shutdown()
+
+    # -- LIST ----------------------------------------------------------------
+
+    def _list(self) -> str:
+        objects: list[T] = []
+        token: str | None = None
+        while True:
+            query = {"limit": str(self._page_size)}
+            if self._selector:
+                query["fieldSelector"] = self._selector
+            if token:
+                query["continue"] = token
+            page = json.loads(self._get(query, stream=False))
+            objects.extend(self._reduce(item) for item in page.get("items") or [])
+            metadata = page.get("metadata") or {}
+            token = metadata.get("continue")
+            if not token:
+                self.lists += 1
+                self._on_snapshot(objects)
+                return str(metadata.get("resourceVersion") or "")
+
+    # -- WATCH ---------------------------------------------------------------
+
+    def _watch(self, version: str) -> str:
+        query = {
+            "watch": "true",
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(self._watch_timeout_s),
+        }
+        if self._selector:
+            query["fieldSelector"] = self._selector
+        if version:
+            query["resourceVersion"] = version
+        response = self._get(query, stream=True)
+        self._response = response
+        try:
+            buffer = b""
+            for chunk in response.stream(amt=None, decode_content=False):
+                if self._stop.is_set() or self._relist.is_set():
+                    break
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        version = self._dispatch(json.loads(line), version)
+        except (urllib3.exceptions.HTTPError, OSError):
+            if not self._stop.is_set() and not self._relist.is_set():
+                raise
+        finally:
+            self._response = None
+            response.release_conn()
+        if self._relist.is_set():
+            raise _Relist()
+        return version
+
+    def _dispatch(self, event: dict[str, Any], version: str) -> str:
+        kind = event.get("type")
+        obj = event.get("object") or {}
+        if kind == "ERROR":
+            if obj.get("code") == 410:
+                raise _Gone()
+            raise RuntimeError(f"watch error: {obj.get('message') or obj}")
+        new_version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
+        if kind in ("ADDED", "MODIFIED", "DELETED"):
+            self._on_event(kind, self._reduce(obj))
+        return new_version
+
+    # -- plumbing ------------------------------------------------------------
+
+    def _get(self, query: Mapping[str, str], *, stream: bool) -> Any:
+        headers = {"Accept": "application/json"}
+        _, url, headers, _, _ = self._client.param_serialize(
+            method="GET",
+            resource_path=self._path,
+            query_params=list(query.items()),
+            header_params=headers,
+            auth_settings=["BearerToken"],
+        )
+        # Long reads for watches (the server ends them at timeoutSeconds); short otherwise.
+        read_timeout = self._watch_timeout_s + 30 if stream else 60
+        try:
+            wrapped = self._client.call_api(
+                "GET", url, header_params=headers, _request_timeout=(10, read_timeout)
+            )
+        except kubernetes.client.ApiException as exc:
+            raise RuntimeError(f"GET {self._path}?{_describe(query)}: {exc.reason}") from None
+        response = wrapped.response  # urllib3's response, not yet read
+        status = int(response.status)
+        if status >= 400:
+            body = response.data
+            response.release_conn()
+            if status == 410:
+                raise _Gone()
+            if status == 404 and not stream:
+                raise _NotServed()
+            raise RuntimeError(f"GET {self._path}?{_describe(query)}: {status}: {body[:300]!r}")
+        if not stream:
+            data = response.data
+            response.release_conn()
+            return data
+        return response
+
+
+def _describe(query: Mapping[str, str]) -> str:
+    return "&".join(f"{k}={quote(v)}" for k, v in query.items())

@@ -1,0 +1,50 @@
+"""What the OVN northbound should hold, from what the controller knows.
+
+Convergence compares the NB with this desired state. Switches: the ones last
+ensured for subnets still in the IPAM (a subnet that stops being Ready keeps
+its switch, because its pods still run). Ports: one per recorded NIC on such
+a subnet, described from the IPAM allocation and the NIC's owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ovnctl.caches import SubnetCache
+from ovnctl.ipam import IPAM
+from ovnctl.models import PRIMARY_PROVIDER
+from ovnctl.ovn import OwnerKind, PortSpec, SwitchSpec
+from ovnctl.reconcilers.ledger import NicLedger
+
+__all__ = ["desired_northbound"]
+
+
+def desired_northbound(
+    *,
+    switches: Mapping[str, SwitchSpec],
+    ipam: IPAM,
+    ledger: NicLedger,
+    subnets: SubnetCache,
+) -> tuple[list[SwitchSpec], list[PortSpec]]:
+    """The switches and ports that should exist; each port is also noted in the ledger."""
+    wanted = {name: spec for name, spec in switches.items() if name in ipam}
+    ports: list[PortSpec] = []
+    for nic in ledger.nics():
+        link = ledger.owner_of(nic)
+        if link is None:
+            continue
+        is_vm, (namespace, owner) = link
+        for allocation in ipam.lookup(nic):
+            if allocation.subnet not in wanted:
+                continue
+            record = subnets.get(allocation.subnet)
+            port = PortSpec.from_allocation(
+                allocation,
+                owner_kind=OwnerKind.VM if is_vm else OwnerKind.POD,
+                owner_namespace=namespace,
+                owner_name=owner,
+                provider=record.provider if record is not None else PRIMARY_PROVIDER,
+            )
+            ports.append(port)
+            ledger.set_port(nic, port)
+    return list(wanted.values()), ports
