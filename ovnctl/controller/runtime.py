@@ -102,7 +102,9 @@ class ControllerSettings:
     primary_network: bool = True
     """Allocate the pods' primary (``ovn``) network; off where another CNI owns it."""
     nad_lookup: Literal["cache", "live"] = "cache"
-    """``live`` restores the pre-cache behaviour (a GET per NAD lookup): benchmarks only."""
+    """``live``: the subnet reconciler GETs the NAD on every reconcile instead of reading the
+    cache (the path Kube-OVN #5353 measured). Benchmarks only; pod allocation always reads
+    the cache, because ovnctl never had Kube-OVN's per-pod lookups inside a subnet reconcile."""
     namespaces: tuple[str, ...] = ()
     """Watch only these namespaces (empty: cluster-wide)."""
     ovn_nb: str | None = None
