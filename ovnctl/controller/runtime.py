@@ -29,6 +29,7 @@ from ovnctl.caches import (
     SubnetCache,
     SubnetRecord,
 )
+from ovnctl.controller.routing import KeyRouter
 from ovnctl.ipam import IPAM
 from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.connection import connect
@@ -43,11 +44,12 @@ from ovnctl.k8s.informers import (
     SUBNETS_DEFAULT,
     VMIS,
     VMS,
+    build_indexes,
     build_informers,
 )
 from ovnctl.k8s.leader import LeaderElector, LeaseSettings
 from ovnctl.k8s.resources import NADS
-from ovnctl.models import PRIMARY_PROVIDER, NadConfig, parse_nad
+from ovnctl.models import NadConfig, parse_nad
 from ovnctl.models.subnet import SubnetSpec
 from ovnctl.ovn import (
     ConvergeReport,
@@ -71,7 +73,7 @@ from ovnctl.reconcilers.rebuild import rebuild_ipam
 from ovnctl.reconcilers.release import NicReleaser
 from ovnctl.reconcilers.subnet import SubnetReconciler
 from ovnctl.reconcilers.vm import VmReconciler
-from ovnctl.reconcilers.waiting import WaitList, nad_topic, provider_topic, subnet_topic
+from ovnctl.reconcilers.waiting import WaitList
 
 __all__ = ["Controller", "ControllerSettings"]
 
@@ -79,9 +81,6 @@ logger = logging.getLogger(__name__)
 
 CACHES_LISTED = "caches listed"
 IPAM_REBUILT = "IPAM rebuilt"
-
-STATUS_COALESCE_SECONDS = 0.5
-"""Allocations in a burst refresh their subnet's status at most this often."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -135,12 +134,7 @@ class Controller:
             max_concurrency=settings.api_concurrency,
             user_agent=user_agent,
         )
-        indexes, self._informers = build_informers(
-            configuration=self.api.configuration,
-            hooks=self,
-            namespaces=settings.namespaces,
-            user_agent=user_agent,
-        )
+        indexes = build_indexes()
         self.ipam = IPAM()
         self.ledger = NicLedger()
         self.events = EventRecorder(api=self.api)
@@ -160,6 +154,22 @@ class Controller:
         )
         self.pods = PodCache(by_key=indexes[PODS_BY_KEY], by_vm=indexes[PODS_BY_VM])
         self.kubevirt = KubevirtCache(vms=indexes[VMS], vmis=indexes[VMIS])
+        self.router = KeyRouter(
+            subnets=self.subnets,
+            pods=self.pods,
+            subnet_queue=self.subnet_queue,
+            pod_queue=self.pod_queue,
+            vm_queue=self.vm_queue,
+            waits=self.waits,
+            refused=lambda: self.subnet_reconciler.refused,
+        )
+        self._informers = build_informers(
+            indexes=indexes,
+            configuration=self.api.configuration,
+            hooks=self.router,
+            namespaces=settings.namespaces,
+            user_agent=user_agent,
+        )
         lookup = self._cached_nad if settings.nad_lookup == "cache" else self._live_nad
         self.subnet_reconciler = SubnetReconciler(
             subnets=self.subnets,
@@ -173,7 +183,7 @@ class Controller:
             api=self.api,
             ipam=self.ipam,
             ledger=self.ledger,
-            on_subnet_freed=self._usage_changed,
+            on_subnet_freed=self.router.usage_changed,
             northbound=self.northbound,
             has_switch=self.subnet_reconciler.switches.__contains__,
         )
@@ -194,7 +204,7 @@ class Controller:
             api=self.api,
             events=self.events,
             waits=self.waits,
-            on_allocated=self._usage_changed,
+            on_allocated=self.router.usage_changed,
             northbound=self.northbound,
         )
         self.vm_reconciler = VmReconciler(
@@ -211,7 +221,6 @@ class Controller:
         self._gc: asyncio.Task[None] | None = None
         self._resync: asyncio.Task[None] | None = None
         self._converge: asyncio.Task[None] | None = None
-        self._subnet_fingerprints: dict[str, tuple[object, ...]] = {}
         self._handle_signals = False
         self.elector: LeaderElector | None = None
         self._election: asyncio.Task[None] | None = None
@@ -248,65 +257,7 @@ class Controller:
             return "standby"
         return "starting"
 
-    # -- watch hooks (called by the informers on the loop: enqueue only, never block) -------
-
-    def subnet_changed(self, name: str) -> None:
-        record = self.subnets.get(name)
-        # Most Subnet events are our own status writes (one per allocation burst). Only
-        # a change of spec, deletion or finalizers can change what the reconciler
-        # decides, so anything else is ignored rather than requeued with its rivals.
-        fingerprint = (
-            None
-            if record is None
-            else (record.uid, record.generation, record.deleting, record.finalizers)
-        )
-        if record is not None and self._subnet_fingerprints.get(name) == fingerprint:
-            return
-        if fingerprint is None:
-            self._subnet_fingerprints.pop(name, None)
-        else:
-            self._subnet_fingerprints[name] = fingerprint
-        self.subnet_queue.add(name)
-        # A change can start or end a conflict with subnets of the same provider, or
-        # with other default subnets; refused subnets may recover.
-        related: set[str] = set(self.subnet_reconciler.refused)
-        if record is not None:
-            related.update(self.subnets.names_for_provider(record.provider))
-            if record.spec is not None and record.spec.default:
-                related.update(self.subnets.default_names())
-        for other in related:
-            self.subnet_queue.add(other)
-
-    def nad_changed(self, namespace: str, name: str) -> None:
-        self._wake(nad_topic(namespace, name))
-        for provider in (f"{name}.{namespace}", f"{name}.{namespace}.ovn"):
-            self._wake(provider_topic(provider))
-            for subnet in self.subnets.names_for_provider(provider):
-                self.subnet_queue.add(subnet)
-
-    def pod_changed(self, namespace: str, name: str, *, vm: str | None) -> None:
-        self.pod_queue.add((namespace, name))
-        if vm is not None:
-            self.vm_queue.add((namespace, vm))
-            # A migration's source or target came or went: the other launcher pod's IP
-            # object may follow the VM to its node.
-            for sibling in self.pods.pods_of_vm(namespace, vm):
-                if sibling != name:
-                    self.pod_queue.add((namespace, sibling))
-
-    def vm_changed(self, namespace: str, name: str) -> None:
-        self.vm_queue.add((namespace, name))
-
     # -- wiring between reconcilers -----------------------------------------------------
-
-    def _wake(self, topic: str) -> None:
-        for key in self.waits.wake(topic):
-            self.pod_queue.add(key)
-
-    def _usage_changed(self, subnet: str) -> None:
-        """Addresses were taken or freed in ``subnet``: refresh its status, wake waiters."""
-        self.subnet_queue.add_after(subnet, delay=STATUS_COALESCE_SECONDS)
-        self._wake(subnet_topic(subnet))
 
     def _has_room(self, subnet: str) -> bool:
         if subnet not in self.ipam:
@@ -317,11 +268,7 @@ class Controller:
     async def _reconcile_subnet(self, name: str) -> Result:
         result = await self.subnet_reconciler(name)
         if name in self.subnet_reconciler.serving:
-            # Pods waiting for this subnet (or its provider) may proceed now, whether or
-            # not its status changed.
-            record = self.subnets.get(name)
-            self._wake(subnet_topic(name))
-            self._wake(provider_topic(record.provider if record else PRIMARY_PROVIDER))
+            self.router.subnet_serving(name)
         return result
 
     # -- lifecycle -------------------------------------------------------------------------

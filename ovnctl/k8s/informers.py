@@ -57,6 +57,7 @@ __all__ = [
     "VMS",
     "Informer",
     "WatchHooks",
+    "build_indexes",
     "build_informers",
 ]
 
@@ -207,16 +208,9 @@ def _vm_of(body: Mapping[str, Any]) -> str | None:
     return owner.name if owner.is_vm else None
 
 
-def build_informers(
-    *,
-    configuration: kubernetes.client.Configuration,
-    hooks: WatchHooks,
-    namespaces: tuple[str, ...] = (),
-    user_agent: str | None = None,
-) -> tuple[dict[str, MultiIndex[Any, Any]], list[Informer]]:
-    """The indexes the caches read and the informers that fill them, one per kind (and
-    namespace, when the controller is limited to some)."""
-    indexes: dict[str, MultiIndex[Any, Any]] = {
+def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
+    """The (empty) indexes the caches read, by name; :func:`build_informers` fills them."""
+    return {
         name: MultiIndex()
         for name in (
             NADS_BY_KEY,
@@ -230,6 +224,18 @@ def build_informers(
             VMIS,
         )
     }
+
+
+def build_informers(
+    *,
+    indexes: Mapping[str, MultiIndex[Any, Any]],
+    configuration: kubernetes.client.Configuration,
+    hooks: WatchHooks,
+    namespaces: tuple[str, ...] = (),
+    user_agent: str | None = None,
+) -> list[Informer]:
+    """The informers that fill ``indexes``: one per kind (and namespace, when the
+    controller is limited to some)."""
     kinds: list[tuple[Resource, list[tuple[MultiIndex[Any, Any], IndexFn]], Changed, Any]] = [
         (
             NADS,
@@ -284,4 +290,4 @@ def build_informers(
                     user_agent=user_agent,
                 )
             )
-    return indexes, informers
+    return informers

@@ -1,0 +1,117 @@
+"""From changes to keys: which queues a watched change (or a reconcile's outcome) feeds.
+
+The informers call the :class:`KeyRouter` (it implements
+:class:`~ovnctl.k8s.informers.WatchHooks`) on the event loop, and reconcilers
+call it when addresses are taken or freed or a subnet becomes Ready. It only
+enqueues keys and wakes pods waiting on a topic; it never blocks and never
+calls the API server. Knowing which *other* keys a change concerns (a
+subnet's rivals, a NAD's subnets, a VM's other launcher pod) lives here, in
+one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ovnctl.caches import PodCache, PodKey, SubnetCache
+from ovnctl.models import PRIMARY_PROVIDER
+from ovnctl.queue import RateLimitingQueue
+from ovnctl.reconcilers.ledger import OwnerKey
+from ovnctl.reconcilers.waiting import WaitList, nad_topic, provider_topic, subnet_topic
+
+__all__ = ["STATUS_COALESCE_SECONDS", "KeyRouter"]
+
+STATUS_COALESCE_SECONDS = 0.5
+"""Allocations in a burst refresh their subnet's status at most this often."""
+
+
+class KeyRouter:
+    """Turns changes into work-queue keys and wake-ups."""
+
+    def __init__(
+        self,
+        *,
+        subnets: SubnetCache,
+        pods: PodCache,
+        subnet_queue: RateLimitingQueue[str],
+        pod_queue: RateLimitingQueue[PodKey],
+        vm_queue: RateLimitingQueue[OwnerKey],
+        waits: WaitList[PodKey],
+        refused: Callable[[], set[str]],
+    ) -> None:
+        self._subnets = subnets
+        self._pods = pods
+        self._subnet_queue = subnet_queue
+        self._pod_queue = pod_queue
+        self._vm_queue = vm_queue
+        self._waits = waits
+        self._refused = refused
+        self._subnet_fingerprints: dict[str, tuple[object, ...]] = {}
+
+    # -- watched changes (WatchHooks) -----------------------------------------------------
+
+    def subnet_changed(self, name: str) -> None:
+        record = self._subnets.get(name)
+        # Most Subnet events are our own status writes (one per allocation burst). Only
+        # a change of spec, deletion or finalizers can change what the reconciler
+        # decides, so anything else is ignored rather than requeued with its rivals.
+        fingerprint = (
+            None
+            if record is None
+            else (record.uid, record.generation, record.deleting, record.finalizers)
+        )
+        if record is not None and self._subnet_fingerprints.get(name) == fingerprint:
+            return
+        if fingerprint is None:
+            self._subnet_fingerprints.pop(name, None)
+        else:
+            self._subnet_fingerprints[name] = fingerprint
+        self._subnet_queue.add(name)
+        # A change can start or end a conflict with subnets of the same provider, or
+        # with other default subnets; refused subnets may recover.
+        related: set[str] = set(self._refused())
+        if record is not None:
+            related.update(self._subnets.names_for_provider(record.provider))
+            if record.spec is not None and record.spec.default:
+                related.update(self._subnets.default_names())
+        for other in related:
+            self._subnet_queue.add(other)
+
+    def nad_changed(self, namespace: str, name: str) -> None:
+        self.wake(nad_topic(namespace, name))
+        for provider in (f"{name}.{namespace}", f"{name}.{namespace}.ovn"):
+            self.wake(provider_topic(provider))
+            for subnet in self._subnets.names_for_provider(provider):
+                self._subnet_queue.add(subnet)
+
+    def pod_changed(self, namespace: str, name: str, *, vm: str | None) -> None:
+        self._pod_queue.add((namespace, name))
+        if vm is not None:
+            self._vm_queue.add((namespace, vm))
+            # A migration's source or target came or went: the other launcher pod's IP
+            # object may follow the VM to its node.
+            for sibling in self._pods.pods_of_vm(namespace, vm):
+                if sibling != name:
+                    self._pod_queue.add((namespace, sibling))
+
+    def vm_changed(self, namespace: str, name: str) -> None:
+        self._vm_queue.add((namespace, name))
+
+    # -- outcomes of reconciles -------------------------------------------------------------
+
+    def wake(self, topic: str) -> None:
+        """Pods waiting on ``topic`` go back into the pod queue."""
+        for key in self._waits.wake(topic):
+            self._pod_queue.add(key)
+
+    def usage_changed(self, subnet: str) -> None:
+        """Addresses were taken or freed in ``subnet``: refresh its status, wake waiters."""
+        self._subnet_queue.add_after(subnet, delay=STATUS_COALESCE_SECONDS)
+        self.wake(subnet_topic(subnet))
+
+    def subnet_serving(self, name: str) -> None:
+        """``name`` is Ready: pods waiting for it (or its provider) may proceed, whether or
+        not its status changed."""
+        record = self._subnets.get(name)
+        self.wake(subnet_topic(name))
+        self.wake(provider_topic(record.provider if record else PRIMARY_PROVIDER))
