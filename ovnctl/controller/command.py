@@ -89,7 +89,8 @@ def _env(name: str) -> str:
     type=click.FloatRange(10),
     default=900.0,
     show_envvar=True,
-    help="Seconds between paged pod LISTs that find pods deleted during a watch gap.",
+    help="Seconds between full re-LISTs of every watched kind (their diff finds anything "
+    "deleted during a watch gap).",
 )
 @click.option(
     "--primary-network/--no-primary-network",
