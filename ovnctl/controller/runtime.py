@@ -240,7 +240,7 @@ class Controller:
     def handle_signals(self) -> None:
         """Make SIGTERM and SIGINT stop gracefully: drain the workers, release the Lease.
 
-        For ``ovnctl run`` (the main thread); tests and the demo don't.
+        For ``ovnctl run`` and ``ovnctl demo --keep`` (the main thread); tests don't.
         """
         self._handle_signals = True
 
