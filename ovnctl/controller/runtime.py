@@ -412,7 +412,7 @@ class Controller:
         )
         report = await self.northbound.converge(switches, ports)
         if report.changed:
-            logger.info("northbound converged: %s", report)
+            logger.info("northbound converged: %s", report.summary())
         return report
 
     async def _resync_loop(self) -> None:
@@ -442,7 +442,7 @@ class Controller:
         reports = [await pool.stop(grace=self.settings.shutdown_grace) for pool in self._pools]
         for report in reports:
             if not report.complete:
-                logger.warning("shutdown left work undone: %s", report)
+                logger.warning("shutdown left work undone: %s", report.summary())
         if self._election is not None:
             self._election.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -50,6 +50,22 @@ class ConvergeReport:
     kept: tuple[str, ...] = ()
     transactions: int = 0
 
+    def summary(self) -> str:
+        """Counts per kind of change: one short log line even for 100k ports."""
+        counts = {
+            "switches created": self.switches_created,
+            "switches updated": self.switches_updated,
+            "switches deleted": self.switches_deleted,
+            "ports created": self.ports_created,
+            "ports updated": self.ports_updated,
+            "ports deleted": self.ports_deleted,
+            "foreign": self.foreign,
+            "orphans": self.orphans,
+            "kept": self.kept,
+        }
+        parts = [f"{len(names)} {label}" for label, names in counts.items() if names]
+        return ", ".join(parts) or "no change"
+
     @property
     def changed(self) -> bool:
         """True when the NB differed from the desired state."""

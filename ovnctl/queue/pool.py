@@ -53,6 +53,21 @@ class ShutdownReport(Generic[K]):
         """Whether every reconcile finished and nothing was queued or cancelled."""
         return not self.queued and not self.cancelled
 
+    def summary(self, *, examples: int = 3) -> str:
+        """Counts with a few example keys: fit for one log line however large the queue."""
+        parts = []
+        for label, keys in (
+            ("queued", self.queued),
+            ("delayed", self.delayed),
+            ("cancelled", self.cancelled),
+            ("dead-lettered", tuple(self.dead_letters)),
+        ):
+            if keys:
+                shown = ", ".join(repr(k) for k in keys[:examples])
+                more = ", ..." if len(keys) > examples else ""
+                parts.append(f"{len(keys)} {label} ({shown}{more})")
+        return "; ".join(parts) or "nothing left"
+
 
 class WorkerPool(Generic[K]):
     """N concurrent workers reconciling keys from one rate-limiting queue."""

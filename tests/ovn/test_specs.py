@@ -107,3 +107,12 @@ def test_remotes_rejected(text: str) -> None:
     """Malformed members, host names, ssl: and duplicates are refused with ValueError."""
     with pytest.raises(ValueError, match="--ovn-nb"):
         parse_remotes(text)
+
+
+def test_converge_report_summary_counts_instead_of_naming() -> None:
+    """A convergence report logs as counts, however many ports it touched."""
+    from ovnctl.ovn import ConvergeReport
+
+    report = ConvergeReport(ports_created=tuple(f"p{i}" for i in range(10_000)), foreign=("x",))
+    assert report.summary() == "10000 ports created, 1 foreign"
+    assert ConvergeReport().summary() == "no change"

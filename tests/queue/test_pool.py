@@ -378,3 +378,18 @@ def test_pool_rejects_nonsense_settings(rlqueue: RateLimitingQueue[str]) -> None
     for options in ({"workers": 0}, {"max_retries": -1}, {"yield_every": 0}):
         with pytest.raises(ValueError):  # noqa: PT011
             WorkerPool(queue=rlqueue, reconcile=reconcile, **options)  # type: ignore[arg-type]
+
+
+def test_shutdown_report_summary_stays_one_short_line() -> None:
+    """A report of a huge queue summarises as counts and a few example keys."""
+    from ovnctl.queue import ShutdownReport
+
+    report: ShutdownReport[int] = ShutdownReport(
+        queued=tuple(range(100_000)), delayed=(), cancelled=(7,), dead_letters=frozenset()
+    )
+    summary = report.summary()
+    assert summary == "100000 queued (0, 1, 2, ...); 1 cancelled (7)"
+    assert (
+        ShutdownReport(queued=(), delayed=(), cancelled=(), dead_letters=frozenset()).summary()
+        == "nothing left"
+    )
