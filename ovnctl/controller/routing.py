@@ -38,6 +38,7 @@ class KeyRouter:
         vm_queue: RateLimitingQueue[OwnerKey],
         waits: WaitList[PodKey],
         refused: Callable[[], set[str]],
+        rivals: Callable[[str], set[str]],
     ) -> None:
         self._subnets = subnets
         self._pods = pods
@@ -46,7 +47,11 @@ class KeyRouter:
         self._vm_queue = vm_queue
         self._waits = waits
         self._refused = refused
+        self._rivals = rivals
         self._subnet_fingerprints: dict[str, tuple[object, ...]] = {}
+        self.spec_version = 0
+        """Bumped whenever the set of Subnet specs may have changed (not on status writes):
+        what results derived from all specs, such as conflicts, are keyed by."""
 
     # -- watched changes (WatchHooks) -----------------------------------------------------
 
@@ -60,18 +65,25 @@ class KeyRouter:
             if record is None
             else (record.uid, record.generation, record.deleting, record.finalizers)
         )
-        if record is not None and self._subnet_fingerprints.get(name) == fingerprint:
+        previous = self._subnet_fingerprints.get(name)
+        if record is not None and previous == fingerprint:
             return
         if fingerprint is None:
             self._subnet_fingerprints.pop(name, None)
         else:
             self._subnet_fingerprints[name] = fingerprint
         self._subnet_queue.add(name)
-        # A change can start or end a conflict with subnets of the same provider, or
-        # with other default subnets; refused subnets may recover.
+        if fingerprint is not None and previous is not None and previous[:3] == fingerprint[:3]:
+            return  # only its finalizers changed: no other subnet's verdict can change
+        self.spec_version += 1
+        # A change can start or end a conflict: its rivals now may have to give way,
+        # and refused subnets (its rivals before) may recover. Only those, not every
+        # subnet of the provider: with thousands of primary subnets that was n^2. A
+        # subnet seen for the first time is the junior of any conflict it starts (it
+        # gives way itself), so only a change to a known subnet concerns its rivals.
         related: set[str] = set(self._refused())
-        if record is not None:
-            related.update(self._subnets.names_for_provider(record.provider))
+        if record is not None and previous is not None:
+            related.update(self._rivals(name))
             if record.spec is not None and record.spec.default:
                 related.update(self._subnets.default_names())
         for other in related:

@@ -162,6 +162,7 @@ class Controller:
             vm_queue=self.vm_queue,
             waits=self.waits,
             refused=lambda: self.subnet_reconciler.refused,
+            rivals=lambda name: self.subnet_reconciler.rivals_of(name),
         )
         self._informers = build_informers(
             indexes=indexes,
@@ -178,6 +179,7 @@ class Controller:
             api=self.api,
             events=self.events,
             northbound=self.northbound,
+            spec_version=lambda: self.router.spec_version,
         )
         self.releaser = NicReleaser(
             api=self.api,
@@ -330,13 +332,19 @@ class Controller:
             pods=self.pods.records(),
         )
         # Every subnet once, before any pod: pods must find their subnets Ready, or
-        # each restart would post a burst of spurious "not Ready" Events.
-        for record in list(self.subnets):
-            try:
-                await self._reconcile_subnet(record.name)
-            except Exception as exc:
-                logger.warning("subnet %s: first reconcile failed, queued: %s", record.name, exc)
-                self.subnet_queue.add(record.name)
+        # each restart would post a burst of spurious "not Ready" Events. A few at a
+        # time: each may write its status, and 1,000 subnets in a row would take long.
+        limit = asyncio.Semaphore(max(1, self.settings.api_concurrency // 2))
+
+        async def first_reconcile(name: str) -> None:
+            async with limit:
+                try:
+                    await self._reconcile_subnet(name)
+                except Exception as exc:
+                    logger.warning("subnet %s: first reconcile failed, queued: %s", name, exc)
+                    self.subnet_queue.add(name)
+
+        await asyncio.gather(*(first_reconcile(record.name) for record in list(self.subnets)))
         self.gate.mark(IPAM_REBUILT)
         if self.northbound.enabled and self.northbound.connected:
             try:

@@ -147,17 +147,22 @@ class Informer:
     # -- the event loop ---------------------------------------------------------
 
     def _apply_snapshot(self, items: list[_Reduced]) -> None:
+        # The whole snapshot is stored before anyone is told: whoever reacts to the
+        # first change already sees every other one (and derives things once).
         fresh = {item.key: item for item in items}
+        changes: list[tuple[str, ObjectKey, Any]] = []
         for key in [k for k in self._known if k not in fresh]:
             _, extra = self._known.pop(key)
             self._discard(key)
-            self._on_change("DELETED", key, extra)
+            changes.append(("DELETED", key, extra))
         for item in items:
             before = self._known.get(item.key)
             if before is not None and before[0] == item.fingerprint:
                 continue  # a re-list that found nothing new: nothing to report
             self._store(item)
-            self._on_change("MODIFIED" if before else "ADDED", item.key, item.extra)
+            changes.append(("MODIFIED" if before else "ADDED", item.key, item.extra))
+        for kind, key, extra in changes:
+            self._on_change(kind, key, extra)
         self.listed.set()
 
     def _apply_event(self, kind: str, item: _Reduced) -> None:
