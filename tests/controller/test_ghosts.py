@@ -67,7 +67,8 @@ async def test_resync_spares_pods_that_exist(sim, start_controller, kube) -> Non
     await create_all(kube, subnet("ovn-default", "10.16.0.0/16", default=True))
     controller = await start_controller()
     await create_all(kube, *(pod(f"p{i}") for i in range(20)))
-    await eventually(lambda: _ip_names(kube), until=lambda n: len(n) == 20)
+    for i in range(20):  # annotated last: then every write of the allocation is done
+        await _wait_allocated(kube, f"p{i}")
     patches_before = sim.request_log.count(verb="patch", resource="pods")
     await call(controller, lambda c: c.resync())
     await eventually(
