@@ -54,7 +54,14 @@ class _LazyGroup(click.Group):
         if target is None:
             return None
         module, _, attribute = target[0].partition(":")
-        command = getattr(importlib.import_module(module), attribute)
+        try:
+            command = getattr(importlib.import_module(module), attribute)
+        except ModuleNotFoundError as exc:
+            # sim, demo and bench need the optional extras; say which, not a traceback.
+            raise click.ClickException(
+                f"'ovnctl {cmd_name}' needs {exc.name!r}, which is not installed: "
+                "pip install 'ovnctl[sim,bench]'"
+            ) from None
         assert isinstance(command, click.Command)
         return command
 
