@@ -70,7 +70,7 @@ class AllocOutcome:
 def _pod(i: int, *, attachments: int, vms: bool) -> dict[str, Any]:
     networks = [f"net{a}" for a in range(attachments)]
     if vms:
-        return objects.pod(f"virt-launcher-vm{i}-x", networks=networks, vm_name=f"vm{i}")
+        return objects.pod(f"virt-launcher-vm{i}-x", networks=networks, vm=f"vm{i}")
     return objects.pod(f"pod{i}", networks=networks)
 
 

@@ -9,10 +9,11 @@ written.
 from __future__ import annotations
 
 import ipaddress
-import json
 from typing import Any
 
-from ovnctl.models import NETWORKS_ANNOTATION
+from ovnctl.demo.objects import kube_ovn_nad, pod
+from ovnctl.demo.objects import subnet as shared_subnet
+from ovnctl.demo.objects import virtual_machine as vm
 from ovnctl.models.annotations import allocation_annotations
 from ovnctl.models.ip_object import build_ip_object, ip_object_name
 
@@ -22,13 +23,8 @@ NAMESPACE = "default"
 
 
 def nad(name: str, namespace: str = NAMESPACE) -> dict[str, Any]:
-    config = {"cniVersion": "0.3.1", "type": "kube-ovn", "server_socket": "/run/ovnctl.sock"}
-    return {
-        "apiVersion": "k8s.cni.cncf.io/v1",
-        "kind": "NetworkAttachmentDefinition",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"config": json.dumps(config)},
-    }
+    """A kube-ovn NAD (provider :func:`provider`)."""
+    return kube_ovn_nad(name, namespace)
 
 
 def provider(nad_name: str, namespace: str = NAMESPACE) -> str:
@@ -37,55 +33,8 @@ def provider(nad_name: str, namespace: str = NAMESPACE) -> str:
 
 
 def subnet(name: str, cidr: str, *, nad_name: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "kubeovn.io/v1",
-        "kind": "Subnet",
-        "metadata": {"name": name},
-        "spec": {"cidrBlock": cidr, "provider": provider(nad_name), **spec},
-    }
-
-
-def vm(name: str, namespace: str = NAMESPACE) -> dict[str, Any]:
-    return {
-        "apiVersion": "kubevirt.io/v1",
-        "kind": "VirtualMachine",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"running": True, "template": {"spec": {}}},
-    }
-
-
-def pod(
-    name: str,
-    *,
-    networks: list[str] | None = None,
-    vm_name: str | None = None,
-    annotations: dict[str, str] | None = None,
-    namespace: str = NAMESPACE,
-) -> dict[str, Any]:
-    """A pod on ``node1``; with ``vm_name``, a KubeVirt virt-launcher pod of that VM."""
-    meta: dict[str, Any] = {"name": name, "namespace": namespace}
-    all_annotations = dict(annotations or {})
-    if networks:
-        all_annotations[NETWORKS_ANNOTATION] = ",".join(networks)
-    if all_annotations:
-        meta["annotations"] = all_annotations
-    if vm_name is not None:
-        meta["labels"] = {"vm.kubevirt.io/name": vm_name}
-        meta["ownerReferences"] = [
-            {
-                "apiVersion": "kubevirt.io/v1",
-                "kind": "VirtualMachineInstance",
-                "name": vm_name,
-                "uid": f"uid-{vm_name}",
-                "controller": True,
-            }
-        ]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": meta,
-        "spec": {"nodeName": "node1", "containers": [{"name": "c", "image": "busybox"}]},
-    }
+    """A Subnet serving the kube-ovn NAD ``nad_name``."""
+    return shared_subnet(name, cidr, provider=provider(nad_name), **spec)
 
 
 def _nth(cidr: str, index: int) -> tuple[str, str]:
@@ -111,7 +60,7 @@ def allocated_pod(
         ips=[ip],
         mac=_mac(index),
     )
-    return pod(name, networks=[nad_name], annotations=annotations)
+    return pod(name, NAMESPACE, networks=[nad_name], annotations=annotations)
 
 
 def ip_object(

@@ -153,27 +153,18 @@ async def _demo(*, keep: bool, kubeconfig: Path, ovn: bool | None) -> int:
 
 async def _run_scenario(api: Any, scenario: Any) -> None:
     from ovnctl.k8s.resources import (
+        BY_KIND,
         IPS,
-        NADS,
-        NAMESPACES,
         PODS,
         SUBNETS,
         VIRTUAL_MACHINE_INSTANCES,
         VIRTUAL_MACHINES,
     )
 
-    resources = {
-        "Namespace": NAMESPACES,
-        "Subnet": SUBNETS,
-        "NetworkAttachmentDefinition": NADS,
-        "Pod": PODS,
-        "VirtualMachine": VIRTUAL_MACHINES,
-        "VirtualMachineInstance": VIRTUAL_MACHINE_INSTANCES,
-    }
     ns = scenario.NAMESPACE
 
     async def create(obj: dict[str, Any]) -> None:
-        await api.create(resources[obj["kind"]], obj, namespace=obj["metadata"].get("namespace"))
+        await api.create(BY_KIND[obj["kind"]], obj, namespace=obj["metadata"].get("namespace"))
 
     _step("Creating 2 NetworkAttachmentDefinitions and 3 subnets")
     for obj in scenario.NETWORK:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ovnctl.k8s.api import Resource
 
 __all__ = [
+    "BY_KIND",
     "EVENTS",
     "IPS",
     "LEASES",
@@ -31,3 +32,16 @@ VIRTUAL_MACHINES = Resource(
 VIRTUAL_MACHINE_INSTANCES = Resource(
     group="kubevirt.io", version="v1", plural="virtualmachineinstances", namespaced=True
 )
+
+BY_KIND: dict[str, Resource] = {
+    "Namespace": NAMESPACES,
+    "Pod": PODS,
+    "Event": EVENTS,
+    "Lease": LEASES,
+    "Subnet": SUBNETS,
+    "IP": IPS,
+    "NetworkAttachmentDefinition": NADS,
+    "VirtualMachine": VIRTUAL_MACHINES,
+    "VirtualMachineInstance": VIRTUAL_MACHINE_INSTANCES,
+}
+"""The resource of each kind above: where an object body of that ``kind`` is created."""
