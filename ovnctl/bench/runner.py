@@ -23,7 +23,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -479,7 +478,3 @@ class Driver:
             async for line in response.content:
                 if line.strip():
                     yield json.loads(line)
-
-
-def temporary_dir(prefix: str = "ovnctl-bench-") -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix=prefix)

@@ -171,7 +171,3 @@ class SubnetCache:
     def default_names(self) -> list[str]:
         """Subnets with ``default: true``, sorted by name."""
         return sorted(self._default.get(True) or ())
-
-    def valid_specs(self) -> list[SubnetSpec]:
-        """Every subnet with a valid spec that is not being deleted."""
-        return [r.spec for r in self if r.spec is not None and not r.deleting]

@@ -71,9 +71,6 @@ class EventRecorder:
     async def warning(self, involved: InvolvedObject, *, reason: str, message: str) -> None:
         await self.post(involved, type_="Warning", reason=reason, message=message)
 
-    async def normal(self, involved: InvolvedObject, *, reason: str, message: str) -> None:
-        await self.post(involved, type_="Normal", reason=reason, message=message)
-
     async def post(
         self, involved: InvolvedObject, *, type_: str, reason: str, message: str
     ) -> None:

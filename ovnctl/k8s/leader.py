@@ -63,7 +63,7 @@ def _micro_time() -> str:
 
 
 class LeaderElector:
-    """Campaigns for a Lease and keeps it; ``await elector.acquired()`` then check ``lost``."""
+    """Campaigns for a Lease and keeps it: ``run()`` returns when the Lease is lost."""
 
     def __init__(
         self,
@@ -95,9 +95,6 @@ class LeaderElector:
 
     async def acquired(self) -> None:
         await self._acquired.wait()
-
-    async def lost(self) -> None:
-        await self._lost.wait()
 
     # -- the campaign ----------------------------------------------------------------
 

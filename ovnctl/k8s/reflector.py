@@ -79,7 +79,6 @@ class Reflector(Generic[T]):
         if user_agent:
             self._client.user_agent = user_agent
         self._path = resource.path(namespace=namespace)
-        self._resource = resource
         self._reduce = reduce
         self._on_snapshot = on_snapshot
         self._on_event = on_event

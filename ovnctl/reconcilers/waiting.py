@@ -62,8 +62,5 @@ class WaitList(Generic[K]):
             self.clear(key)
         return keys
 
-    def waiting(self, key: K) -> tuple[str, ...]:
-        return self._by_key.get(key, ())
-
     def __len__(self) -> int:
         return len(self._by_key)

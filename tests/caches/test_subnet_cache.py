@@ -129,4 +129,3 @@ def test_view_lookups() -> None:
     assert cache.names_for_provider("other") == []
     assert cache.names_for_namespace("x") == ["d"]
     assert cache.default_names() == ["d", "e"]
-    assert sorted(s.name for s in cache.valid_specs()) == ["a", "d", "e", "z"]
