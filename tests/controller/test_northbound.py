@@ -93,8 +93,13 @@ async def test_switches_and_ports_follow_subnets_and_pods(nb, start_controller, 
     assert row(nb, "Logical_Switch_Port", "p1.default.macnet.default") is None
 
     await kube.delete(PODS, name="p1", namespace="default")
-    await _nb_eventually(lambda: row(nb, "Logical_Switch_Port", "p1.default") is None)
-    assert row(nb, "Logical_Switch_Port", "p1.default.attachnet.default.ovn") is None
+    # The pod's NICs are released one after the other: wait for both ports to go.
+    await _nb_eventually(
+        lambda: (
+            row(nb, "Logical_Switch_Port", "p1.default") is None
+            and row(nb, "Logical_Switch_Port", "p1.default.attachnet.default.ovn") is None
+        )
+    )
 
 
 async def test_subnet_update_and_delete_reach_the_switch(nb, start_controller, kube) -> None:
