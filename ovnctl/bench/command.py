@@ -39,6 +39,12 @@ SCENARIOS = ("nad-cache", "alloc", "restart", "memory")
     default=0.25,
     help="nad-cache: fraction of subnets deleted and re-created (and of NADs).",
 )
+@click.option(
+    "--resident-pods",
+    type=click.IntRange(0),
+    default=50,
+    help="nad-cache: multi-homed pods (2 attachments) running through the churn.",
+)
 @click.option("--pods", type=click.IntRange(1), default=1000, help="alloc: VM pods.")
 @click.option(
     "--attachments", type=click.IntRange(1), default=2, help="alloc: attachments per pod."
@@ -79,6 +85,7 @@ def bench(
     latency_ms: float,
     subnets: int,
     churn: float,
+    resident_pods: int,
     pods: int,
     attachments: int,
     ips: int,
@@ -92,7 +99,8 @@ def bench(
     """Measure ovnctl end to end: API server, controller and driver in three processes.
 
     \b
-    nad-cache  NAD read cache vs a live GET per lookup, subnets under churn (Kube-OVN #5353)
+    nad-cache  NAD read cache vs a live GET per lookup, subnets under churn, with and
+               without Kube-OVN 1.13's per-pod NAD reads in each reconcile (#5353)
     alloc      N VM pods x M Multus attachments: time until all are annotated
     restart    start to ready with existing IP objects and their pods
     memory     controller RSS with pods and NADs cached, per object
@@ -126,6 +134,7 @@ def bench(
                     latency_ms=latency_ms,
                     subnets=subnets,
                     churn=churn,
+                    resident_pods=resident_pods,
                     pods=pods,
                     attachments=attachments,
                     ips=ips,
@@ -164,6 +173,7 @@ def _run_one(
     latency_ms: float,
     subnets: int,
     churn: float,
+    resident_pods: int,
     pods: int,
     attachments: int,
     ips: int,
@@ -176,7 +186,12 @@ def _run_one(
         from ovnctl.bench import nadcache
 
         return nadcache.run(
-            subnets=subnets, churn=churn, latency_ms=latency_ms, log_dir=log_dir, progress=progress
+            subnets=subnets,
+            churn=churn,
+            residents=resident_pods,
+            latency_ms=latency_ms,
+            log_dir=log_dir,
+            progress=progress,
         )
     if name == "alloc":
         from ovnctl.bench import alloc

@@ -170,8 +170,8 @@ def _free_port() -> int:
 class ControllerProcess:
     """``ovnctl run --no-leader-elect`` as a child process, observed from outside.
 
-    ``nad_lookup`` (``cache`` or ``live``) starts the same command through
-    :mod:`ovnctl.bench.launch`, which changes that one setting and nothing else.
+    ``nad_mode`` (one of :data:`ovnctl.bench.launch.MODES`) starts the same command
+    through :mod:`ovnctl.bench.launch`, which changes the NAD settings and nothing else.
     """
 
     def __init__(
@@ -181,7 +181,7 @@ class ControllerProcess:
         log_dir: Path,
         name: str = "controller",
         extra: Iterable[str] = (),
-        nad_lookup: str | None = None,
+        nad_mode: str | None = None,
     ) -> None:
         self.port = _free_port()
         self.log_path = log_dir / f"{name}.log"
@@ -195,10 +195,10 @@ class ControllerProcess:
             "--log-level", "warning",
             *extra,
         ]  # fmt: skip
-        if nad_lookup is None:
+        if nad_mode is None:
             self.args = [sys.executable, "-m", "ovnctl", "run", *run_args]
         else:
-            self.args = [sys.executable, "-m", "ovnctl.bench.launch", nad_lookup, *run_args]
+            self.args = [sys.executable, "-m", "ovnctl.bench.launch", nad_mode, *run_args]
         self._log = self.log_path.open("w")
         self.started = time.perf_counter()
         self.process = subprocess.Popen(

@@ -29,6 +29,7 @@ from ovnctl.caches import (
     SubnetCache,
     SubnetRecord,
 )
+from ovnctl.controller.kube_ovn_walk import KubeOvnSubnetWalk
 from ovnctl.controller.routing import KeyRouter
 from ovnctl.ipam import IPAM
 from ovnctl.k8s.api import NotFound
@@ -102,8 +103,10 @@ class ControllerSettings:
     """Allocate the pods' primary (``ovn``) network; off where another CNI owns it."""
     nad_lookup: Literal["cache", "live"] = "cache"
     """``live``: the subnet reconciler GETs the NAD on every reconcile instead of reading the
-    cache (the path Kube-OVN #5353 measured). Benchmarks only; pod allocation always reads
-    the cache, because ovnctl never had Kube-OVN's per-pod lookups inside a subnet reconcile."""
+    cache. Benchmarks only; pod allocation always reads the cache."""
+    kube_ovn_subnet_walk: bool = False
+    """Before each subnet reconcile, read every alive pod's NADs through ``nad_lookup``, as
+    Kube-OVN 1.13 did (see :mod:`ovnctl.controller.kube_ovn_walk`). Benchmarks only."""
     namespaces: tuple[str, ...] = ()
     """Watch only these namespaces (empty: cluster-wide)."""
     ovn_nb: str | None = None
@@ -172,6 +175,9 @@ class Controller:
             user_agent=user_agent,
         )
         lookup = self._cached_nad if settings.nad_lookup == "cache" else self._live_nad
+        self.kube_ovn_walk: KubeOvnSubnetWalk | None = None
+        if settings.kube_ovn_subnet_walk:
+            self.kube_ovn_walk = KubeOvnSubnetWalk(pods=self.pods, nad_lookup=lookup)
         self.subnet_reconciler = SubnetReconciler(
             subnets=self.subnets,
             nad_lookup=lookup,
@@ -268,6 +274,11 @@ class Controller:
         return all(pool.pool(family).free for family in pool.families)
 
     async def _reconcile_subnet(self, name: str) -> Result:
+        if self.kube_ovn_walk is not None:
+            record = self.subnets.get(name)
+            # Where Kube-OVN walks: a live subnet, before the status that makes it Ready.
+            if record is not None and not record.deleting:
+                await self.kube_ovn_walk()
         result = await self.subnet_reconciler(name)
         if name in self.subnet_reconciler.serving:
             self.router.subnet_serving(name)

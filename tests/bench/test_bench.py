@@ -15,6 +15,7 @@ import pytest
 
 TINY = (
     "--subnets", "10",
+    "--resident-pods", "3",
     "--pods", "20",
     "--ips", "200",
     "--memory-pods", "500",
@@ -41,7 +42,8 @@ def test_bench_tiny_run_writes_table_json_and_plot(tmp_path: Path) -> None:
     for heading in ("== nad-cache", "== alloc", "== restart", "== memory"):
         assert heading in table
     assert "live/cache" in table
-    assert "target: NAD GETs in cache mode" in table
+    assert "walk-live/-cache" in table
+    assert "target: NAD GETs in the cache modes" in table
     # Progress goes to stderr, results to stdout.
     assert "nad-cache: [live]" in result.stderr
     assert "nad-cache: [live]" not in table
@@ -53,7 +55,7 @@ def test_bench_tiny_run_writes_table_json_and_plot(tmp_path: Path) -> None:
     assert set(scenarios) == {"nad-cache", "alloc", "restart", "memory"}
 
     nad = scenarios["nad-cache"]["metrics"]
-    for mode in ("cache", "live"):
+    for mode in ("cache", "live", "walk-cache", "walk-live"):
         m = nad[mode]
         for field in (
             "ready_p50_ms", "ready_p99_ms", "requests_by_verb", "requests_total",
@@ -62,9 +64,13 @@ def test_bench_tiny_run_writes_table_json_and_plot(tmp_path: Path) -> None:
             assert field in m, (mode, field)
         assert m["creations_timed"] == 10 + 2  # every subnet, and the re-created quarter
         assert m["queue_depth"], "queue depth was scraped"
-    assert nad["cache"]["nad_gets"] == 0
+        assert m["resident_pods"] == 3
+    assert nad["cache"]["nad_gets"] == nad["walk-cache"]["nad_gets"] == 0
     assert nad["live"]["nad_gets"] > 0
-    assert {"request_ratio", "p99_ratio"} <= set(nad)
+    # Each of the 10 subnets is reconciled at least once: its own NAD, and (Kube-OVN's
+    # walk) both NADs of each of the 3 resident pods.
+    assert nad["walk-live"]["nad_gets"] >= (1 + 6) * 10
+    assert {"request_ratio", "p99_ratio", "own_request_ratio", "own_p99_ratio"} <= set(nad)
 
     alloc = scenarios["alloc"]["metrics"]
     assert (alloc["pods"], alloc["attachments"], alloc["nics"]) == (20, 2, 40)

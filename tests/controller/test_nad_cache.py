@@ -4,7 +4,9 @@ Kube-OVN #5353: a live GET of the NAD on every subnet reconcile cost 11% of
 the controller's CPU under churn. Here 200 subnets, each bound to its own NAD,
 are created, updated and deleted with churn; the request log must show one
 LIST and one WATCH of NADs for the controller's start and no GET. The
-``nad_lookup="live"`` setting restores the old behaviour and shows the GETs.
+``nad_lookup="live"`` setting restores the old behaviour and shows the GETs;
+with ``kube_ovn_subnet_walk`` it also reads every running pod's NADs, as
+Kube-OVN 1.13's subnet reconcile did (for the benchmark's comparison).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from ovnctl.k8s.api import KubeApi
-from ovnctl.k8s.resources import NADS, SUBNETS
+from ovnctl.k8s.resources import NADS, PODS, SUBNETS
 from tests.controller.conftest import eventually
-from tests.controller.objects import kube_ovn_nad, subnet
+from tests.controller.objects import kube_ovn_nad, pod, subnet
 from tests.controller.subnet_checks import find_condition
 
 N = 200
@@ -134,3 +136,42 @@ async def test_live_nad_lookup_gets_per_reconcile(sim, start_controller, kube) -
     assert gets >= status_writes > 0
     print(f"live lookup: {gets} NAD GETs, {status_writes} status writes")
     assert log.count(verb="list", resource=NAD_RESOURCE) == 1
+
+
+async def _walk_run(sim, start_controller, kube, *, lookup: str) -> list[str | None]:
+    """Kube-OVN's walk on, 3 pods x 2 attachments running: the NADs GET during 5 new subnets."""
+    await start_controller(nad_lookup=lookup, kube_ovn_subnet_walk=True)
+    for name in ("a", "b"):
+        await kube.create(NADS, kube_ovn_nad(name), namespace="default")
+    await kube.create(SUBNETS, subnet("sa", "10.30.0.0/24", provider="a.default.ovn"))
+    await kube.create(SUBNETS, subnet("sb", "10.31.0.0/24", provider="b.default.ovn"))
+    await wait_all(kube, ["sa", "sb"], ready)
+    for i in range(3):
+        await kube.create(PODS, pod(f"p{i}", networks=["a", "b"]), namespace="default")
+    await eventually(
+        lambda: kube.get(PODS, name="p2", namespace="default"),
+        until=lambda p: (
+            p["metadata"].get("annotations", {}).get("b.default.ovn.kubernetes.io/allocated")
+            == "true"
+        ),
+    )
+    sim.reset_request_log()
+    await gather(kube.create(NADS, kube_ovn_nad(f"net{i}"), namespace="default") for i in range(5))
+    await gather(kube.create(SUBNETS, bound_subnet(i)) for i in range(5))
+    await wait_all(kube, [f"s{i}" for i in range(5)], ready)
+    return [
+        e.name for e in sim.request_log.entries if e.verb == "get" and e.resource == NAD_RESOURCE
+    ]
+
+
+async def test_kube_ovn_walk_live_gets_every_pods_nads_per_subnet_reconcile(
+    sim, start_controller, kube
+) -> None:
+    """Walk + live: each new subnet's reconcile GETs both NADs of all 3 running pods."""
+    got = await _walk_run(sim, start_controller, kube, lookup="live")
+    assert got.count("a") == got.count("b") >= 3 * 5
+
+
+async def test_kube_ovn_walk_from_the_cache_gets_nothing(sim, start_controller, kube) -> None:
+    """Walk + cache (Kube-OVN after #5386): the same reads, none of them a GET."""
+    assert await _walk_run(sim, start_controller, kube, lookup="cache") == []
