@@ -14,8 +14,12 @@ import os
 import socket
 import sys
 import uuid
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ovnctl.ovn import NbTls
 
 __all__ = ["run"]
 
@@ -104,8 +108,32 @@ def _env(name: str) -> str:
     envvar=_env("OVN_NB"),
     default=None,
     show_envvar=True,
-    help="OVN northbound database: tcp:IP:PORT, unix:PATH, or a comma list of cluster "
-    "members. Without it ovnctl runs as pure IPAM (and says so at start).",
+    help="OVN northbound database: tcp:IP:PORT, ssl:IP:PORT, unix:PATH, or a comma list of "
+    "cluster members. Without it ovnctl runs as pure IPAM (and says so at start).",
+)
+@click.option(
+    "--ovn-nb-private-key",
+    envvar=_env("OVN_NB_PRIVATE_KEY"),
+    type=click.Path(dir_okay=False),
+    default=None,
+    show_envvar=True,
+    help="ssl: remotes: this client's PEM private key (Kube-OVN's kube-ovn-tls Secret: key).",
+)
+@click.option(
+    "--ovn-nb-certificate",
+    envvar=_env("OVN_NB_CERTIFICATE"),
+    type=click.Path(dir_okay=False),
+    default=None,
+    show_envvar=True,
+    help="ssl: remotes: this client's PEM certificate (kube-ovn-tls: cert).",
+)
+@click.option(
+    "--ovn-nb-ca-cert",
+    envvar=_env("OVN_NB_CA_CERT"),
+    type=click.Path(dir_okay=False),
+    default=None,
+    show_envvar=True,
+    help="ssl: remotes: the PEM CA that signed the NB's certificate (kube-ovn-tls: cacert).",
 )
 @click.option(
     "--nb-converge-interval",
@@ -227,6 +255,9 @@ def run(
     primary_network: bool,
     namespaces: tuple[str, ...],
     ovn_nb: str | None,
+    ovn_nb_private_key: str | None,
+    ovn_nb_certificate: str | None,
+    ovn_nb_ca_cert: str | None,
     nb_converge_interval: float,
     leader_elect: bool,
     lease_name: str,
@@ -266,6 +297,9 @@ def run(
             raise click.BadParameter(
                 str(exc), param_hint="--lease-duration/--renew-deadline"
             ) from None
+    tls = _nb_tls(
+        private_key=ovn_nb_private_key, certificate=ovn_nb_certificate, ca_cert=ovn_nb_ca_cert
+    )
     settings = ControllerSettings(
         kubeconfig=kubeconfig,
         pod_workers=workers,
@@ -278,6 +312,7 @@ def run(
         primary_network=primary_network,
         namespaces=tuple(namespaces),
         ovn_nb=ovn_nb or None,
+        ovn_nb_tls=tls,
         nb_converge_interval=nb_converge_interval,
         leader_election=lease,
     )
@@ -290,6 +325,28 @@ def run(
         )
     )
     sys.exit(code)
+
+
+def _nb_tls(
+    *, private_key: str | None, certificate: str | None, ca_cert: str | None
+) -> NbTls | None:
+    """The three TLS files together, or none of them (then ssl: remotes are refused)."""
+    from ovnctl.ovn import NbTls
+
+    given = {
+        "--ovn-nb-private-key": private_key,
+        "--ovn-nb-certificate": certificate,
+        "--ovn-nb-ca-cert": ca_cert,
+    }
+    missing = [flag for flag, value in given.items() if not value]
+    if len(missing) == len(given):
+        return None
+    if missing:
+        raise click.UsageError(
+            f"{', '.join(missing)} missing: the OVN NB TLS files go together "
+            "(private key, certificate, CA certificate)"
+        )
+    return NbTls(private_key=str(private_key), certificate=str(certificate), ca_cert=str(ca_cert))
 
 
 async def _serve(
@@ -315,7 +372,7 @@ async def _serve(
     except ClusterNotFoundError as exc:
         logger.error("cannot connect: %s", exc)
         return 2
-    except ValueError as exc:  # a malformed --ovn-nb
+    except ValueError as exc:  # a malformed --ovn-nb, or unusable TLS files
         logger.error("%s", exc)
         return 2
     registry.register(ControllerCollector(controller))

@@ -54,6 +54,7 @@ from ovnctl.models import NadConfig, parse_nad
 from ovnctl.models.subnet import SubnetSpec
 from ovnctl.ovn import (
     ConvergeReport,
+    NbTls,
     Northbound,
     NorthboundError,
     NorthboundMetrics,
@@ -111,6 +112,8 @@ class ControllerSettings:
     """Watch only these namespaces (empty: cluster-wide)."""
     ovn_nb: str | None = None
     """OVN northbound remote(s) (``tcp:IP:PORT``, ``unix:PATH``, comma list); None: pure IPAM."""
+    ovn_nb_tls: NbTls | None = None
+    """Client key, certificate and CA for ``ssl:`` members of ``ovn_nb``."""
     nb_converge_interval: float = 300.0
     """Seconds between comparisons of the NB with the desired switches and ports."""
     leader_election: LeaseSettings | None = None
@@ -129,7 +132,9 @@ class Controller:
     ) -> None:
         self.settings = settings
         # Without --ovn-nb this is the pure-IPAM stand-in, which writes nothing anywhere.
-        self.northbound: Northbound = build_northbound(settings.ovn_nb, metrics=northbound_metrics)
+        self.northbound: Northbound = build_northbound(
+            settings.ovn_nb, tls=settings.ovn_nb_tls, metrics=northbound_metrics
+        )
         identity = settings.leader_election.identity if settings.leader_election else None
         user_agent = f"ovnctl/{__version__} ({identity})" if identity else None
         self.api = connect(

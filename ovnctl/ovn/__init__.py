@@ -7,9 +7,10 @@ desired-state values; every verb is one idempotent NB transaction and never
 blocks the event loop. See ``docs/ovn.md``.
 
 Modules, bottom up: ``specs`` (desired state and naming) → ``remote``
-(``--ovn-nb``) → ``errors`` → ``api`` (the port, results) → ``metrics`` →
-``commands`` (decisions inside a transaction) → ``client`` (ovsdbapp
-connection, threads, timeouts) and ``null`` (pure IPAM).
+(``--ovn-nb``) and ``tls`` (files for ``ssl:``) → ``errors`` → ``api`` (the
+port, results) → ``metrics`` → ``commands`` (decisions inside a
+transaction) → ``client`` (ovsdbapp connection, threads, timeouts) and
+``null`` (pure IPAM).
 
 Imports nothing of Kopf, Kubernetes or the controller; only the queue's error
 classes, the models and the IPAM's result types.
@@ -41,6 +42,7 @@ from ovnctl.ovn.specs import (
     router_port_name,
     switch_router_port_name,
 )
+from ovnctl.ovn.tls import NbTls
 
 __all__ = [
     "CLUSTER_ROUTER",
@@ -50,6 +52,7 @@ __all__ = [
     "ConvergeReport",
     "ForeignObjectError",
     "MissingSwitchError",
+    "NbTls",
     "NoopNorthboundMetrics",
     "Northbound",
     "NorthboundError",
@@ -70,12 +73,18 @@ __all__ = [
 
 
 def build_northbound(
-    remote: str | None, *, metrics: NorthboundMetrics | None = None, timeout: float = 10.0
+    remote: str | None,
+    *,
+    tls: NbTls | None = None,
+    metrics: NorthboundMetrics | None = None,
+    timeout: float = 10.0,
 ) -> Northbound:
     """The composition root's helper: an OvnNorthbound for ``--ovn-nb``, else NullNorthbound.
 
     Nothing connects until ``await northbound.start()``.
     """
     if not remote:
+        if tls is not None:
+            raise ValueError("TLS files for the OVN northbound are given, but no --ovn-nb")
         return NullNorthbound()
-    return OvnNorthbound(remote=remote, metrics=metrics, timeout=timeout)
+    return OvnNorthbound(remote=remote, tls=tls, metrics=metrics, timeout=timeout)

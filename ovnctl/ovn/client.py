@@ -57,6 +57,7 @@ from ovnctl.ovn.errors import (
 from ovnctl.ovn.metrics import NoopNorthboundMetrics, NorthboundMetrics
 from ovnctl.ovn.remote import parse_remotes
 from ovnctl.ovn.specs import PortSpec, SwitchSpec
+from ovnctl.ovn.tls import NbTls, check_remotes_and_tls
 
 __all__ = ["OvnNorthbound"]
 
@@ -72,7 +73,8 @@ TABLES = (LS, LSP, LR, LRP)
 class OvnNorthbound:
     """A connection to one NB (or the members of a clustered NB) and the desired-state verbs.
 
-    ``remote`` is the ``--ovn-nb`` value (validated here, :func:`parse_remotes`).
+    ``remote`` is the ``--ovn-nb`` value (validated here, :func:`parse_remotes`);
+    ``tls`` the files its ``ssl:`` members need (checked and installed here).
     ``timeout`` bounds each transaction, from queueing to the server's answer;
     ``connect_timeout`` bounds one connection attempt (schema fetch and initial
     sync). ``max_backoff`` caps the IDL's reconnect backoff. ``batch_size`` is
@@ -85,6 +87,7 @@ class OvnNorthbound:
         self,
         *,
         remote: str,
+        tls: NbTls | None = None,
         timeout: float = 10.0,
         connect_timeout: float = 10.0,
         max_backoff: float = 8.0,
@@ -97,6 +100,9 @@ class OvnNorthbound:
             raise ValueError("timeouts must be positive, max_backoff >= 1 s, batch_size >= 1")
         self.remotes = parse_remotes(remote)
         self.remote = ",".join(self.remotes)
+        check_remotes_and_tls(self.remotes, tls)
+        if tls is not None:
+            tls.install()
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.max_backoff = max_backoff

@@ -1,10 +1,9 @@
 """The ``--ovn-nb`` value: one NB ovsdb-server, or the members of a clustered NB.
 
 Accepted, as OVN's own tools spell them: ``tcp:IP:PORT``, ``tcp:[IPv6]:PORT``,
+``ssl:IP:PORT`` (with the TLS files of :mod:`ovnctl.ovn.tls`),
 ``unix:/path/to/socket``, and a comma-separated list of those (the members of
 a Raft cluster; the client finds the leader and follows it on failover).
-``ssl:`` needs keys and certificates ovnctl does not take yet, so it is
-rejected here with a clear message rather than failing later on connect.
 """
 
 from __future__ import annotations
@@ -35,12 +34,13 @@ def _check(member: str) -> None:
         if not rest:
             raise ValueError(f"--ovn-nb member {member!r}: unix: needs a socket path")
         return
-    if method != "tcp":
-        hint = " (ssl: is not supported yet)" if method == "ssl" else ""
-        raise ValueError(f"--ovn-nb member {member!r}: expected tcp:IP:PORT or unix:PATH{hint}")
+    if method not in ("tcp", "ssl"):
+        raise ValueError(
+            f"--ovn-nb member {member!r}: expected tcp:IP:PORT, ssl:IP:PORT or unix:PATH"
+        )
     host, sep, port = rest.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"--ovn-nb member {member!r}: expected tcp:IP:PORT")
+        raise ValueError(f"--ovn-nb member {member!r}: expected {method}:IP:PORT")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     try:

@@ -2,10 +2,11 @@
 
 Never the system service: the database is created from the installed schema
 (``ovsdb-tool create``) in a directory the caller owns, the server listens on
-a free loopback port (and a unix socket) with its pidfile, control socket and
-log beside the database, and :meth:`NbSandbox.stop` kills it. :meth:`kill`
-and :meth:`start` again on the same port and database simulate an NB crash
-and restart. Debian's ``ovn-central`` package provides the binaries.
+a free loopback port (and a unix socket, and with ``tls`` an ``ssl:`` port)
+with its pidfile, control socket and log beside the database, and
+:meth:`NbSandbox.stop` kills it. :meth:`kill` and :meth:`start` again on the
+same port and database simulate an NB crash and restart. Debian's
+``ovn-central`` package provides the binaries.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
+from ovnctl.ovn.tls import NbTls
 
 __all__ = ["NB_SCHEMA", "NbSandbox", "missing_tools"]
 
@@ -52,10 +55,15 @@ def _free_port() -> int:
 class NbSandbox:
     """One ovsdb-server serving a fresh NB database from ``directory``."""
 
-    def __init__(self, directory: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, port: int | None = None, tls: NbTls | None = None
+    ) -> None:
+        """``tls``: the *server's* key and certificate, and the CA its clients must be signed by."""
         self.directory = directory
         self.db = directory / "nb.db"
         self.port = port if port is not None else _free_port()
+        self.tls = tls
+        self.ssl_port = _free_port() if tls is not None else None
         self.socket = directory / "nb.sock"
         self._process: subprocess.Popen[bytes] | None = None
         directory.mkdir(parents=True, exist_ok=True)
@@ -71,6 +79,13 @@ class NbSandbox:
         return f"tcp:127.0.0.1:{self.port}"
 
     @property
+    def ssl(self) -> str:
+        """The ``--ovn-nb`` value of the ``ssl:`` remote (only with ``tls``)."""
+        if self.ssl_port is None:
+            raise RuntimeError("this sandbox was started without tls")
+        return f"ssl:127.0.0.1:{self.ssl_port}"
+
+    @property
     def unix(self) -> str:
         """The ``--ovn-nb`` value of the unix-socket remote."""
         return f"unix:{self.socket}"
@@ -84,12 +99,21 @@ class NbSandbox:
         if self.running:
             return
         d = self.directory
+        secure: list[str] = []
+        if self.tls is not None:
+            secure = [
+                f"--remote=pssl:{self.ssl_port}:127.0.0.1",
+                f"--private-key={self.tls.private_key}",
+                f"--certificate={self.tls.certificate}",
+                f"--ca-cert={self.tls.ca_cert}",
+            ]
         self._process = subprocess.Popen(
             [
                 _run_tool("ovsdb-server"),
                 str(self.db),
                 f"--remote=ptcp:{self.port}:127.0.0.1",
                 f"--remote=punix:{self.socket}",
+                *secure,
                 f"--unixctl={d / 'nb.ctl'}",
                 f"--pidfile={d / 'nb.pid'}",
                 f"--log-file={d / 'nb.log'}",
@@ -100,18 +124,19 @@ class NbSandbox:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
-        while True:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"ovsdb-server exited at start; see {d / 'nb.log'}")
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
-            ):
-                return
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"ovsdb-server did not listen on {self.port} in {timeout} s")
-            time.sleep(0.02)
+        for port in (self.port, self.ssl_port):
+            while port is not None:
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"ovsdb-server exited at start; see {d / 'nb.log'}")
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2),
+                ):
+                    break
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError(f"ovsdb-server did not listen on {port} in {timeout} s")
+                time.sleep(0.02)
 
     def kill(self) -> None:
         """Crash the server (SIGKILL): no clean shutdown, as when a node dies."""

@@ -78,6 +78,7 @@ def test_port_from_allocation() -> None:
         ("tcp:127.0.0.1:6641", ("tcp:127.0.0.1:6641",)),
         ("unix:/var/run/ovn/ovnnb_db.sock", ("unix:/var/run/ovn/ovnnb_db.sock",)),
         ("tcp:[fd00::1]:6641", ("tcp:[fd00::1]:6641",)),
+        ("ssl:10.0.0.1:6641,ssl:[fd00::2]:6641", ("ssl:10.0.0.1:6641", "ssl:[fd00::2]:6641")),
         (
             "tcp:10.0.0.1:6641, tcp:10.0.0.2:6641,tcp:10.0.0.3:6641",
             ("tcp:10.0.0.1:6641", "tcp:10.0.0.2:6641", "tcp:10.0.0.3:6641"),
@@ -85,7 +86,7 @@ def test_port_from_allocation() -> None:
     ],
 )
 def test_remotes_accepted(text: str, members: tuple[str, ...]) -> None:
-    """tcp:IP:PORT, unix:PATH and comma lists of cluster members are accepted."""
+    """tcp:IP:PORT, ssl:IP:PORT, unix:PATH and comma lists of cluster members are accepted."""
     assert parse_remotes(text) == members
 
 
@@ -96,7 +97,9 @@ def test_remotes_accepted(text: str, members: tuple[str, ...]) -> None:
         "tcp:127.0.0.1",
         "tcp:nb.example.com:6641",
         "tcp:127.0.0.1:70000",
-        "ssl:127.0.0.1:6641",
+        "ssl:nb.example.com:6641",
+        "ssl:127.0.0.1",
+        "tls:127.0.0.1:6641",
         "unix:",
         "127.0.0.1:6641",
         "tcp:127.0.0.1:6641,",
@@ -104,7 +107,7 @@ def test_remotes_accepted(text: str, members: tuple[str, ...]) -> None:
     ],
 )
 def test_remotes_rejected(text: str) -> None:
-    """Malformed members, host names, ssl: and duplicates are refused with ValueError."""
+    """Malformed members, host names, unknown methods and duplicates are refused."""
     with pytest.raises(ValueError, match="--ovn-nb"):
         parse_remotes(text)
 
