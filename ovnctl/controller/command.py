@@ -14,7 +14,8 @@ import os
 import socket
 import sys
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -26,8 +27,23 @@ __all__ = ["run"]
 logger = logging.getLogger("ovnctl.run")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 def _env(name: str) -> str:
     return f"OVNCTL_{name}"
+
+
+def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
+    """One of the three PEM files ssl: northbound remotes need (``OVNCTL_<FLAG>`` too)."""
+    return click.option(
+        flag,
+        envvar=_env(flag.removeprefix("--").replace("-", "_").upper()),
+        type=click.Path(dir_okay=False),
+        default=None,
+        show_envvar=True,
+        help=f"ssl: remotes: {what}.",
+    )
 
 
 @click.command(context_settings={"show_default": True})
@@ -111,29 +127,12 @@ def _env(name: str) -> str:
     help="OVN northbound database: tcp:IP:PORT, ssl:IP:PORT, unix:PATH, or a comma list of "
     "cluster members. Without it ovnctl runs as pure IPAM (and says so at start).",
 )
-@click.option(
-    "--ovn-nb-private-key",
-    envvar=_env("OVN_NB_PRIVATE_KEY"),
-    type=click.Path(dir_okay=False),
-    default=None,
-    show_envvar=True,
-    help="ssl: remotes: this client's PEM private key (Kube-OVN's kube-ovn-tls Secret: key).",
+@_tls_file_option(
+    "--ovn-nb-private-key", "this client's PEM private key (Kube-OVN's kube-ovn-tls Secret: key)"
 )
-@click.option(
-    "--ovn-nb-certificate",
-    envvar=_env("OVN_NB_CERTIFICATE"),
-    type=click.Path(dir_okay=False),
-    default=None,
-    show_envvar=True,
-    help="ssl: remotes: this client's PEM certificate (kube-ovn-tls: cert).",
-)
-@click.option(
-    "--ovn-nb-ca-cert",
-    envvar=_env("OVN_NB_CA_CERT"),
-    type=click.Path(dir_okay=False),
-    default=None,
-    show_envvar=True,
-    help="ssl: remotes: the PEM CA that signed the NB's certificate (kube-ovn-tls: cacert).",
+@_tls_file_option("--ovn-nb-certificate", "this client's PEM certificate (kube-ovn-tls: cert)")
+@_tls_file_option(
+    "--ovn-nb-ca-cert", "the PEM CA that signed the NB's certificate (kube-ovn-tls: cacert)"
 )
 @click.option(
     "--nb-converge-interval",
