@@ -6,7 +6,9 @@ controller: nothing here imports the controller, and the controller never
 imports this package (import-linter contract in ``pyproject.toml``).
 
 Modules: :mod:`~ovnctl.sim.store` (objects, resourceVersions, history,
-watchers), :mod:`~ovnctl.sim.server` (HTTP routing on kmock's emulator),
+watchers), :mod:`~ovnctl.sim.objects` (stored versions, events, watch
+streams), :mod:`~ovnctl.sim.admission` (checks and defaults of a write),
+:mod:`~ovnctl.sim.server` (HTTP routing on kmock's emulator),
 :mod:`~ovnctl.sim.resources`, :mod:`~ovnctl.sim.selectors`,
 :mod:`~ovnctl.sim.patching`, :mod:`~ovnctl.sim.discovery`,
 :mod:`~ovnctl.sim.requestlog`, :mod:`~ovnctl.sim.faults`,

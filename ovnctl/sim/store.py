@@ -2,7 +2,9 @@
 
 This is where the API server's semantics live, independent of HTTP: the
 server parses a request into a call on :class:`Store`, which either returns
-the stored object(s) or raises :class:`~ovnctl.sim.errors.ApiError`.
+the stored object(s) or raises :class:`~ovnctl.sim.errors.ApiError`. What a
+write must look like is checked in :mod:`ovnctl.sim.admission`; the versions,
+events and watch streams are :mod:`ovnctl.sim.objects`.
 
 Invariants the rest of the package relies on:
 
@@ -12,7 +14,8 @@ Invariants the rest of the package relies on:
   nothing and emit nothing, as upstream.
 * Stored object dicts are never mutated after they are stored; a write builds
   a new dict. Events, list snapshots and watchers can therefore share them,
-  and their JSON encoding is cached once per version (:class:`Stored`).
+  and their JSON encoding is cached once per version
+  (:class:`~ovnctl.sim.objects.Stored`).
 * All methods are synchronous and run on the server's event loop, so each
   write is atomic with respect to reads, watch registration and other writes
   without a lock.
@@ -23,127 +26,38 @@ Invariants the rest of the package relies on:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import collections
-import datetime
 import json
 import random
-import re
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
+from ovnctl.sim.admission import (
+    CRD_KEY,
+    NS_KEY,
+    SERVER_META,
+    SUFFIX_ALPHABET,
+    check_body,
+    check_name,
+    defaults_on_create,
+    spec_changed,
+    timestamp,
+    validate_crd,
+)
 from ovnctl.sim.errors import ApiError
+from ovnctl.sim.objects import Event, ListResult, ObjectKey, StorageKey, Stored, Watcher
 from ovnctl.sim.patching import apply_patch
 from ovnctl.sim.resources import Registry, ResourceInfo, resources_from_crd
 from ovnctl.sim.selectors import Matcher, match_all
 
+# Event, ListResult, Stored and Watcher are part of the store's interface (the server uses them).
 __all__ = ["DEFAULT_NAMESPACES", "Event", "ListResult", "Store", "Stored", "Watcher"]
-
-StorageKey = tuple[str, str]
-ObjectKey = tuple[str, str]  # (namespace or "", name)
 
 # Namespaces every real cluster has from the start.
 DEFAULT_NAMESPACES: tuple[str, ...] = ("default", "kube-system", "kube-public", "kube-node-lease")
-
-_CRD_KEY: StorageKey = ("apiextensions.k8s.io", "customresourcedefinitions")
-_NS_KEY: StorageKey = ("", "namespaces")
-# DNS-1123 subdomain: what upstream requires of most object names.
-_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-# generateName suffix alphabet, as in k8s.io/apiserver (no vowels, no look-alikes).
-_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-# Metadata fields a client cannot set or change through create/update.
-_SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Stored:
-    """One immutable version of an object, with its JSON encoding cached."""
-
-    __slots__ = ("_raw", "obj")
-
-    def __init__(self, obj: dict[str, Any]) -> None:
-        self.obj = obj
-        self._raw: bytes | None = None
-
-    @property
-    def raw(self) -> bytes:
-        if self._raw is None:
-            self._raw = json.dumps(self.obj, separators=(",", ":")).encode()
-        return self._raw
-
-    @property
-    def meta(self) -> dict[str, Any]:
-        meta: dict[str, Any] = self.obj["metadata"]
-        return meta
-
-    @property
-    def rv(self) -> int:
-        return int(self.meta["resourceVersion"])
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A write as watchers see it: ``old`` is the previous version for MODIFIED."""
-
-    rv: int
-    type: str
-    stored: Stored
-    old: Stored | None
-
-
-@dataclass(slots=True)
-class ListResult:
-    items: list[Stored]
-    resource_version: int
-    continue_token: str | None
-    remaining: int | None
-
-
-@dataclass(eq=False, slots=True)
-class Watcher:
-    """One open watch stream: its filters and the queue the store feeds.
-
-    ``None`` in the queue tells the stream to end (a cut or a deleted CRD).
-    """
-
-    key: StorageKey
-    namespace: str | None
-    labels: Matcher
-    fields: Matcher
-    queue: asyncio.Queue[tuple[str, Stored] | None] = field(default_factory=asyncio.Queue)
-
-    def _matches(self, stored: Stored | None) -> bool:
-        if stored is None:
-            return False
-        if self.namespace is not None and stored.meta.get("namespace") != self.namespace:
-            return False
-        return self.labels(stored.obj) and self.fields(stored.obj)
-
-    def translate(self, event: Event) -> tuple[str, Stored] | None:
-        """The event this watcher sees: objects moving out of its selector look DELETED."""
-        now = self._matches(event.stored)
-        if event.type == "MODIFIED":
-            before = self._matches(event.old)
-            if now and before:
-                return ("MODIFIED", event.stored)
-            if now:
-                return ("ADDED", event.stored)
-            if before:
-                return ("DELETED", event.stored)
-            return None
-        return (event.type, event.stored) if now else None
-
-    def offer(self, event: Event) -> None:
-        seen = self.translate(event)
-        if seen is not None:
-            self.queue.put_nowait(seen)
 
 
 class Store:
@@ -336,52 +250,6 @@ class Store:
 
     # --- writes --------------------------------------------------------------------------------
 
-    def _check_body(
-        self, info: ResourceInfo, namespace: str | None, body: Any, *, url_name: str | None
-    ) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise ApiError.bad_request("the request body must be a JSON object")
-        api_version = body.get("apiVersion")
-        kind = body.get("kind")
-        if api_version is not None and api_version != info.api_version:
-            raise ApiError.bad_request(
-                f"the API version in the data ({api_version}) does not match the expected "
-                f"API version ({info.api_version})"
-            )
-        if kind is not None and kind != info.kind:
-            raise ApiError.bad_request(
-                f"the kind in the data ({kind}) does not match the expected kind ({info.kind})"
-            )
-        meta = body.get("metadata")
-        if meta is None:
-            meta = {}
-        if not isinstance(meta, dict):
-            raise ApiError.bad_request("metadata must be a JSON object")
-        body_ns = meta.get("namespace")
-        if info.namespaced and body_ns and namespace and body_ns != namespace:
-            raise ApiError.bad_request(
-                "the namespace of the provided object does not match the namespace sent "
-                "on the request"
-            )
-        body_name = meta.get("name")
-        if url_name is not None and body_name and body_name != url_name:
-            raise ApiError.bad_request(
-                f"the name of the object ({body_name}) does not match the name on the URL "
-                f"({url_name})"
-            )
-        for key in ("labels", "annotations"):
-            value = meta.get(key)
-            if value is not None and (
-                not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())
-            ):
-                raise ApiError.invalid(f"metadata.{key}: values must be strings", kind=info.kind)
-        finalizers = meta.get("finalizers")
-        if finalizers is not None and (
-            not isinstance(finalizers, list) or not all(isinstance(f, str) for f in finalizers)
-        ):
-            raise ApiError.invalid("metadata.finalizers must be a list of strings", kind=info.kind)
-        return {**body, "apiVersion": info.api_version, "kind": info.kind, "metadata": dict(meta)}
-
     def _check_namespace(self, info: ResourceInfo, namespace: str | None) -> None:
         if not info.namespaced:
             return
@@ -390,7 +258,7 @@ class Store:
                 f"create of {info.plural} needs a namespace in the URL: "
                 f"POST .../namespaces/<namespace>/{info.plural}"
             )
-        ns = self._objects[_NS_KEY].get(("", namespace))
+        ns = self._objects[NS_KEY].get(("", namespace))
         if ns is None:
             raise ApiError.not_found(kind="namespaces", name=namespace)
         if ns.meta.get("deletionTimestamp"):
@@ -407,7 +275,7 @@ class Store:
         self, info: ResourceInfo, namespace: str | None, body: Any, *, dry_run: bool = False
     ) -> Stored:
         """POST: assign name (generateName), uid, timestamps, generation 1 and a new version."""
-        obj = self._check_body(info, namespace, body, url_name=None)
+        obj = check_body(info, namespace, body, url_name=None)
         meta = obj["metadata"]
         self._check_namespace(info, namespace)
         if not meta.get("name"):
@@ -417,17 +285,10 @@ class Store:
                     "metadata.name: Required value: name or generateName is required",
                     kind=info.kind,
                 )
-            suffix = "".join(self._random.choice(_SUFFIX_ALPHABET) for _ in range(5))
+            suffix = "".join(self._random.choice(SUFFIX_ALPHABET) for _ in range(5))
             meta["name"] = f"{prefix}{suffix}"
         name = meta["name"]
-        if not isinstance(name, str) or len(name) > 253 or not _NAME_RE.match(name):
-            raise ApiError.invalid(
-                f'{info.kind} "{name}" is invalid: metadata.name: Invalid value: {name!r}: '
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                "characters, '-' or '.'",
-                kind=info.kind,
-                name=str(name),
-            )
+        check_name(info, name)
         if info.namespaced:
             meta["namespace"] = namespace
         else:
@@ -436,14 +297,14 @@ class Store:
         objects = self._objects[info.storage_key]
         if key in objects:
             raise ApiError.already_exists(kind=info.plural, name=name, group=info.group)
-        for server_field in _SERVER_META:
+        for server_field in SERVER_META:
             meta.pop(server_field, None)
         if info.status_subresource and not info.builtin:
             obj.pop("status", None)
         meta["uid"] = str(uuid.uuid4())
-        meta["creationTimestamp"] = _now()
+        meta["creationTimestamp"] = timestamp()
         meta["generation"] = 1
-        self._defaults_on_create(info, obj)
+        defaults_on_create(info, obj)
         if dry_run:
             meta["resourceVersion"] = str(self.resource_version)
             return Stored(obj)
@@ -451,98 +312,9 @@ class Store:
         stored = Stored(obj)
         objects[key] = stored
         self._emit(info.storage_key, "ADDED", stored, None)
-        if info.storage_key == _CRD_KEY:
+        if info.storage_key == CRD_KEY:
             self.registry.set_crd(name, resources_from_crd(obj))
         return stored
-
-    def _defaults_on_create(self, info: ResourceInfo, obj: dict[str, Any]) -> None:
-        """What upstream's create strategies fill in for the kinds that matter here."""
-        if info.storage_key == _NS_KEY:
-            obj["status"] = {"phase": "Active"}
-        elif info.storage_key == ("", "pods"):
-            obj["status"] = {"phase": "Pending"}
-        elif info.storage_key == _CRD_KEY:
-            self._validate_crd(obj)
-            names = (obj.get("spec") or {}).get("names") or {}
-            now = _now()
-            obj["status"] = {
-                "acceptedNames": names,
-                "storedVersions": [
-                    v.get("name") for v in obj["spec"].get("versions", []) if v.get("storage")
-                ],
-                "conditions": [
-                    {
-                        "type": cond,
-                        "status": "True",
-                        "reason": reason,
-                        "message": message,
-                        "lastTransitionTime": now,
-                    }
-                    for cond, reason, message in (
-                        ("NamesAccepted", "NoConflicts", "no conflicts found"),
-                        (
-                            "Established",
-                            "InitialNamesAccepted",
-                            "the initial names have been accepted",
-                        ),
-                    )
-                ],
-            }
-
-    def _validate_crd(self, obj: dict[str, Any]) -> None:
-        spec = obj.get("spec")
-        name = obj["metadata"].get("name")
-        if not isinstance(spec, dict):
-            raise ApiError.invalid(
-                "spec: Required value", kind="CustomResourceDefinition", name=name
-            )
-        names = spec.get("names") or {}
-        group, plural = spec.get("group"), names.get("plural")
-        if not (isinstance(group, str) and group and isinstance(plural, str) and plural):
-            raise ApiError.invalid(
-                "spec.group and spec.names.plural are required",
-                kind="CustomResourceDefinition",
-                name=name,
-            )
-        if not names.get("kind"):
-            raise ApiError.invalid(
-                "spec.names.kind: Required value", kind="CustomResourceDefinition", name=name
-            )
-        if name != f"{plural}.{group}":
-            raise ApiError.invalid(
-                f'metadata.name: Invalid value: {name!r}: must be spec.names.plural+"."+spec.group',
-                kind="CustomResourceDefinition",
-                name=name,
-            )
-        versions = spec.get("versions")
-        if (
-            not isinstance(versions, list)
-            or not versions
-            or not all(isinstance(v, dict) for v in versions)
-        ):
-            raise ApiError.invalid(
-                "spec.versions: Required value", kind="CustomResourceDefinition", name=name
-            )
-        if sum(1 for v in versions if v.get("storage")) != 1:
-            raise ApiError.invalid(
-                "spec.versions: Invalid value: must have exactly one version marked as "
-                "storage version",
-                kind="CustomResourceDefinition",
-                name=name,
-            )
-        if spec.get("scope") not in ("Namespaced", "Cluster"):
-            raise ApiError.invalid(
-                'spec.scope: Unsupported value: supported values: "Cluster", "Namespaced"',
-                kind="CustomResourceDefinition",
-                name=name,
-            )
-
-    @staticmethod
-    def _spec_changed(info: ResourceInfo, old: dict[str, Any], new: dict[str, Any]) -> bool:
-        """Whether ``generation`` must grow: anything outside metadata (and status) changed."""
-        ignored = {"metadata", "status"} if info.status_subresource else {"metadata"}
-        keys = (set(old) | set(new)) - ignored
-        return any(old.get(k) != new.get(k) for k in keys)
 
     def _write(
         self,
@@ -568,7 +340,7 @@ class Store:
                 if "status" in old_obj:
                     new["status"] = old_obj["status"]
             meta = new["metadata"] = dict(new.get("metadata") or {})
-            for server_field in (*_SERVER_META, "name", "namespace"):
+            for server_field in (*SERVER_META, "name", "namespace"):
                 if server_field in old_meta:
                     meta[server_field] = old_meta[server_field]
                 else:
@@ -593,10 +365,10 @@ class Store:
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
         if new == old_obj:
             return old  # a no-op write: no new version, no event (as upstream)
-        if self._spec_changed(info, old_obj, new):
+        if spec_changed(info, old_obj, new):
             new["metadata"]["generation"] = int(old_meta.get("generation", 1)) + 1
-        if info.storage_key == _CRD_KEY and subresource is None:
-            self._validate_crd(new)
+        if info.storage_key == CRD_KEY and subresource is None:
+            validate_crd(new)
         if dry_run:
             return Stored(new)
         new["metadata"]["resourceVersion"] = self._next_rv()
@@ -604,7 +376,7 @@ class Store:
         key = self._key(info, old_meta.get("namespace"), old_meta["name"])
         self._objects[info.storage_key][key] = stored
         self._emit(info.storage_key, "MODIFIED", stored, old)
-        if info.storage_key == _CRD_KEY:
+        if info.storage_key == CRD_KEY:
             self.registry.set_crd(old_meta["name"], resources_from_crd(new))
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
             return self._remove(info, key)
@@ -626,7 +398,7 @@ class Store:
     ) -> Stored:
         """PUT: replace the object (or its status), guarded by ``metadata.resourceVersion``."""
         self._check_subresource(info, subresource)
-        obj = self._check_body(info, namespace, body, url_name=name)
+        obj = check_body(info, namespace, body, url_name=name)
         current = self.get(info, namespace, name)
         wanted = obj["metadata"].get("resourceVersion")
         if wanted in (None, "") and not info.builtin:
@@ -660,7 +432,7 @@ class Store:
             content_type=content_type,
             strategic_allowed=info.builtin,
         )
-        obj = self._check_body(info, namespace, patched, url_name=name)
+        obj = check_body(info, namespace, patched, url_name=name)
         self._check_version(info, current, obj["metadata"].get("resourceVersion") or None)
         self._check_uid(current, obj["metadata"].get("uid"))
         return self._write(info, current, obj, subresource=subresource, dry_run=dry_run)
@@ -720,7 +492,7 @@ class Store:
         if dry_run:
             return current
         key = self._key(info, namespace, name)
-        if info.storage_key == _NS_KEY:
+        if info.storage_key == NS_KEY:
             return self._delete_namespace(info, current)
         if current.meta.get("finalizers"):
             if current.meta.get("deletionTimestamp"):
@@ -728,7 +500,7 @@ class Store:
             obj = dict(current.obj)
             obj["metadata"] = {
                 **current.meta,
-                "deletionTimestamp": _now(),
+                "deletionTimestamp": timestamp(),
                 "deletionGracePeriodSeconds": 0,
                 "resourceVersion": self._next_rv(),
             }
@@ -745,7 +517,7 @@ class Store:
         obj["metadata"] = {**current.meta, "resourceVersion": self._next_rv()}
         stored = Stored(obj)
         self._emit(info.storage_key, "DELETED", stored, current)
-        if info.storage_key == _CRD_KEY:
+        if info.storage_key == CRD_KEY:
             self._drop_crd(key[1])
         if key[0]:
             self._maybe_finish_namespace(key[0])
@@ -786,13 +558,13 @@ class Store:
             obj = dict(current.obj)
             obj["metadata"] = {
                 **current.meta,
-                "deletionTimestamp": _now(),
+                "deletionTimestamp": timestamp(),
                 "resourceVersion": self._next_rv(),
             }
             obj["status"] = {**(current.obj.get("status") or {}), "phase": "Terminating"}
             current_new = Stored(obj)
-            self._objects[_NS_KEY][("", name)] = current_new
-            self._emit(_NS_KEY, "MODIFIED", current_new, current)
+            self._objects[NS_KEY][("", name)] = current_new
+            self._emit(NS_KEY, "MODIFIED", current_new, current)
             seen: set[StorageKey] = set()
             for resource in list(self.registry.all()):
                 if not resource.namespaced or resource.storage_key in seen:
@@ -802,13 +574,13 @@ class Store:
                     if key in self._objects[resource.storage_key]:
                         self.delete(resource, name, key[1])
             current = current_new
-        ns = self._objects[_NS_KEY].get(("", name))
+        ns = self._objects[NS_KEY].get(("", name))
         if ns is None:
             return current  # the last object in it was removed, and the namespace with it
         return self._maybe_finish_namespace(name) or ns
 
     def _maybe_finish_namespace(self, name: str) -> Stored | None:
-        ns = self._objects[_NS_KEY].get(("", name))
+        ns = self._objects[NS_KEY].get(("", name))
         if ns is None or not ns.meta.get("deletionTimestamp") or ns.meta.get("finalizers"):
             return None
         for resource in self.registry.all():

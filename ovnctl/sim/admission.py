@@ -1,0 +1,192 @@
+"""What the API server checks and fills in on a write, before the store keeps it.
+
+Upstream's admission, validation and create strategies, for what ovnctl's
+clients and tests rely on: the body's apiVersion, kind, namespace and name
+agree with the URL; labels, annotations and finalizers have the right types;
+names are DNS-1123 subdomains; namespaces and pods get their initial status;
+a CRD is validated and gets ``Established``. All functions are pure: they
+take a body and return or raise :class:`~ovnctl.sim.errors.ApiError`; the
+store (:mod:`ovnctl.sim.store`) calls them and owns everything stateful.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from ovnctl.sim.errors import ApiError
+from ovnctl.sim.objects import StorageKey
+from ovnctl.sim.resources import ResourceInfo
+
+__all__ = [
+    "CRD_KEY",
+    "NS_KEY",
+    "SERVER_META",
+    "SUFFIX_ALPHABET",
+    "check_body",
+    "check_name",
+    "defaults_on_create",
+    "spec_changed",
+    "timestamp",
+    "validate_crd",
+]
+
+CRD_KEY: StorageKey = ("apiextensions.k8s.io", "customresourcedefinitions")
+NS_KEY: StorageKey = ("", "namespaces")
+# DNS-1123 subdomain: what upstream requires of most object names.
+_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+"""generateName suffix alphabet, as in k8s.io/apiserver (no vowels, no look-alikes)."""
+SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
+"""Metadata fields a client cannot set or change through create/update."""
+
+
+def timestamp() -> str:
+    """Now, as the API server writes times (RFC 3339, seconds, UTC)."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_name(info: ResourceInfo, name: Any) -> None:
+    """Object names are DNS-1123 subdomains of at most 253 characters."""
+    if not isinstance(name, str) or len(name) > 253 or not _NAME_RE.match(name):
+        raise ApiError.invalid(
+            f'{info.kind} "{name}" is invalid: metadata.name: Invalid value: {name!r}: '
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+            "characters, '-' or '.'",
+            kind=info.kind,
+            name=str(name),
+        )
+
+
+def check_body(
+    info: ResourceInfo, namespace: str | None, body: Any, *, url_name: str | None
+) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError.bad_request("the request body must be a JSON object")
+    api_version = body.get("apiVersion")
+    kind = body.get("kind")
+    if api_version is not None and api_version != info.api_version:
+        raise ApiError.bad_request(
+            f"the API version in the data ({api_version}) does not match the expected "
+            f"API version ({info.api_version})"
+        )
+    if kind is not None and kind != info.kind:
+        raise ApiError.bad_request(
+            f"the kind in the data ({kind}) does not match the expected kind ({info.kind})"
+        )
+    meta = body.get("metadata")
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ApiError.bad_request("metadata must be a JSON object")
+    body_ns = meta.get("namespace")
+    if info.namespaced and body_ns and namespace and body_ns != namespace:
+        raise ApiError.bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+    body_name = meta.get("name")
+    if url_name is not None and body_name and body_name != url_name:
+        raise ApiError.bad_request(
+            f"the name of the object ({body_name}) does not match the name on the URL ({url_name})"
+        )
+    for key in ("labels", "annotations"):
+        value = meta.get(key)
+        if value is not None and (
+            not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())
+        ):
+            raise ApiError.invalid(f"metadata.{key}: values must be strings", kind=info.kind)
+    finalizers = meta.get("finalizers")
+    if finalizers is not None and (
+        not isinstance(finalizers, list) or not all(isinstance(f, str) for f in finalizers)
+    ):
+        raise ApiError.invalid("metadata.finalizers must be a list of strings", kind=info.kind)
+    return {**body, "apiVersion": info.api_version, "kind": info.kind, "metadata": dict(meta)}
+
+
+def defaults_on_create(info: ResourceInfo, obj: dict[str, Any]) -> None:
+    """What upstream's create strategies fill in for the kinds that matter here."""
+    if info.storage_key == NS_KEY:
+        obj["status"] = {"phase": "Active"}
+    elif info.storage_key == ("", "pods"):
+        obj["status"] = {"phase": "Pending"}
+    elif info.storage_key == CRD_KEY:
+        validate_crd(obj)
+        names = (obj.get("spec") or {}).get("names") or {}
+        now = timestamp()
+        obj["status"] = {
+            "acceptedNames": names,
+            "storedVersions": [
+                v.get("name") for v in obj["spec"].get("versions", []) if v.get("storage")
+            ],
+            "conditions": [
+                {
+                    "type": cond,
+                    "status": "True",
+                    "reason": reason,
+                    "message": message,
+                    "lastTransitionTime": now,
+                }
+                for cond, reason, message in (
+                    ("NamesAccepted", "NoConflicts", "no conflicts found"),
+                    (
+                        "Established",
+                        "InitialNamesAccepted",
+                        "the initial names have been accepted",
+                    ),
+                )
+            ],
+        }
+
+
+def validate_crd(obj: dict[str, Any]) -> None:
+    spec = obj.get("spec")
+    name = obj["metadata"].get("name")
+    if not isinstance(spec, dict):
+        raise ApiError.invalid("spec: Required value", kind="CustomResourceDefinition", name=name)
+    names = spec.get("names") or {}
+    group, plural = spec.get("group"), names.get("plural")
+    if not (isinstance(group, str) and group and isinstance(plural, str) and plural):
+        raise ApiError.invalid(
+            "spec.group and spec.names.plural are required",
+            kind="CustomResourceDefinition",
+            name=name,
+        )
+    if not names.get("kind"):
+        raise ApiError.invalid(
+            "spec.names.kind: Required value", kind="CustomResourceDefinition", name=name
+        )
+    if name != f"{plural}.{group}":
+        raise ApiError.invalid(
+            f'metadata.name: Invalid value: {name!r}: must be spec.names.plural+"."+spec.group',
+            kind="CustomResourceDefinition",
+            name=name,
+        )
+    versions = spec.get("versions")
+    if (
+        not isinstance(versions, list)
+        or not versions
+        or not all(isinstance(v, dict) for v in versions)
+    ):
+        raise ApiError.invalid(
+            "spec.versions: Required value", kind="CustomResourceDefinition", name=name
+        )
+    if sum(1 for v in versions if v.get("storage")) != 1:
+        raise ApiError.invalid(
+            "spec.versions: Invalid value: must have exactly one version marked as storage version",
+            kind="CustomResourceDefinition",
+            name=name,
+        )
+    if spec.get("scope") not in ("Namespaced", "Cluster"):
+        raise ApiError.invalid(
+            'spec.scope: Unsupported value: supported values: "Cluster", "Namespaced"',
+            kind="CustomResourceDefinition",
+            name=name,
+        )
+
+
+def spec_changed(info: ResourceInfo, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether ``generation`` must grow: anything outside metadata (and status) changed."""
+    ignored = {"metadata", "status"} if info.status_subresource else {"metadata"}
+    keys = (set(old) | set(new)) - ignored
+    return any(old.get(k) != new.get(k) for k in keys)
