@@ -266,7 +266,9 @@ async def _run_mode(
 
             progress(f"[{mode}] deleting every subnet")
             await driver.each([_subnet(i) for i in range(n)], driver.delete)
-            await watch.until("every subnet gone", lambda cur: not any(n in cur for n in names))
+            await watch.until(
+                "every subnet gone", lambda cur: not any(name in cur for name in names)
+            )
             elapsed = time.perf_counter() - t0
             await sampler.stop()
             await watch.stop()

@@ -111,7 +111,9 @@ class ControllerSettings:
     namespaces: tuple[str, ...] = ()
     """Watch only these namespaces (empty: cluster-wide)."""
     ovn_nb: str | None = None
-    """OVN northbound remote(s) (``tcp:IP:PORT``, ``unix:PATH``, comma list); None: pure IPAM."""
+    """OVN northbound remote(s) (``tcp:``/``ssl:IP:PORT``, ``unix:PATH``, comma list).
+
+    None: pure IPAM."""
     ovn_nb_tls: NbTls | None = None
     """Client key, certificate and CA for ``ssl:`` members of ``ovn_nb``."""
     nb_converge_interval: float = 300.0
