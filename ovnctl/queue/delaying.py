@@ -64,6 +64,11 @@ class DelayingQueue(WorkQueue[K]):
         heapq.heappush(self._heap, (when, seq, key))
         self._arm()
 
+    def cancel_delayed(self, key: K) -> None:
+        """Forget ``key``'s pending deadline, if any (its heap entry turns stale)."""
+        if self._waiting.pop(key, None) is not None:
+            self._arm()
+
     def delayed(self) -> tuple[K, ...]:
         """The keys waiting for their deadline, earliest first."""
         return tuple(key for key, _ in sorted(self._waiting.items(), key=lambda kv: kv[1]))

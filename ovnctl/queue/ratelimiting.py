@@ -62,8 +62,13 @@ class RateLimitingQueue(DelayingQueue[K]):
         return self.rate_limiter.num_requeues(key)
 
     def dead_letter(self, key: K) -> None:
-        """Give up on ``key`` until a change adds it again: forget it and remember it."""
+        """Give up on ``key`` until a change adds it again: forget it and remember it.
+
+        A delayed re-add still pending for it (a ``RequeueAfter``, a retry) is
+        dropped: only a change brings a dead-lettered key back.
+        """
         self.rate_limiter.forget(key)
+        self.cancel_delayed(key)
         self._dead.add(key)
         self._metrics.dead_lettered(current=len(self._dead))
 

@@ -48,6 +48,19 @@ async def test_dead_letter_forgets_and_remembers(rlqueue: RateLimitingQueue[str]
     assert rlqueue.dead_letters() == {"a"}
 
 
+async def test_dead_letter_drops_a_pending_delayed_re_add(rlqueue: RateLimitingQueue[str]) -> None:
+    """A key given up on is not brought back by a delay that was still pending for it."""
+    clock = rlqueue.clock
+    assert isinstance(clock, FakeClock)
+    rlqueue.add_after("a", delay=1.0)  # say, a RequeueAfter or a usage refresh
+    rlqueue.add_rate_limited("b")
+    rlqueue.dead_letter("a")
+    assert rlqueue.delayed() == ("b",)
+    clock.step(5.0)
+    assert rlqueue.queued() == ("b",)
+    assert rlqueue.dead_letters() == {"a"}
+
+
 async def test_fresh_add_takes_key_out_of_dead_letters(rlqueue: RateLimitingQueue[str]) -> None:
     """A change (plain add) gives a dead-lettered key another chance."""
     rlqueue.dead_letter("a")
