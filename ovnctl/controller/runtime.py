@@ -205,7 +205,7 @@ class Controller:
         planner = NicPlanner(
             nads=self.nads,
             subnets=self.subnets,
-            serving=self.subnet_reconciler.serving.__contains__,
+            serving=self.subnet_reconciler.serves,
             has_room=self._has_room,
             primary_network=settings.primary_network,
         )

@@ -43,7 +43,7 @@ from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import IPS, PODS
 from ovnctl.models import VM_POD_TYPE, allocation_annotations, build_ip_object
 from ovnctl.ovn import Northbound, NullNorthbound, OwnerKind, PortSpec
-from ovnctl.queue import Done, PermanentError, Result
+from ovnctl.queue import Done, PermanentError, Result, RetryableError
 from ovnctl.reconcilers.ledger import IpObjectState, NicLedger
 from ovnctl.reconcilers.nics import AttachmentProblem, NicPlanner, NicRequest
 from ovnctl.reconcilers.release import NicReleaser
@@ -183,12 +183,15 @@ class PodReconciler:
         annotations: dict[str, str] = {}
         writes: list[Awaitable[None]] = []
         ports: list[PortSpec] = []
+        for nic in nics:
+            # Recorded before anything can fail: a NIC the IPAM holds is always one its
+            # pod's (or VM's) release will find.
+            self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
         for nic, allocation in zip(nics, allocations, strict=True):
             record = self._subnets.get(nic.subnet)
             spec = record.spec if record is not None else None
-            if spec is None:  # cannot happen for a serving subnet; the planner checked
-                raise AttachmentProblem("SubnetNotReady", f"subnet {nic.subnet} has no valid spec")
-            self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
+            if spec is None:  # the planner checked; the cache changed since (a retry sorts it)
+                raise RetryableError(f"subnet {nic.subnet} has no valid spec any more")
             writes.append(self._write_ip_object(pod, nic, allocation))
             if spec.has_logical_switch:
                 ports.append(

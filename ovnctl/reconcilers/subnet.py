@@ -98,6 +98,18 @@ class SubnetReconciler:
         self._conflicts: dict[str, tuple[SubnetConflict, ...]] = {}
         """Per subnet: (uid, status) last written and not yet seen back in the cache."""
 
+    def serves(self, name: str) -> bool:
+        """Whether pods may be given addresses from ``name`` now.
+
+        Ready at its last reconcile *and* still valid in the cache: a spec edited
+        into an invalid one stops new allocations at once, before the subnet's own
+        reconcile has caught up (its pool keeps the addresses already held).
+        """
+        if name not in self.serving:
+            return False
+        record = self._subnets.get(name)
+        return record is not None and record.spec is not None and not record.deleting
+
     async def __call__(self, name: str) -> Result:
         record = self._subnets.get(name)
         if record is None:
