@@ -113,6 +113,7 @@ class OvnNorthbound:
         self._api: Any = None
         self._connector: asyncio.Task[None] | None = None
         self._closed = False
+        self._last_managed: tuple[int, int] = (0, 0)
         self._metrics.bind(managed=self._managed, connected=lambda: self.connected)
 
     # -- lifecycle ----------------------------------------------------------
@@ -339,11 +340,20 @@ class OvnNorthbound:
         return command.result  # type: ignore[return-value]
 
     def _managed(self) -> tuple[int, int]:
+        # Called by a /metrics scrape on the event loop. ovsdbapp holds this lock for a
+        # whole commit, server round trip included: never wait for it (a stalled NB
+        # would freeze every reconcile and the Lease renewal); report the last count.
         api = self._api
         if api is None:
             return (0, 0)
-        with api.ovsdb_connection.lock:
-            return count_managed(api)
+        lock = api.ovsdb_connection.lock
+        if not lock.acquire(blocking=False):
+            return self._last_managed
+        try:
+            self._last_managed = count_managed(api)
+        finally:
+            lock.release()
+        return self._last_managed
 
 
 def _ping(writer: Writer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -64,6 +66,33 @@ async def test_managed_objects_and_connection_gauges(
     assert value(registry, "ovnctl_ovn_nb_connected") == 1
     sandbox.kill()
     await eventually(lambda: value(registry, "ovnctl_ovn_nb_connected") == 0)
+
+
+async def test_a_scrape_never_waits_for_a_commit_in_flight(
+    measured: OvnNorthbound, registry: CollectorRegistry
+) -> None:
+    """While a commit holds the connection lock, gauges answer at once with the last count."""
+    await measured.ensure_subnet(switch())
+    assert value(registry, "ovnctl_ovn_nb_logical_switches") == 1
+    held, release = threading.Event(), threading.Event()
+
+    def commit_in_flight() -> None:
+        with measured._api.ovsdb_connection.lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=commit_in_flight)
+    holder.start()
+    try:
+        assert held.wait(5)
+        started = time.monotonic()
+        assert value(registry, "ovnctl_ovn_nb_logical_switches") == 1
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+        holder.join()
+    await measured.ensure_subnet(switch("second", "10.17.0.0/16", "10.17.0.1"))
+    assert value(registry, "ovnctl_ovn_nb_logical_switches") == 2
 
 
 async def test_failures_are_counted_by_kind(
