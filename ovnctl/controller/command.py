@@ -274,7 +274,7 @@ def run(
     """Run the controller: allocate addresses for pods, attachments and VMs.
 
     Exits 0 after SIGTERM or SIGINT (in-flight work finished, Lease released),
-    and 1 when leadership is lost, so that the replica restarts as a candidate.
+    and 1 when leadership is lost or start-up failed, so that the replica restarts.
     """
     from ovnctl.controller.logs import configure_logging
     from ovnctl.controller.runtime import ControllerSettings
@@ -402,4 +402,4 @@ async def _serve(
     finally:
         for runner in runners:
             await runner.cleanup()
-    return 1 if controller.lost_leadership else 0
+    return 1 if controller.lost_leadership or controller.startup_failed else 0

@@ -240,6 +240,7 @@ class Controller:
         self.elector: LeaderElector | None = None
         self._election: asyncio.Task[None] | None = None
         self.lost_leadership = False
+        self.startup_failed = False
         if settings.leader_election is not None:
             self.elector = LeaderElector(
                 api=self.api.sibling(max_concurrency=2), settings=settings.leader_election
@@ -310,6 +311,7 @@ class Controller:
         if self.elector is not None:
             self._election = asyncio.create_task(self._campaign(), name="ovnctl-election")
         self._startup = asyncio.create_task(self._start_workers(), name="ovnctl-startup")
+        self._startup.add_done_callback(self._startup_ended)
         try:
             await self._stop.wait()
         finally:
@@ -324,6 +326,17 @@ class Controller:
         # and let the Deployment restart this replica as a fresh candidate.
         self.lost_leadership = True
         logger.error("leadership lost: stopping")
+        self.stop()
+
+    def _startup_ended(self, task: asyncio.Task[None]) -> None:
+        # A start-up that failed (the IP objects could not be listed for the rebuild,
+        # say) must not leave a replica that watches, renews its Lease and never
+        # allocates: stop, release the Lease, and exit non-zero so it is restarted
+        # (or a standby takes over). A half-done rebuild is never retried in place.
+        if task.cancelled() or task.exception() is None:
+            return
+        self.startup_failed = True
+        logger.error("start-up failed, stopping: %s", task.exception())
         self.stop()
 
     def stop(self) -> None:

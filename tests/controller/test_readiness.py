@@ -91,3 +91,30 @@ async def test_subnets_wait_for_the_rebuild(sim, kube) -> None:
         if not starting.done():
             starting.cancel()
         await asyncio.to_thread(thread.stop)
+
+
+async def test_a_failed_start_up_stops_the_replica(sim) -> None:
+    """If the IP objects cannot be listed for the rebuild, the controller stops and says so."""
+    from ovnctl.controller.runtime import Controller
+    from ovnctl.k8s.api import Transient
+
+    controller = Controller(settings=ControllerSettings(kubeconfig=str(sim.kubeconfig_path)))
+    real_list_pages = controller.api.list_pages
+
+    async def failing_list_pages(resource: Resource, **kwargs: Any) -> AsyncIterator[list[Any]]:
+        if resource == IPS:
+            raise Transient(
+                status=503, reason="ServiceUnavailable", message="etcd leader changed",
+                verb="list", path="/apis/kubeovn.io/v1/ips",
+            )  # fmt: skip
+        async for page in real_list_pages(resource, **kwargs):
+            yield page
+
+    controller.api.list_pages = failing_list_pages  # type: ignore[method-assign]
+    try:
+        # Without the stop it would watch (and, elected, renew its Lease) forever, idle.
+        await asyncio.wait_for(controller.run(), timeout=30)
+        assert controller.startup_failed
+        assert controller.gate.missing == {IPAM_REBUILT}
+    finally:
+        controller.api.close()
