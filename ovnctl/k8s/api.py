@@ -295,6 +295,15 @@ class KubeApi:
         content_type: str = "application/json",
     ) -> Any:
         path = resource.path(namespace=namespace, name=name)
+        self._check_fence(verb, path)
+        if subresource:
+            path += f"/{subresource}"
+        call = functools.partial(
+            self._blocking_request, method, verb, resource, path, query, body, content_type
+        )
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def _check_fence(self, verb: str, path: str) -> None:
         if verb in _WRITE_VERBS and self._write_fence is not None and not self._write_fence():
             raise Fenced(
                 status=0,
@@ -303,12 +312,6 @@ class KubeApi:
                 verb=verb,
                 path=path,
             )
-        if subresource:
-            path += f"/{subresource}"
-        call = functools.partial(
-            self._blocking_request, method, verb, resource, path, query, body, content_type
-        )
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def _blocking_request(
         self,
@@ -320,6 +323,10 @@ class KubeApi:
         body: Any,
         content_type: str,
     ) -> Any:
+        # Again here, in the pool thread, just before sending: a write that waited for
+        # a free thread while the API server was slow (exactly when a Lease is lost)
+        # may be past the renew deadline by now.
+        self._check_fence(verb, path)
         with self._counts_lock:
             self.request_counts[(verb, resource.plural)] += 1
         headers = {"Accept": "application/json", "Content-Type": content_type}
