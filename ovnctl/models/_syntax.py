@@ -11,16 +11,13 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ovnctl.ipam.mac import format_mac, parse_mac
+
 # DNS-1123 label: what Kubernetes requires of namespace names and what Multus
 # requires of NAD names in the networks annotation.
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253
-
-# A MAC in the forms Go's net.ParseMAC accepts for EUI-48 (Kube-OVN validates
-# with it): colon- or dash-separated octets, or Cisco dotted triplets.
-_MAC_SEP = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}")
-_MAC_DOTTED = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 
 # Linux refuses interface names longer than IFNAMSIZ-1 bytes.
 IFNAME_MAX = 15
@@ -76,16 +73,13 @@ def canonical_ip_with_prefix(text: str) -> tuple[int, str]:
 
 
 def canonical_mac(text: str) -> str:
-    """Parse an EUI-48 MAC into lower-case colon form; raise ValueError if malformed."""
-    stripped = text.strip()
-    if _MAC_SEP.fullmatch(stripped):
-        digits = stripped.replace(":", "").replace("-", "")
-    elif _MAC_DOTTED.fullmatch(stripped):
-        digits = stripped.replace(".", "")
-    else:
-        raise ValueError(text)
-    digits = digits.lower()
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+    """Parse a MAC a NIC can own into lower-case colon form; raise ValueError otherwise.
+
+    The IPAM's own rule (:func:`ovnctl.ipam.mac.parse_mac`): the forms Go's
+    net.ParseMAC accepts for EUI-48, and neither multicast nor all-zero, so a
+    request the IPAM would refuse is refused here, at parse time, with the field.
+    """
+    return format_mac(parse_mac(text))
 
 
 def describe(value: object) -> str:

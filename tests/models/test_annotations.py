@@ -101,6 +101,11 @@ def test_no_annotations():
             "ovn.kubernetes.io/mac_address",
             "not a valid MAC",
         ),
+        (
+            {"ovn.kubernetes.io/mac_address": "01:00:5e:00:00:01"},  # multicast: no NIC owns it
+            "ovn.kubernetes.io/mac_address",
+            "not a valid MAC",
+        ),
     ],
 )
 def test_static_request_errors(annotations, field, fragment):

@@ -215,6 +215,8 @@ def test_json_dotted_mac_accepted():
         ('[{"name": "n", "mac": "02:00:00:ab:cd"}]', "[0].mac", "not a valid MAC"),
         ('[{"name": "n", "mac": "zz:00:00:ab:cd:ef"}]', "[0].mac", "not a valid MAC"),
         ('[{"name": "n", "mac": "02:00-00:ab:cd:ef"}]', "[0].mac", "not a valid MAC"),
+        ('[{"name": "n", "mac": "01:00:5e:00:00:01"}]', "[0].mac", "not a valid MAC"),
+        ('[{"name": "n", "mac": "00:00:00:00:00:00"}]', "[0].mac", "not a valid MAC"),
         ('[{"name": "n", "default-route": "1.1.1.1"}]', "[0].default-route", "expected a list"),
         ('[{"name": "n", "default-route": ["x"]}]', "[0].default-route[0]", "not a valid IP"),
         ('[{"name": "n", "cni-args": []}]', "[0].cni-args", "expected an object, got a list"),
@@ -245,7 +247,13 @@ _label = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?", fullmatch=True)
 _ifname = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?", fullmatch=True)
 _v4 = st.ip_addresses(v=4).map(str)
 _v6 = st.ip_addresses(v=6).map(lambda a: a.compressed)
-_mac = st.binary(min_size=6, max_size=6).map(lambda b: ":".join(f"{x:02x}" for x in b))
+# MACs a NIC can own: unicast (low bit of the first octet clear) and not all-zero.
+_mac = (
+    st.binary(min_size=6, max_size=6)
+    .map(lambda b: bytes([b[0] & 0xFE, *b[1:]]))
+    .filter(any)
+    .map(lambda b: ":".join(f"{x:02x}" for x in b))
+)
 
 
 @st.composite
