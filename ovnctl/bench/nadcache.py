@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ovnctl.bench import objects
+from ovnctl.bench.launch import MODES
 from ovnctl.bench.report import Check, ScenarioResult, Series
 from ovnctl.bench.runner import (
     DRIVER_AGENT,
@@ -64,7 +65,6 @@ SUBNETS_PATH = "/apis/kubeovn.io/v1/subnets"
 PODS_PATH = f"/api/v1/namespaces/{objects.NAMESPACE}/pods"
 NAD_RESOURCE = "network-attachment-definitions"
 TIMEOUT = 600.0
-MODES = ("cache", "live", "walk-cache", "walk-live")
 RESIDENT_NETWORKS = ("resident0", "resident1")
 """NAD (and subnet) names every resident pod attaches to: two attachments per pod."""
 

@@ -247,10 +247,6 @@ class ControllerProcess:
                 samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
         return samples
 
-    async def queue_depth(self, queue: str) -> float:
-        samples = await self.metrics()
-        return samples.get(("ovnctl_workqueue_depth", (("name", queue),)), 0.0)
-
     async def wait_settled(self, queues: Iterable[str], *, within: float = 300.0) -> float:
         """Wait until the queues are empty and nothing is held; seconds since start."""
         names = list(queues)

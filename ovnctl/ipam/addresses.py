@@ -58,11 +58,6 @@ class Family(enum.IntEnum):
         """``"v4"`` or ``"v6"``: the prefix of the Subnet status field names."""
         return "v4" if self is Family.V4 else "v6"
 
-    @property
-    def bits(self) -> int:
-        """Address width in bits."""
-        return 32 if self is Family.V4 else 128
-
 
 def parse_ip(text: str) -> tuple[Family, int]:
     """Parse one IP address into ``(family, int)``; raise :class:`ValueError` if malformed.

@@ -24,7 +24,6 @@ DEFAULT_MAC_PREFIX = "0e"
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-])(?:[0-9a-fA-F]{2}\1){4}[0-9a-fA-F]{2}$")
 _MAC_DOTTED_RE = re.compile(r"^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$")
 _MULTICAST_BIT = 1 << 40
-_LOCAL_BIT = 2 << 40
 
 
 def parse_mac(text: str) -> int:
@@ -77,9 +76,6 @@ class MacTable:
         self._rng = rng
         self._by_mac: dict[int, str] = {}
 
-    def __len__(self) -> int:
-        return len(self._by_mac)
-
     def holder(self, mac: int) -> str | None:
         """The owner holding ``mac``, or None."""
         return self._by_mac.get(mac)
@@ -119,7 +115,3 @@ class MacTable:
         """Forget ``mac`` if ``owner`` holds it."""
         if self._by_mac.get(mac) == owner:
             del self._by_mac[mac]
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self._by_mac.clear()

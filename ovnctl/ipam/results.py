@@ -90,7 +90,7 @@ class SubnetUsage:
     def status_fields(self) -> dict[str, int | str]:
         """The Subnet ``status`` fields Kube-OVN writes; an absent family reads 0 and ``""``."""
         fields: dict[str, int | str] = {}
-        for label, usage in (("v4", self.v4), ("v6", self.v6)):
+        for label, usage in ((Family.V4.label, self.v4), (Family.V6.label, self.v6)):
             fields[f"{label}availableIPs"] = usage.available if usage else 0
             fields[f"{label}usingIPs"] = usage.using if usage else 0
             fields[f"{label}availableIPrange"] = usage.available_range if usage else ""

@@ -49,7 +49,6 @@ __all__ = [
 T = TypeVar("T")
 
 JSON_MERGE_PATCH = "application/merge-patch+json"
-JSON_PATCH = "application/json-patch+json"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -50,10 +50,6 @@ class ResourceInfo:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
-    def group_version(self) -> str:
-        return self.api_version
-
-    @property
     def storage_key(self) -> tuple[str, str]:
         """Objects of all versions of a kind live under one key: ``(group, plural)``."""
         return (self.group, self.plural)

@@ -352,7 +352,6 @@ class ThreadedSimServer:
 
 
 _URL_RE = re.compile(r"serving (http://\S+)")
-_KUBECONFIG_RE = re.compile(r"kubeconfig: (\S.*)$")
 
 
 class SimProcess:
