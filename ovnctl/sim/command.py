@@ -44,7 +44,11 @@ def sim() -> None:
     help="YAML file or directory of objects to create at start-up (CRDs first). Repeatable.",
 )
 @click.option(
-    "--latency-ms", type=float, default=0.0, show_default=True, help="Delay added to every request."
+    "--latency-ms",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Delay added to every request.",
 )
 @click.option(
     "--error-rate",
@@ -75,14 +79,14 @@ def sim() -> None:
 )
 @click.option(
     "--history-limit",
-    type=int,
+    type=click.IntRange(1),
     default=10_000,
     show_default=True,
     help="Watch events kept per resource; watching from older versions gets 410 Gone.",
 )
 @click.option(
     "--bookmark-interval",
-    type=float,
+    type=click.FloatRange(0.01),
     default=1.0,
     show_default=True,
     help="Seconds between BOOKMARK events on watches that allow them.",

@@ -15,6 +15,21 @@ from typing import Any
 
 __all__ = ["Faults"]
 
+_NUMBER = (int, float)
+_KINDS: dict[str, tuple[type, ...]] = {
+    "latency_ms": _NUMBER,
+    "error_rate": _NUMBER,
+    "error_code": (int,),
+    "retry_after_s": (int,),
+    "errors_include_watch": (bool,),
+    "fail_next_watches": (int,),
+}
+_KIND_NAMES: dict[tuple[type, ...], str] = {
+    _NUMBER: "a number",
+    (int,): "an integer",
+    (bool,): "true or false",
+}
+
 
 @dataclass(kw_only=True)
 class Faults:
@@ -42,6 +57,10 @@ class Faults:
         self._random.seed(self.seed)
 
     def validate(self) -> None:
+        for name, kinds in _KINDS.items():
+            value = getattr(self, name)
+            if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+                raise ValueError(f"{name} must be {_KIND_NAMES[kinds]}, got {value!r}")
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError(f"error_rate must be within 0..1, got {self.error_rate}")
         if self.error_code not in (429, 500, 503):
@@ -62,7 +81,7 @@ class Faults:
             setattr(self, name, value)
         try:
             self.validate()
-        except ValueError:
+        except Exception:  # whatever went wrong, the server keeps its working knobs
             for name, value in old.items():
                 setattr(self, name, value)
             raise

@@ -10,6 +10,7 @@ it without limit (the counters are exact regardless).
 from __future__ import annotations
 
 import collections
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -52,22 +53,33 @@ class LoggedRequest:
 
 
 class RequestLog:
-    """Recorded requests (bounded) and exact counts per ``(verb, group, resource)``."""
+    """Recorded requests (bounded) and exact counts per ``(verb, group, resource)``.
+
+    Written by the server's loop and read by tests from other threads: every
+    read works on a copy taken under a lock, never on the live containers.
+    """
 
     def __init__(self, *, max_entries: int = 100_000) -> None:
         self._entries: collections.deque[LoggedRequest] = collections.deque(maxlen=max_entries)
         self._counts: collections.Counter[tuple[str, str, str]] = collections.Counter()
+        self._lock = threading.Lock()
         self.total = 0
 
     def record(self, entry: LoggedRequest) -> None:
-        self._entries.append(entry)
-        self._counts[(entry.verb, entry.group, entry.resource)] += 1
-        self.total += 1
+        with self._lock:
+            self._entries.append(entry)
+            self._counts[(entry.verb, entry.group, entry.resource)] += 1
+            self.total += 1
 
     @property
     def entries(self) -> list[LoggedRequest]:
         """The most recent requests, oldest first (at most ``max_entries``)."""
-        return list(self._entries)
+        with self._lock:
+            return list(self._entries)
+
+    def _count_items(self) -> list[tuple[tuple[str, str, str], int]]:
+        with self._lock:
+            return list(self._counts.items())
 
     def count(
         self,
@@ -85,7 +97,7 @@ class RequestLog:
             resource, _, group = resource.partition(".")
         return sum(
             n
-            for (v, g, r), n in self._counts.items()
+            for (v, g, r), n in self._count_items()
             if (verb is None or v == verb)
             and (resource is None or r == resource)
             and (group is None or g == group)
@@ -94,7 +106,7 @@ class RequestLog:
     def counts(self) -> dict[tuple[str, str], int]:
         """Counts per ``(verb, resource)`` (groups folded together), for quick assertions."""
         folded: collections.Counter[tuple[str, str]] = collections.Counter()
-        for (verb, _group, resource), n in self._counts.items():
+        for (verb, _group, resource), n in self._count_items():
             folded[(verb, resource)] += n
         return dict(folded)
 
@@ -109,7 +121,7 @@ class RequestLog:
         """The retained entries matching all the given fields."""
         return [
             e
-            for e in self._entries
+            for e in self.entries
             if (verb is None or e.verb == verb)
             and (resource is None or e.resource == resource)
             and (namespace is None or e.namespace == namespace)
@@ -118,15 +130,16 @@ class RequestLog:
 
     def reset(self) -> None:
         """Forget everything recorded so far (counts too)."""
-        self._entries.clear()
-        self._counts.clear()
-        self.total = 0
+        with self._lock:
+            self._entries.clear()
+            self._counts.clear()
+            self.total = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "total": self.total,
-            "entries": [asdict(e) for e in self._entries],
-            "counts": [[v, g, r, n] for (v, g, r), n in self._counts.items()],
+            "entries": [asdict(e) for e in self.entries],
+            "counts": [[v, g, r, n] for (v, g, r), n in self._count_items()],
         }
 
     @classmethod
@@ -140,4 +153,4 @@ class RequestLog:
         return log
 
     def __iter__(self) -> Iterable[LoggedRequest]:  # pragma: no cover - convenience
-        return iter(list(self._entries))
+        return iter(self.entries)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ovnctl.sim import Faults, SimServer
@@ -57,6 +59,27 @@ def test_invalid_knobs_are_rejected_and_leave_settings_unchanged() -> None:
     assert faults.latency_ms == 0
     with pytest.raises(TypeError):
         faults.update(nonsense=1)
+
+
+@pytest.mark.parametrize(
+    ("knob", "value", "message"),
+    [
+        ("error_rate", 1.5, "error_rate must be within 0..1, got 1.5"),
+        ("error_code", 404, "error_code must be 429, 500 or 503, got 404"),
+        ("latency_ms", -1, "latency_ms must not be negative, got -1"),
+        ("fail_next_watches", -2, "fail_next_watches must not be negative"),
+        ("latency_ms", "5", "latency_ms must be a number, got '5'"),
+        ("error_code", True, "error_code must be an integer, got True"),
+        ("errors_include_watch", 1, "errors_include_watch must be true or false, got 1"),
+    ],
+)
+def test_each_bad_knob_is_named_and_the_old_settings_stay(knob, value, message) -> None:
+    """A wrong range or type names the knob; the server keeps serving with its old knobs."""
+    faults = Faults(latency_ms=3)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        faults.update(**{knob: value})
+    assert faults == Faults(latency_ms=3)
+    assert faults.pick_error(verb="get") is None
 
 
 async def test_latency_knob_is_applied(sim: SimServer, api: Api) -> None:

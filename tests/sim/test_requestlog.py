@@ -73,3 +73,37 @@ async def test_reset_forgets_everything(sim: SimServer, api: Api) -> None:
     sim.reset_request_log()
     assert sim.request_log.entries == []
     assert sim.request_log.count() == 0
+
+
+def test_reads_from_another_thread_while_recording_never_fail() -> None:
+    """Counting and finding while the server thread records: no 'changed size during iteration'."""
+    import threading
+
+    from ovnctl.sim import LoggedRequest, RequestLog
+
+    log = RequestLog(max_entries=1_000)
+    stop = threading.Event()
+
+    def server() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            log.record(
+                LoggedRequest(
+                    verb="get", group=f"g{i % 500}", version="v1", resource=f"r{i % 700}",
+                    subresource=None, namespace=None, name=f"n{i}", status=200, user_agent="t",
+                    path="/x",
+                )  # fmt: skip
+            )
+
+    thread = threading.Thread(target=server)
+    thread.start()
+    try:
+        for _ in range(300):
+            log.count(verb="get")
+            log.counts()
+            log.find(name="n1")
+    finally:
+        stop.set()
+        thread.join()
+    assert log.total > 0
