@@ -88,13 +88,11 @@ def test_reads_from_another_thread_while_recording_never_fail() -> None:
         i = 0
         while not stop.is_set():
             i += 1
-            log.record(
-                LoggedRequest(
-                    verb="get", group=f"g{i % 500}", version="v1", resource=f"r{i % 700}",
-                    subresource=None, namespace=None, name=f"n{i}", status=200, user_agent="t",
-                    path="/x",
-                )  # fmt: skip
-            )
+            entry = LoggedRequest(
+                verb="get", group=f"g{i % 500}", version="v1", resource=f"r{i % 700}",
+                subresource=None, namespace=None, name=f"n{i}", status=200, path="/x",
+            )  # fmt: skip
+            log.record(entry)
 
     thread = threading.Thread(target=server)
     thread.start()
