@@ -9,10 +9,21 @@ controller and the embedded API server, and ``ovnctl --help`` stays instant.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
 from ovnctl import __version__
+
+_SIM_EXTRA = ("kmock", "yaml", "jsonpatch")
+_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
+    # Checked before the command is imported: demo and bench import these only once
+    # they run (bench's plot at the very end), which would fail after the work is done.
+    "sim": (_SIM_EXTRA, "sim"),
+    "demo": (_SIM_EXTRA, "sim"),
+    "bench": ((*_SIM_EXTRA, "matplotlib"), "sim,bench"),
+}
+"""Command -> (modules it needs from an optional extra, the extras that provide them)."""
 
 # name -> (module:attribute, one-line help shown by ``ovnctl --help`` without importing it)
 _COMMANDS: dict[str, tuple[str, str]] = {
@@ -53,15 +64,15 @@ class _LazyGroup(click.Group):
         target = _COMMANDS.get(cmd_name)
         if target is None:
             return None
-        module, _, attribute = target[0].partition(":")
-        try:
-            command = getattr(importlib.import_module(module), attribute)
-        except ModuleNotFoundError as exc:
-            # sim, demo and bench need the optional extras; say which, not a traceback.
+        modules, extras = _NEEDS.get(cmd_name, ((), ""))
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        if missing:
             raise click.ClickException(
-                f"'ovnctl {cmd_name}' needs {exc.name!r}, which is not installed: "
-                "pip install 'ovnctl[sim,bench]'"
-            ) from None
+                f"'ovnctl {cmd_name}' needs {', '.join(map(repr, missing))}, which is not "
+                f"installed: pip install 'ovnctl[{extras}]'"
+            )
+        module, _, attribute = target[0].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
         return command
 
