@@ -44,7 +44,9 @@ def _nth(cidr: str, index: int) -> tuple[str, str]:
 
 
 def _mac(index: int) -> str:
-    return "00:00:00:" + ":".join(f"{(index >> s) & 0xFF:02x}" for s in (16, 8, 0))
+    # Under the IPAM's default locally administered prefix: index 0 must not be the
+    # all-zero MAC, which no NIC can own (the IPAM and the parsers refuse it).
+    return "0e:00:00:" + ":".join(f"{(index >> s) & 0xFF:02x}" for s in (16, 8, 0))
 
 
 def allocated_pod(
