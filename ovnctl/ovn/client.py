@@ -340,20 +340,25 @@ class OvnNorthbound:
         return command.result  # type: ignore[return-value]
 
     def _managed(self) -> tuple[int, int]:
-        # Called by a /metrics scrape on the event loop. ovsdbapp holds this lock for a
-        # whole commit, server round trip included: never wait for it (a stalled NB
-        # would freeze every reconcile and the Lease renewal); report the last count.
+        # Called by a /metrics scrape on the event loop. ovsdbapp holds this lock while
+        # it applies updates (briefly) and for a whole commit, server round trip
+        # included: wait a moment at most (a stalled NB must not freeze every reconcile
+        # and the Lease renewal), then report the last count.
         api = self._api
         if api is None:
             return (0, 0)
         lock = api.ovsdb_connection.lock
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(timeout=_SCRAPE_LOCK_WAIT):
             return self._last_managed
         try:
             self._last_managed = count_managed(api)
         finally:
             lock.release()
         return self._last_managed
+
+
+_SCRAPE_LOCK_WAIT = 0.1
+"""Seconds a /metrics scrape may wait for the NB connection lock before reporting the last count."""
 
 
 def _ping(writer: Writer) -> None:

@@ -61,6 +61,7 @@ async def test_managed_objects_and_connection_gauges(
     await measured.ensure_port(port("a", "10.16.0.5"))
     sandbox.nbctl("lsp-add", "ovn-default", "theirs")
     sandbox.nbctl("ls-add", "their-switch")
+    await measured.ping()  # the NB sends its updates before this answer: the IDL has them
     assert value(registry, "ovnctl_ovn_nb_logical_switches") == 1
     assert value(registry, "ovnctl_ovn_nb_logical_switch_ports") == 1
     assert value(registry, "ovnctl_ovn_nb_connected") == 1
