@@ -115,14 +115,19 @@ def _show(value: Any) -> str:
 
 
 def _check_string_list(
-    errors: _Errors, field: str, value: Any, *, allowed: Iterable[str] | None = None
+    errors: _Errors,
+    field: str,
+    value: Any,
+    *,
+    allowed: Iterable[str] | None = None,
+    empty_ok: bool = False,
 ) -> list[str]:
     if not isinstance(value, list) or not value:
         errors.required(field)
         return []
     items: list[str] = []
     for i, item in enumerate(value):
-        if not isinstance(item, str) or not item:
+        if not isinstance(item, str) or not (item or empty_ok):
             errors.invalid(f"{field}[{i}]", item, "must be a non-empty string")
         elif allowed is not None and item not in allowed:
             errors.unsupported(f"{field}[{i}]", item, allowed)
@@ -140,7 +145,8 @@ def _check_rule(errors: _Errors, field: str, rule: Any) -> None:
     _check_string_list(
         errors, f"{field}.operations", rule.get("operations"), allowed=(*_OPERATIONS, "*")
     )
-    _check_string_list(errors, f"{field}.apiGroups", rule.get("apiGroups"))
+    # "" is the core group.
+    _check_string_list(errors, f"{field}.apiGroups", rule.get("apiGroups"), empty_ok=True)
     _check_string_list(errors, f"{field}.apiVersions", rule.get("apiVersions"))
     for i, resource in enumerate(
         _check_string_list(errors, f"{field}.resources", rule.get("resources"))
