@@ -369,7 +369,7 @@ class SimEmulator(KubernetesEmulator):
                 stored = store.create(info, route.namespace, body, dry_run=dry_run)
             return _json_response(_present(info, stored), status=201)
         if route.verb == "deletecollection":
-            return await self._sim_deletecollection(raw_request, route)
+            return await self._sim_deletecollection(raw_request, route, warnings)
         assert route.name is not None  # every remaining verb names an object
         if route.verb == "update":
             body = await self._read_json(raw_request)
@@ -484,16 +484,20 @@ class SimEmulator(KubernetesEmulator):
         return _json_response(body)
 
     async def _sim_deletecollection(
-        self, raw_request: aiohttp.web.BaseRequest, route: Route
+        self, raw_request: aiohttp.web.BaseRequest, route: Route, warnings: list[str]
     ) -> aiohttp.web.Response:
         info = self._resolve(route)
         query = raw_request.query
-        deleted = self.store.delete_collection(
-            info,
-            route.namespace,
-            labels=parse_label_selector(query.get("labelSelector")),
-            fields=parse_field_selector(query.get("fieldSelector")),
-        )
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"))
+        if self.webhooks.active(info):
+            deleted = await self.webhooks.delete_collection(
+                info, route.namespace, labels=labels, fields=fields, query=query, warnings=warnings
+            )
+        else:
+            deleted = self.store.delete_collection(
+                info, route.namespace, labels=labels, fields=fields
+            )
         head = json.dumps(
             {
                 "kind": info.list_kind,

@@ -47,6 +47,7 @@ from ovnctl.sim.admission_review import (
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.patching import apply_patch
 from ovnctl.sim.resources import ResourceInfo
+from ovnctl.sim.selectors import Matcher
 from ovnctl.sim.store import Store, Stored
 from ovnctl.sim.webhook_client import ServiceEndpoints, WebhookClient
 from ovnctl.sim.webhooks import (
@@ -189,36 +190,60 @@ class WebhookAdmission:
     async def _mutate(
         self, info: ResourceInfo, attrs: Attributes, warnings: list[str]
     ) -> Attributes:
-        """Run the matching mutating webhooks in order; return attrs with the mutated object."""
-        for hook in self._webhooks()[0]:
-            version = self._match(hook, info, attrs)
-            if version is None:
-                continue
-            try:
-                patch = await self._call(hook, attrs, version, warnings)
-            except CallError as error:
-                failure = self._call_failed(hook, error)
-                if failure is not None:
-                    raise failure from None
-                continue
+        """Run the matching mutating webhooks in order; return attrs with the mutated object.
+
+        ``reinvocationPolicy: IfNeeded`` as upstream: a webhook with it that was
+        called before another webhook changed the object is called once more,
+        in a second round (a change in that round triggers no third).
+        """
+        hooks = self._webhooks()[0]
+        reinvoke: set[str] = set()
+        invoked: list[str] = []  # IfNeeded webhooks called so far in the first round
+        for round_ in (0, 1):
+            for hook in hooks:
+                if round_ == 1 and hook.name not in reinvoke:
+                    continue
+                version = self._match(hook, info, attrs)
+                if version is None:
+                    continue
+                mutated = await self._call_mutating(hook, attrs, version, warnings)
+                if mutated is not None and mutated != attrs.obj:
+                    attrs = _replace_object(attrs, mutated)
+                    if round_ == 0:
+                        reinvoke.update(invoked)
+                if round_ == 0 and hook.reinvocation == "IfNeeded":
+                    invoked.append(hook.name)
+            if not reinvoke:
+                break
+        return attrs
+
+    async def _call_mutating(
+        self, hook: Webhook, attrs: Attributes, version: tuple[str, str], warnings: list[str]
+    ) -> dict[str, Any] | None:
+        """One mutating call: the patched object, or ``None`` if it changed nothing."""
+        try:
+            patch = await self._call(hook, attrs, version, warnings)
             if not patch:
-                continue
-            if attrs.obj is None:
-                if json.loads(patch):
+                return None
+            if attrs.obj is None:  # DELETE: nothing to patch
+                try:
+                    operations = json.loads(patch)
+                except ValueError as exc:
+                    raise CallError(
+                        hook.name, f"received undecodable patch in webhook response: {exc}"
+                    ) from None
+                if operations:
                     raise internal_error(
                         f"admission webhook {json.dumps(hook.name)} attempted to modify the "
                         "object, which is not supported for this operation"
                     )
-                continue
-            try:
-                mutated = apply_json_patch(attrs.obj, patch, webhook=hook.name)
-            except CallError as error:
-                failure = self._call_failed(hook, error)
-                if failure is not None:
-                    raise failure from None
-                continue
-            attrs = _replace_object(attrs, mutated)
-        return attrs
+                return None
+            return apply_json_patch(attrs.obj, patch, webhook=hook.name)
+        except CallError as error:
+            failure = self._call_failed(hook, error)
+            if failure is not None:
+                raise failure from None
+            return None
 
     async def _validate(self, info: ResourceInfo, attrs: Attributes, warnings: list[str]) -> None:
         """Call the matching validating webhooks concurrently; raise the first failure."""
@@ -489,6 +514,41 @@ class WebhookAdmission:
                 continue
             return store.delete(info, namespace, name, options=options, dry_run=dry_run)
         raise ApiError.conflict(kind=info.plural, name=name, group=info.group)
+
+    async def delete_collection(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        *,
+        labels: Matcher,
+        fields: Matcher,
+        query: Mapping[str, str],
+        warnings: list[str],
+    ) -> list[Stored]:
+        """DELETE on a collection: each object is admitted as its own DELETE, as upstream.
+
+        The first refusal ends the request; objects deleted before it stay deleted
+        (upstream deletes in parallel workers and also keeps what was done).
+        """
+        victims = self.store.list_objects(
+            info, namespace=namespace, labels=labels, fields=fields
+        ).items
+        deleted: list[Stored] = []
+        for victim in victims:
+            key = _key(info, victim.meta.get("namespace"), victim.meta["name"])
+            if key not in self.store.objects(info):
+                continue  # gone meanwhile (a namespace's contents, another client)
+            deleted.append(
+                await self.delete(
+                    info,
+                    victim.meta.get("namespace"),
+                    victim.meta["name"],
+                    options=None,
+                    query=query,
+                    warnings=warnings,
+                )
+            )
+        return deleted
 
 
 def _key(info: ResourceInfo, namespace: str | None, name: str) -> tuple[str, str]:

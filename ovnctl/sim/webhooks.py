@@ -451,6 +451,7 @@ class Webhook:
     url: str | None
     service: tuple[str, str, int, str] | None  # namespace, name, port, path
     ca_bundle: bytes | None  # decoded PEM, as clientConfig.caBundle carries it base64-encoded
+    reinvocation: str = "Never"  # mutating webhooks: Never or IfNeeded
 
     @classmethod
     def parse(cls, configuration: str, hook: Mapping[str, Any], *, mutating: bool) -> Webhook:
@@ -481,6 +482,7 @@ class Webhook:
                 else None
             ),
             ca_bundle=base64.b64decode(bundle) if bundle else None,
+            reinvocation=hook.get("reinvocationPolicy", "Never"),
         )
 
     @property
