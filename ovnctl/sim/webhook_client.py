@@ -20,12 +20,14 @@ import asyncio
 import json
 import socket
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from ovnctl.sim.admission_review import CallError
+from ovnctl.sim.errors import ApiError
 from ovnctl.sim.webhooks import Webhook
 
 __all__ = ["ServiceEndpoints", "WebhookClient"]
@@ -70,6 +72,18 @@ class WebhookClient:
         """Map the Service ``namespace/name`` to ``host:port`` (replacing any earlier mapping)."""
         self.service_endpoints[(namespace, name)] = (host, int(port))
         self._drop_session()  # pooled connections may point at the old address
+
+    def set_service_endpoint_json(self, body: Mapping[str, Any]) -> None:
+        """``POST /_sim/service-endpoints`` with ``{namespace, name, host, port}``."""
+        try:
+            namespace, name = str(body["namespace"]), str(body["name"])
+            host, port = str(body["host"]), int(body["port"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError.bad_request(
+                "a service endpoint needs namespace, name, host and port (an integer), "
+                f"got {dict(body)!r}"
+            ) from None
+        self.set_service_endpoint(namespace, name, host, port)
 
     def endpoints_json(self) -> dict[str, Any]:
         """The mappings, as ``GET /_sim/service-endpoints`` lists them."""

@@ -309,11 +309,13 @@ class WebhookAdmission:
         info: ResourceInfo,
         namespace: str | None,
         body: Any,
-        *,
         query: Mapping[str, str],
         warnings: list[str],
     ) -> Stored:
+        """POST: admitted, or straight to the store when no webhook is configured."""
         dry_run = bool(query.get("dryRun"))
+        if not self.active(info):
+            return self.store.create(info, namespace, body, dry_run=dry_run)
         obj = check_body(info, namespace, body, url_name=None)
         if info.namespaced and namespace:
             obj["metadata"]["namespace"] = namespace
@@ -345,11 +347,20 @@ class WebhookAdmission:
         namespace: str | None,
         name: str,
         body: Any,
-        *,
         subresource: str | None,
         query: Mapping[str, str],
         warnings: list[str],
     ) -> Stored:
+        """PUT, admitted as UPDATE."""
+        if not self.active(info):
+            return self.store.update(
+                info,
+                namespace,
+                name,
+                body,
+                subresource=subresource,
+                dry_run=bool(query.get("dryRun")),
+            )
         return await self._admit_update(
             info,
             namespace,
@@ -368,12 +379,22 @@ class WebhookAdmission:
         namespace: str | None,
         name: str,
         patch: Any,
-        *,
         content_type: str,
         subresource: str | None,
         query: Mapping[str, str],
         warnings: list[str],
     ) -> Stored:
+        """PATCH, admitted as UPDATE of the patched object (as upstream)."""
+        if not self.active(info):
+            return self.store.patch(
+                info,
+                namespace,
+                name,
+                patch,
+                content_type=content_type,
+                subresource=subresource,
+                dry_run=bool(query.get("dryRun")),
+            )
         return await self._admit_update(
             info,
             namespace,
@@ -488,13 +509,15 @@ class WebhookAdmission:
         info: ResourceInfo,
         namespace: str | None,
         name: str,
-        *,
         options: dict[str, Any] | None,
         query: Mapping[str, str],
         warnings: list[str],
     ) -> Stored:
+        """DELETE: reviewed with oldObject (no object), then deleted if still unchanged."""
         dry_run = bool(query.get("dryRun"))
         store = self.store
+        if not self.active(info):
+            return store.delete(info, namespace, name, options=options, dry_run=dry_run)
         for _ in range(_ATTEMPTS):
             current = store.delete(info, namespace, name, options=options, dry_run=True)
             attrs = self._attrs(
@@ -519,7 +542,6 @@ class WebhookAdmission:
         self,
         info: ResourceInfo,
         namespace: str | None,
-        *,
         labels: Matcher,
         fields: Matcher,
         query: Mapping[str, str],
@@ -530,6 +552,8 @@ class WebhookAdmission:
         The first refusal ends the request; objects deleted before it stay deleted
         (upstream deletes in parallel workers and also keeps what was done).
         """
+        if not self.active(info):
+            return self.store.delete_collection(info, namespace, labels=labels, fields=fields)
         victims = self.store.list_objects(
             info, namespace=namespace, labels=labels, fields=fields
         ).items
@@ -540,12 +564,7 @@ class WebhookAdmission:
                 continue  # gone meanwhile (a namespace's contents, another client)
             deleted.append(
                 await self.delete(
-                    info,
-                    victim.meta.get("namespace"),
-                    victim.meta["name"],
-                    options=None,
-                    query=query,
-                    warnings=warnings,
+                    info, victim.meta.get("namespace"), victim.meta["name"], None, query, warnings
                 )
             )
         return deleted
