@@ -67,6 +67,7 @@ class WebhookClient:
         self.service_endpoints: ServiceEndpoints = dict(service_endpoints or {})
         self._session: aiohttp.ClientSession | None = None
         self._contexts: dict[bytes | None, ssl.SSLContext] = {}
+        self._closing: set[asyncio.Task[None]] = set()  # old sessions being closed
 
     def set_service_endpoint(self, namespace: str, name: str, host: str, port: int) -> None:
         """Map the Service ``namespace/name`` to ``host:port`` (replacing any earlier mapping)."""
@@ -97,9 +98,13 @@ class WebhookClient:
     def _drop_session(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
-            asyncio.get_running_loop().create_task(session.close())
+            task = asyncio.get_running_loop().create_task(session.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def close(self) -> None:
+        if self._closing:
+            await asyncio.gather(*self._closing)
         if self._session is not None:
             await self._session.close()
             self._session = None

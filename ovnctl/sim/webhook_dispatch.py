@@ -142,6 +142,22 @@ class WebhookAdmission:
         labels: Mapping[str, str] = namespace.meta.get("labels") or {}
         return labels
 
+    def _check_namespace(self, info: ResourceInfo, namespace: str) -> None:
+        """NamespaceLifecycle, which upstream runs before any webhook: no create in a
+        missing or terminating namespace (the same errors the store gives)."""
+        ns = self.store.objects(self.store.resource("", "v1", "namespaces")).get(("", namespace))
+        if ns is None:
+            raise ApiError.not_found(kind="namespaces", name=namespace)
+        if ns.meta.get("deletionTimestamp"):
+            raise ApiError(
+                code=403,
+                reason="Forbidden",
+                message=(
+                    f"{info.plural} is forbidden: unable to create new content in namespace "
+                    f"{namespace} because it is being terminated"
+                ),
+            )
+
     def _match(
         self, hook: Webhook, info: ResourceInfo, attrs: Attributes
     ) -> tuple[str, str] | None:
@@ -319,6 +335,7 @@ class WebhookAdmission:
         obj = check_body(info, namespace, body, url_name=None)
         if info.namespaced and namespace:
             obj["metadata"]["namespace"] = namespace
+            self._check_namespace(info, namespace)
         attrs = self._attrs(
             info,
             "CREATE",
