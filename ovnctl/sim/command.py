@@ -91,6 +91,12 @@ def sim() -> None:
     show_default=True,
     help="Seconds between BOOKMARK events on watches that allow them.",
 )
+@click.option(
+    "--no-schema-checks",
+    is_flag=True,
+    help="Store custom resources as sent: no CRD schema pruning, defaulting or validation "
+    "(only to measure what the checks cost).",
+)
 def serve(
     *,
     port: int,
@@ -104,6 +110,7 @@ def serve(
     seed: int | None,
     history_limit: int,
     bookmark_interval: float,
+    no_schema_checks: bool,
 ) -> None:
     """Serve the embedded API server on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM).
 
@@ -135,6 +142,7 @@ def serve(
             history_limit=history_limit,
             bookmark_interval=bookmark_interval,
             manifests=manifests,
+            schema_checks=not no_schema_checks,
         )
         async with server:
             click.echo(f"ovnctl sim: serving {server.url}")

@@ -140,6 +140,7 @@ class SimServer:
         history_limit: int = 10_000,
         bookmark_interval: float = 1.0,
         manifests: Iterable[Path | str] = (),
+        schema_checks: bool = True,
     ) -> None:
         self._port = port
         self._host = host
@@ -148,7 +149,7 @@ class SimServer:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._manifests = [Path(p) for p in manifests]
         self.emulator = SimEmulator(
-            store=Store(history_limit=history_limit, seed=seed),
+            store=Store(history_limit=history_limit, seed=seed, schema_checks=schema_checks),
             faults=Faults(
                 latency_ms=latency_ms,
                 error_rate=error_rate,
@@ -371,6 +372,7 @@ class SimProcess:
         seed: int | None = None,
         history_limit: int = 10_000,
         manifests: Iterable[Path | str] = (),
+        schema_checks: bool = True,
         extra_args: Iterable[str] = (),
         python: str = sys.executable,
         startup_timeout: float = 30.0,
@@ -393,6 +395,8 @@ class SimProcess:
             args += ["--seed", str(seed)]
         for manifest in manifests:
             args += ["--load", str(manifest)]
+        if not schema_checks:
+            args.append("--no-schema-checks")
         self.args = [*args, *extra_args]
         self._startup_timeout = startup_timeout
         self.process: subprocess.Popen[str] | None = None

@@ -47,6 +47,7 @@ from ovnctl.sim.admission import (
     timestamp,
     validate_crd,
 )
+from ovnctl.sim.enforcement import SchemaEnforcer
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.objects import Event, ListResult, ObjectKey, StorageKey, Stored, Watcher
 from ovnctl.sim.patching import apply_patch
@@ -69,8 +70,11 @@ class Store:
         history_limit: int = 10_000,
         snapshot_limit: int = 256,
         seed: int | None = None,
+        schema_checks: bool = True,
     ) -> None:
         self.registry = Registry.with_builtins()
+        # CRD schemas: custom resources are pruned, defaulted and validated on every write.
+        self.schemas = SchemaEnforcer(enabled=schema_checks)
         self.resource_version = 0
         self.history_limit = history_limit
         self.snapshot_limit = snapshot_limit
@@ -305,6 +309,8 @@ class Store:
         meta["creationTimestamp"] = timestamp()
         meta["generation"] = 1
         defaults_on_create(info, obj)
+        obj = self.schemas.enforce(info, obj, old=None, subresource=None)
+        meta = obj["metadata"]
         if dry_run:
             meta["resourceVersion"] = str(self.resource_version)
             return Stored(obj)
@@ -313,7 +319,7 @@ class Store:
         objects[key] = stored
         self._emit(info.storage_key, "ADDED", stored, None)
         if info.storage_key == CRD_KEY:
-            self.registry.set_crd(name, resources_from_crd(obj))
+            self._serve_crd(name, obj)
         return stored
 
     def _write(
@@ -363,6 +369,7 @@ class Store:
         new["apiVersion"] = old_obj["apiVersion"]
         new["kind"] = info.kind
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
+        new = self.schemas.enforce(info, new, old=old_obj, subresource=subresource)
         if new == old_obj:
             return old  # a no-op write: no new version, no event (as upstream)
         if spec_changed(info, old_obj, new):
@@ -377,7 +384,7 @@ class Store:
         self._objects[info.storage_key][key] = stored
         self._emit(info.storage_key, "MODIFIED", stored, old)
         if info.storage_key == CRD_KEY:
-            self.registry.set_crd(old_meta["name"], resources_from_crd(new))
+            self._serve_crd(old_meta["name"], new)
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
             return self._remove(info, key)
         return stored
@@ -532,8 +539,33 @@ class Store:
         """
         self._objects[info.storage_key].pop(self._key(info, namespace, name))
 
+    def _serve_crd(self, crd_name: str, crd: dict[str, Any]) -> None:
+        """Serve a created or updated CRD's resources, with its schemas.
+
+        Stored objects read as kube-apiserver decodes them, pruned and defaulted
+        by the current schema; a schema change that alters some stored object
+        ends its resource's watches, as kube-apiserver restarts a CRD's storage,
+        so watchers re-list and see the objects as they now read.
+        """
+        infos = resources_from_crd(crd)
+        self.registry.set_crd(crd_name, infos)
+        if not self.schemas.set_crd(crd_name, crd) or not infos:
+            return
+        key = infos[0].storage_key
+        objects = self._objects[key]
+        changed = False
+        for object_key, stored in list(objects.items()):
+            decoded = self.schemas.decode(key, stored.obj)
+            if decoded is not stored.obj:
+                objects[object_key] = Stored(decoded)  # same resourceVersion: no write happened
+                changed = True
+        if changed:
+            for watcher in self._watchers.pop(key, set()):
+                watcher.queue.put_nowait(None)
+
     def _drop_crd(self, crd_name: str) -> None:
         """A deleted CRD takes its objects with it; its watchers see them go, then the end."""
+        self.schemas.drop_crd(crd_name)
         infos = self.registry.remove_crd(crd_name)
         if not infos:
             return
