@@ -21,14 +21,16 @@ measure what the checks cost.
 
 from __future__ import annotations
 
+import collections
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from ovnctl.sim.pruning import dropped_paths
 from ovnctl.sim.resources import ResourceInfo
 from ovnctl.sim.schema import CompiledSchema, FieldError, invalid, schemas_from_crd
 
-__all__ = ["SchemaEnforcer"]
+__all__ = ["PrunedWrite", "SchemaEnforcer"]
 
 _MISSING = object()
 _PATH_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
@@ -67,6 +69,10 @@ def _unchanged(error: FieldError, old: Mapping[str, Any], new: Mapping[str, Any]
     return before is not _MISSING and before == _lookup(new, where)
 
 
+PrunedWrite = tuple[str, str, tuple[str, ...]]
+"""``(kind, name, dropped field paths)`` of one write that pruning shortened."""
+
+
 def _under_status(field: str) -> bool:
     return field == "status" or field.startswith(("status.", "status["))
 
@@ -78,6 +84,9 @@ class SchemaEnforcer:
         self.enabled = enabled
         self._schemas: dict[tuple[str, str, str], CompiledSchema] = {}  # (group, plural, version)
         self._by_crd: dict[str, list[tuple[str, str, str]]] = {}
+        # The latest writes that lost fields to pruning: kube-apiserver drops them
+        # silently, so tests look here to prove their writes keep every field.
+        self.pruned: collections.deque[PrunedWrite] = collections.deque(maxlen=1000)
 
     def set_crd(self, crd_name: str, crd: Mapping[str, Any]) -> bool:
         """Take the schemas of a created or updated CRD; whether any of them changed."""
@@ -117,14 +126,18 @@ class SchemaEnforcer:
         schema = self.schema(info)
         if schema is None:
             return obj
-        obj = schema.coerce(obj)
+        sent, obj = obj, schema.coerce(obj)
+        name = str((obj.get("metadata") or {}).get("name", ""))
+        if obj is not sent:
+            dropped = tuple(dropped_paths(sent, obj))
+            if dropped:
+                self.pruned.append((info.kind, name, dropped))
         errors = schema.validate(obj)
         if errors and old is not None:
             errors = [e for e in errors if not _unchanged(e, old, obj)]
         if errors and subresource == "status":
             errors = [e for e in errors if _under_status(e.field)]
         if errors:
-            name = str((obj.get("metadata") or {}).get("name", ""))
             raise invalid(kind=info.kind, group=info.group, name=name, errors=errors)
         return obj
 

@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["OBJECT_META_FIELDS", "Node", "build_node", "coerce", "list_errors"]
+__all__ = ["OBJECT_META_FIELDS", "Node", "build_node", "coerce", "dropped_paths", "list_errors"]
 
 OBJECT_META_FIELDS = frozenset(
     {
@@ -226,3 +226,20 @@ def list_errors(value: Any, node: Node, path: str = "") -> Iterator[tuple[str, A
         if node.items is not None and node.items.has_list_types:
             for index, item in enumerate(value):
                 yield from list_errors(item, node.items, f"{path}[{index}]")
+
+
+def dropped_paths(before: Any, after: Any, path: str = "") -> Iterator[str]:
+    """Field paths with a (non-null) value in ``before`` that ``after`` no longer has."""
+    if before is after:
+        return
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key, value in before.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in after:
+                if value is not None:
+                    yield sub
+            else:
+                yield from dropped_paths(value, after[key], sub)
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            yield from dropped_paths(old, new, f"{path}[{index}]")

@@ -294,22 +294,26 @@ def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
                 "FieldValueTooMany", path, f"Too many: {len(value)}: must have at most {rule} items"
             )
         ]
-    messages = {
-        "pattern": f"{where} in body should match '{rule}'",
-        "minimum": f"{where} in body should be greater than or equal to {_number(rule)}",
-        "exclusiveMinimum": f"{where} in body should be greater than {_number(rule)}",
-        "maximum": f"{where} in body should be less than or equal to {_number(rule)}",
-        "exclusiveMaximum": f"{where} in body should be less than {_number(rule)}",
-        "minLength": f"{where} in body should be at least {rule} chars long",
-        "multipleOf": f"{where} in body should be a multiple of {_number(rule)}",
-        "anyOf": f"{where} in body must validate at least one schema (anyOf)",
-        "oneOf": f"{where} in body must validate one and only one schema (oneOf)",
-        "not": f"{where} in body must not validate the schema (not)",
-    }
     if keyword == "minItems":
         return [bad(f"{where} in body should have at least {rule} items", str(len(value)))]
     if keyword == "minProperties":
         return [bad(f"{where} in body should have at least {rule} properties", str(len(value)))]
+    bounds = {
+        "minimum": "greater than or equal to",
+        "exclusiveMinimum": "greater than",
+        "maximum": "less than or equal to",
+        "exclusiveMaximum": "less than",
+    }
+    if keyword in bounds:
+        return [bad(f"{where} in body should be {bounds[keyword]} {_number(rule)}")]
+    messages = {
+        "pattern": f"{where} in body should match '{rule}'",
+        "minLength": f"{where} in body should be at least {rule} chars long",
+        "multipleOf": f"{where} in body should be a multiple of {rule}",
+        "anyOf": f"{where} in body must validate at least one schema (anyOf)",
+        "oneOf": f"{where} in body must validate one and only one schema (oneOf)",
+        "not": f"{where} in body must not validate the schema (not)",
+    }
     return [bad(messages.get(keyword, error.message))]
 
 

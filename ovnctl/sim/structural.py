@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ovnctl.sim.pruning import coerce
+from ovnctl.sim.pruning import coerce, dropped_paths
 from ovnctl.sim.schema import FieldError, compile_schema, format_value, invalid
 
 __all__ = ["check_crd_schemas", "structural_errors"]
@@ -195,7 +195,7 @@ def _default_errors(node: Mapping[str, Any], path: str) -> Iterator[FieldError]:
         return
     default = node["default"]
     compiled = compile_schema({k: v for k, v in node.items() if k != "default"})
-    if coerce(default, compiled.root) != default:
+    if any(dropped_paths(default, coerce(default, compiled.root))):
         yield FieldError(
             "FieldValueInvalid",
             _child(path, "default"),

@@ -112,10 +112,14 @@ WIDGETS = "/apis/example.com/v1/widgets"
 
 
 def widget_crd(
-    schema: dict[str, Any] | None = None, *, versions: tuple[str, ...] = ("v1",)
+    schema: dict[str, Any] | None = None,
+    *,
+    versions: tuple[str, ...] = ("v1",),
+    status: bool = False,
 ) -> dict[str, Any]:
     """A cluster-scoped ``example.com`` Widget CRD; by default its schema keeps any field."""
     schema = schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    subresources: dict[str, Any] = {"subresources": {"status": {}}} if status else {}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -130,6 +134,7 @@ def widget_crd(
                     "served": True,
                     "storage": i == 0,
                     "schema": {"openAPIV3Schema": schema},
+                    **subresources,
                 }
                 for i, v in enumerate(versions)
             ],
