@@ -235,7 +235,7 @@ def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
     """kube-apiserver's wording of one jsonschema error (its kubeOpenAPIErrorToFieldError)."""
     keyword = str(error.validator)
     path = _path(error.absolute_path)
-    where = path or "body"  # kube-openapi names the root "body"
+    where = f"{path} in body" if path else "body"  # kube-openapi's "<field> in body"
     value: Any = error.instance
     rule: Any = error.validator_value
     shown = format_value(value)
@@ -256,7 +256,7 @@ def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
             FieldError(
                 "FieldValueTypeInvalid",
                 path,
-                f"Invalid value: {actual}: {where} in body must be of type {expected}: {actual}",
+                f"Invalid value: {actual}: {where} must be of type {expected}: {actual}",
             )
         ]
     if keyword == "enum":
@@ -275,7 +275,7 @@ def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
             FieldError(
                 "FieldValueTypeInvalid",
                 path,
-                f"Invalid value: {shown}: {where} in body must be of type {rule}: {shown}",
+                f"Invalid value: {shown}: {where} must be of type {rule}: {shown}",
             )
         ]
     if keyword == "maxLength":
@@ -295,9 +295,9 @@ def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
             )
         ]
     if keyword == "minItems":
-        return [bad(f"{where} in body should have at least {rule} items", str(len(value)))]
+        return [bad(f"{where} should have at least {rule} items", str(len(value)))]
     if keyword == "minProperties":
-        return [bad(f"{where} in body should have at least {rule} properties", str(len(value)))]
+        return [bad(f"{where} should have at least {rule} properties", str(len(value)))]
     bounds = {
         "minimum": "greater than or equal to",
         "exclusiveMinimum": "greater than",
@@ -305,14 +305,14 @@ def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
         "exclusiveMaximum": "less than",
     }
     if keyword in bounds:
-        return [bad(f"{where} in body should be {bounds[keyword]} {_number(rule)}")]
+        return [bad(f"{where} should be {bounds[keyword]} {_number(rule)}")]
     messages = {
-        "pattern": f"{where} in body should match '{rule}'",
-        "minLength": f"{where} in body should be at least {rule} chars long",
-        "multipleOf": f"{where} in body should be a multiple of {rule}",
-        "anyOf": f"{where} in body must validate at least one schema (anyOf)",
-        "oneOf": f"{where} in body must validate one and only one schema (oneOf)",
-        "not": f"{where} in body must not validate the schema (not)",
+        "pattern": f"{where} should match '{rule}'",
+        "minLength": f"{where} should be at least {rule} chars long",
+        "multipleOf": f"{where} should be a multiple of {rule}",
+        "anyOf": f"{where} must validate at least one schema (anyOf)",
+        "oneOf": f"{where} must validate one and only one schema (oneOf)",
+        "not": f"{where} must not validate the schema (not)",
     }
     return [bad(messages.get(keyword, error.message))]
 
