@@ -10,6 +10,7 @@ fields``, so it also survives Kube-OVN's own CRDs, which prune.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import yaml
@@ -66,7 +67,7 @@ async def test_every_field_ovnctl_writes_is_declared_in_the_crds(
     )
     for name in ("p1", "virt-launcher-vm1-aaaaa"):
         await eventually(
-            lambda name=name: kube.get(PODS, name=name, namespace="default"),
+            functools.partial(kube.get, PODS, name=name, namespace="default"),
             until=lambda p: ALLOCATED in p["metadata"].get("annotations", {}),
         )
     subnets = await eventually(
