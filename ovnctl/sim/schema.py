@@ -11,7 +11,12 @@ forms those steps need:
   written by hand because they are Kubernetes extensions, not JSON Schema);
 * a ``jsonschema`` validator for everything JSON Schema says (types, required,
   enum, pattern, bounds, lengths, item counts, formats, nullable), whose
-  errors are translated into the ``field.Error`` wording of kube-apiserver.
+  errors are translated into the ``field.Error`` wording of kube-apiserver;
+* the same translated schema compiled to Python by ``fastjsonschema``, which
+  only answers "valid or not" but ~50x faster: almost every write is valid,
+  and jsonschema's walk (tens of microseconds per field) would otherwise
+  double the server's cost per write. jsonschema runs only when the fast
+  check fails, and its verdict is the one that counts.
 
 The store (:mod:`ovnctl.sim.store`) calls :func:`schemas_from_crd` when a CRD
 is written and :meth:`CompiledSchema.enforce` on every write of its objects.
@@ -30,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 
 from ovnctl.sim.errors import ApiError
@@ -138,6 +144,15 @@ def _is_uuid(value: object) -> bool:
 # int32 and int64 are formats of integers. kube-openapi checks formats of strings
 # only, so kube-apiserver accepts any integer there (a number outside int64 is
 # not an integer once decoded, so it fails the type check instead); so does this.
+
+
+_FAST_FORMATS = {
+    "byte": _is_byte,
+    "date-time": _is_date_time,
+    "datetime": _is_date_time,
+    "date": _is_date,
+    "uuid": _is_uuid,
+}
 
 
 # --- translation to JSON Schema -----------------------------------------------------------------
@@ -323,23 +338,36 @@ def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
 class CompiledSchema:
     """One CRD version's ``openAPIV3Schema``, ready to prune, default and validate objects."""
 
-    __slots__ = ("_validator", "root")
+    __slots__ = ("_fast", "_validator", "root")
 
     def __init__(self, openapi: Mapping[str, Any]) -> None:
         self.root: Node = build_node(openapi)
         translated = _translate(openapi)
         self._validator = jsonschema.Draft7Validator(translated, format_checker=_FORMATS)
+        self._fast = fastjsonschema.compile(
+            translated, formats=_FAST_FORMATS, use_default=False, use_formats=True
+        )
 
     def coerce(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Pruned and defaulted, as kube-apiserver decodes it; ``obj`` is not changed."""
         result: dict[str, Any] = coerce(obj, self.root, root=True)
         return result
 
+    def fast_valid(self, obj: Mapping[str, Any]) -> bool:
+        """Whether the JSON Schema keywords pass (fastjsonschema: no error details)."""
+        try:
+            self._fast(obj)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    def schema_errors(self, obj: Mapping[str, Any]) -> list[FieldError]:
+        """Every JSON Schema keyword that fails (jsonschema), in kube-apiserver's words."""
+        return [e for error in self._validator.iter_errors(obj) for e in _field_errors(error)]
+
     def validate(self, obj: Mapping[str, Any]) -> list[FieldError]:
         """Every schema violation of a (coerced) object, in kube-apiserver's words."""
-        errors: list[FieldError] = []
-        for error in self._validator.iter_errors(obj):
-            errors.extend(_field_errors(error))
+        errors = [] if self.fast_valid(obj) else self.schema_errors(obj)
         if self.root.has_list_types:
             errors.extend(
                 FieldError("FieldValueDuplicate", path, f"Duplicate value: {format_value(v)}")
