@@ -3,8 +3,10 @@
 This is where the API server's semantics live, independent of HTTP: the
 server parses a request into a call on :class:`Store`, which either returns
 the stored object(s) or raises :class:`~ovnctl.sim.errors.ApiError`. What a
-write must look like is checked in :mod:`ovnctl.sim.admission`; the versions,
-events and watch streams are :mod:`ovnctl.sim.objects`.
+write must look like is checked in :mod:`ovnctl.sim.admission`, and a custom
+resource is pruned, defaulted and validated by its CRD's schema in
+:mod:`ovnctl.sim.enforcement`; the versions, events and watch streams are
+:mod:`ovnctl.sim.objects`.
 
 Invariants the rest of the package relies on:
 
@@ -16,6 +18,10 @@ Invariants the rest of the package relies on:
   a new dict. Events, list snapshots and watchers can therefore share them,
   and their JSON encoding is cached once per version
   (:class:`~ovnctl.sim.objects.Stored`).
+* A CRD update that changes how stored objects of its kind decode replaces
+  them with their re-decoded form under the same ``resourceVersion`` (no
+  write, no event) and ends that kind's watches, as kube-apiserver restarts
+  the CRD's storage.
 * All methods are synchronous and run on the server's event loop, so each
   write is atomic with respect to reads, watch registration and other writes
   without a lock.
