@@ -3,7 +3,12 @@
 The server runs in its own process (:class:`ovnctl.sim.SimProcess`, one
 asyncio loop, so one core); this process drives it with concurrent aiohttp
 clients. The client side can be the limit on a small machine, so the numbers
-are lower bounds for the server. Run::
+are lower bounds for the server.
+
+The last phase measures what CRD schema enforcement costs: the same writes of
+``kubeovn.io/v1`` IP objects (crds/ip.yaml, as ovnctl writes them) against a
+server with the checks on and one with them off (``--no-schema-checks``), and
+prints the ratio. Run::
 
     python -m benchmarks.bench_sim [--writes 5000] [--concurrency 32] [--watchers 8]
 """
@@ -14,16 +19,58 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from ovnctl.sim import SimProcess
 
 PATH = "/api/v1/namespaces/default/configmaps"
+IPS_PATH = "/apis/kubeovn.io/v1/ips"
+IP_CRD = Path(__file__).resolve().parents[1] / "crds" / "ip.yaml"
 
 
-async def _writes(url: str, *, count: int, concurrency: int, prefix: str) -> float:
-    """Create then patch ``count`` configmaps from ``concurrency`` clients; return writes/s."""
+def _configmap(name: str, i: int) -> dict[str, Any]:
+    return {"metadata": {"name": name, "labels": {"i": str(i)}}, "data": {"k": "v"}}
+
+
+def _ip(name: str, i: int) -> dict[str, Any]:
+    """An IP object as ovnctl writes one for a pod's primary NIC."""
+    address = f"10.{16 + i // 65536}.{i // 256 % 256}.{i % 256}"
+    return {
+        "apiVersion": "kubeovn.io/v1",
+        "kind": "IP",
+        "metadata": {"name": name, "labels": {"ovn.kubernetes.io/subnet": "ovn-default"}},
+        "spec": {
+            "podName": name,
+            "namespace": "default",
+            "subnet": "ovn-default",
+            "nodeName": "node1",
+            "ipAddress": address,
+            "v4IpAddress": address,
+            "v6IpAddress": "",
+            "macAddress": f"0e:00:00:00:{i // 256 % 256:02x}:{i % 256:02x}",
+            "attachIps": [],
+            "attachMacs": [],
+            "attachSubnets": [],
+            "containerID": "",
+            "podType": "",
+        },
+    }
+
+
+async def _writes(
+    url: str,
+    *,
+    count: int,
+    concurrency: int,
+    prefix: str,
+    path: str = PATH,
+    make: Callable[[str, int], dict[str, Any]] = _configmap,
+) -> float:
+    """Create then patch ``count`` objects from ``concurrency`` clients; return writes/s."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(count):
         queue.put_nowait(i)
@@ -33,15 +80,12 @@ async def _writes(url: str, *, count: int, concurrency: int, prefix: str) -> flo
     async def worker(session: aiohttp.ClientSession) -> None:
         while not queue.empty():
             i = queue.get_nowait()
-            body = {
-                "metadata": {"name": f"{prefix}{i}", "labels": {"i": str(i)}},
-                "data": {"k": "v"},
-            }
-            async with session.post(url + PATH, data=json.dumps(body), headers=headers) as r:
+            body = make(f"{prefix}{i}", i)
+            async with session.post(url + path, data=json.dumps(body), headers=headers) as r:
                 assert r.status == 201, await r.text()
             patch = {"metadata": {"annotations": {"done": "true"}}}
             async with session.patch(
-                f"{url}{PATH}/{prefix}{i}", data=json.dumps(patch), headers=patch_headers
+                f"{url}{path}/{prefix}{i}", data=json.dumps(patch), headers=patch_headers
             ) as r:
                 assert r.status == 200, await r.text()
 
@@ -107,6 +151,24 @@ def main() -> None:
         print(f"watch events delivered:            {events:8.0f} events/s")
         stats = sim.stats()
         print(f"server: {stats['requests']} requests, resourceVersion {stats['resourceVersion']}")
+    rates: dict[bool, float] = {}
+    for checks in (True, False):
+        with SimProcess(
+            history_limit=4 * args.writes, manifests=[IP_CRD], schema_checks=checks
+        ) as sim:
+            rates[checks] = asyncio.run(
+                _writes(
+                    sim.url,
+                    count=args.writes,
+                    concurrency=args.concurrency,
+                    prefix="ip",
+                    path=IPS_PATH,
+                    make=_ip,
+                )
+            )
+        state = "on" if checks else "off"
+        print(f"IP objects (create+patch), schema checks {state}: {rates[checks]:8.0f} writes/s")
+    print(f"schema checks cost: off/on = {rates[False] / rates[True]:.2f}x (acceptance: <= 1.5x)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ imports this package (import-linter contract in ``pyproject.toml``).
 Modules: :mod:`~ovnctl.sim.store` (objects, resourceVersions, history,
 watchers), :mod:`~ovnctl.sim.objects` (stored versions, events, watch
 streams), :mod:`~ovnctl.sim.admission` (checks and defaults of a write),
+:mod:`~ovnctl.sim.enforcement`, :mod:`~ovnctl.sim.schema`,
+:mod:`~ovnctl.sim.pruning` and :mod:`~ovnctl.sim.structural` (CRD schemas:
+validation, pruning, defaulting, structural checks),
 :mod:`~ovnctl.sim.server` (HTTP routing on kmock's emulator),
 :mod:`~ovnctl.sim.resources`, :mod:`~ovnctl.sim.selectors`,
 :mod:`~ovnctl.sim.patching`, :mod:`~ovnctl.sim.discovery`,

@@ -18,6 +18,7 @@ from typing import Any
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.objects import StorageKey
 from ovnctl.sim.resources import ResourceInfo
+from ovnctl.sim.structural import check_crd_schemas
 
 __all__ = [
     "CRD_KEY",
@@ -183,6 +184,7 @@ def validate_crd(obj: dict[str, Any]) -> None:
             kind="CustomResourceDefinition",
             name=name,
         )
+    check_crd_schemas(obj)  # a v1 CRD's schemas must be structural
 
 
 def spec_changed(info: ResourceInfo, old: dict[str, Any], new: dict[str, Any]) -> bool:

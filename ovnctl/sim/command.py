@@ -107,6 +107,12 @@ def sim() -> None:
         "Repeatable."
     ),
 )
+@click.option(
+    "--no-schema-checks",
+    is_flag=True,
+    help="Store custom resources as sent: no CRD schema pruning, defaulting or validation "
+    "(only to measure what the checks cost).",
+)
 def serve(
     *,
     port: int,
@@ -121,6 +127,7 @@ def serve(
     history_limit: int,
     bookmark_interval: float,
     webhook_services: tuple[str, ...],
+    no_schema_checks: bool,
 ) -> None:
     """Serve the embedded API server on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM).
 
@@ -165,6 +172,7 @@ def serve(
             bookmark_interval=bookmark_interval,
             manifests=manifests,
             service_endpoints=service_endpoints,
+            schema_checks=not no_schema_checks,
         )
         async with server:
             click.echo(f"ovnctl sim: serving {server.url}")

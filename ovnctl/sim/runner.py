@@ -142,6 +142,7 @@ class SimServer:
         bookmark_interval: float = 1.0,
         manifests: Iterable[Path | str] = (),
         service_endpoints: ServiceEndpoints | None = None,
+        schema_checks: bool = True,
     ) -> None:
         self._port = port
         self._host = host
@@ -150,7 +151,7 @@ class SimServer:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._manifests = [Path(p) for p in manifests]
         self.emulator = SimEmulator(
-            store=Store(history_limit=history_limit, seed=seed),
+            store=Store(history_limit=history_limit, seed=seed, schema_checks=schema_checks),
             faults=Faults(
                 latency_ms=latency_ms,
                 error_rate=error_rate,
@@ -384,6 +385,7 @@ class SimProcess:
         history_limit: int = 10_000,
         manifests: Iterable[Path | str] = (),
         service_endpoints: ServiceEndpoints | None = None,
+        schema_checks: bool = True,
         extra_args: Iterable[str] = (),
         python: str = sys.executable,
         startup_timeout: float = 30.0,
@@ -408,6 +410,8 @@ class SimProcess:
             args += ["--load", str(manifest)]
         for (namespace, name), (host, svc_port) in (service_endpoints or {}).items():
             args += ["--webhook-service", f"{namespace}/{name}={host}:{svc_port}"]
+        if not schema_checks:
+            args.append("--no-schema-checks")
         self.args = [*args, *extra_args]
         self._startup_timeout = startup_timeout
         self.process: subprocess.Popen[str] | None = None

@@ -3,8 +3,10 @@
 This is where the API server's semantics live, independent of HTTP: the
 server parses a request into a call on :class:`Store`, which either returns
 the stored object(s) or raises :class:`~ovnctl.sim.errors.ApiError`. What a
-write must look like is checked in :mod:`ovnctl.sim.admission`; the versions,
-events and watch streams are :mod:`ovnctl.sim.objects`.
+write must look like is checked in :mod:`ovnctl.sim.admission`, and a custom
+resource is pruned, defaulted and validated by its CRD's schema in
+:mod:`ovnctl.sim.enforcement`; the versions, events and watch streams are
+:mod:`ovnctl.sim.objects`.
 
 Invariants the rest of the package relies on:
 
@@ -16,6 +18,10 @@ Invariants the rest of the package relies on:
   a new dict. Events, list snapshots and watchers can therefore share them,
   and their JSON encoding is cached once per version
   (:class:`~ovnctl.sim.objects.Stored`).
+* A CRD update that changes how stored objects of its kind decode replaces
+  them with their re-decoded form under the same ``resourceVersion`` (no
+  write, no event) and ends that kind's watches, as kube-apiserver restarts
+  the CRD's storage.
 * All methods are synchronous and run on the server's event loop, so each
   write is atomic with respect to reads, watch registration and other writes
   without a lock.
@@ -47,6 +53,7 @@ from ovnctl.sim.admission import (
     timestamp,
     validate_crd,
 )
+from ovnctl.sim.enforcement import SchemaEnforcer
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.objects import Event, ListResult, ObjectKey, StorageKey, Stored, Watcher
 from ovnctl.sim.patching import apply_patch
@@ -70,8 +77,11 @@ class Store:
         history_limit: int = 10_000,
         snapshot_limit: int = 256,
         seed: int | None = None,
+        schema_checks: bool = True,
     ) -> None:
         self.registry = Registry.with_builtins()
+        # CRD schemas: custom resources are pruned, defaulted and validated on every write.
+        self.schemas = SchemaEnforcer(enabled=schema_checks)
         self.resource_version = 0
         self.history_limit = history_limit
         self.snapshot_limit = snapshot_limit
@@ -308,6 +318,8 @@ class Store:
         defaults_on_create(info, obj)
         if info.storage_key in CONFIGURATION_KEYS:
             prepare_configuration(info.storage_key, obj)
+        obj = self.schemas.enforce(info, obj, old=None, subresource=None)
+        meta = obj["metadata"]
         if dry_run:
             meta["resourceVersion"] = str(self.resource_version)
             return Stored(obj)
@@ -316,7 +328,7 @@ class Store:
         objects[key] = stored
         self._emit(info.storage_key, "ADDED", stored, None)
         if info.storage_key == CRD_KEY:
-            self.registry.set_crd(name, resources_from_crd(obj))
+            self._serve_crd(name, obj)
         return stored
 
     def _write(
@@ -368,6 +380,7 @@ class Store:
         if info.storage_key in CONFIGURATION_KEYS:  # before the no-op test: defaults count
             prepare_configuration(info.storage_key, new)
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
+        new = self.schemas.enforce(info, new, old=old_obj, subresource=subresource)
         if new == old_obj:
             return old  # a no-op write: no new version, no event (as upstream)
         if spec_changed(info, old_obj, new):
@@ -382,7 +395,7 @@ class Store:
         self._objects[info.storage_key][key] = stored
         self._emit(info.storage_key, "MODIFIED", stored, old)
         if info.storage_key == CRD_KEY:
-            self.registry.set_crd(old_meta["name"], resources_from_crd(new))
+            self._serve_crd(old_meta["name"], new)
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
             return self._remove(info, key)
         return stored
@@ -537,8 +550,33 @@ class Store:
         """
         self._objects[info.storage_key].pop(self._key(info, namespace, name))
 
+    def _serve_crd(self, crd_name: str, crd: dict[str, Any]) -> None:
+        """Serve a created or updated CRD's resources, with its schemas.
+
+        Stored objects read as kube-apiserver decodes them, pruned and defaulted
+        by the current schema; a schema change that alters some stored object
+        ends its resource's watches, as kube-apiserver restarts a CRD's storage,
+        so watchers re-list and see the objects as they now read.
+        """
+        infos = resources_from_crd(crd)
+        self.registry.set_crd(crd_name, infos)
+        if not self.schemas.set_crd(crd_name, crd) or not infos:
+            return
+        key = infos[0].storage_key
+        objects = self._objects[key]
+        changed = False
+        for object_key, stored in list(objects.items()):
+            decoded = self.schemas.decode(key, stored.obj)
+            if decoded is not stored.obj:
+                objects[object_key] = Stored(decoded)  # same resourceVersion: no write happened
+                changed = True
+        if changed:
+            for watcher in self._watchers.pop(key, set()):
+                watcher.queue.put_nowait(None)
+
     def _drop_crd(self, crd_name: str) -> None:
         """A deleted CRD takes its objects with it; its watchers see them go, then the end."""
+        self.schemas.drop_crd(crd_name)
         infos = self.registry.remove_crd(crd_name)
         if not infos:
             return

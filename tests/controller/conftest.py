@@ -30,9 +30,19 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-def sim() -> Iterator[ThreadedSimServer]:
+def sim(request: pytest.FixtureRequest) -> Iterator[ThreadedSimServer]:
+    """The server, with the real CRDs; no write of the test may lose a field to pruning.
+
+    kube-apiserver silently drops every field a CRD's schema does not declare, so
+    a field ovnctl writes but ``crds/`` forgets would vanish in a real cluster. The
+    server enforces the schemas and records such writes; a test that writes
+    unknown fields on purpose is marked ``prunes_fields``.
+    """
     with ThreadedSimServer(manifests=CRDS, bookmark_interval=0.2) as server:
         yield server
+        pruned = server.call(lambda s: list(s.store.schemas.pruned))
+    if request.node.get_closest_marker("prunes_fields") is None:
+        assert pruned == [], f"fields dropped by CRD schema pruning: {pruned}"
 
 
 @pytest.fixture

@@ -107,6 +107,41 @@ def sim_process() -> Iterator[SimProcess]:
         yield process
 
 
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+WIDGETS = "/apis/example.com/v1/widgets"
+
+
+def widget_crd(
+    schema: dict[str, Any] | None = None,
+    *,
+    versions: tuple[str, ...] = ("v1",),
+    status: bool = False,
+) -> dict[str, Any]:
+    """A cluster-scoped ``example.com`` Widget CRD; by default its schema keeps any field."""
+    schema = schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    subresources: dict[str, Any] = {"subresources": {"status": {}}} if status else {}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Cluster",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [
+                {
+                    "name": v,
+                    "served": True,
+                    "storage": i == 0,
+                    "schema": {"openAPIV3Schema": schema},
+                    **subresources,
+                }
+                for i, v in enumerate(versions)
+            ],
+        },
+    }
+
+
 def pod(name: str, **labels: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",

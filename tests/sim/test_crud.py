@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sim.conftest import NADS, PODS, VMS, Api, nad, pod, vm
+from tests.sim.conftest import CRDS, NADS, PODS, VMS, WIDGETS, Api, nad, pod, vm, widget_crd
 
 
 async def test_create_returns_201_with_server_metadata(api: Api) -> None:
@@ -127,8 +127,9 @@ async def test_status_change_does_not_bump_generation_with_status_subresource(ap
 
 async def test_status_change_bumps_generation_without_status_subresource(api: Api) -> None:
     """Without a status subresource, status is like spec: generation grows."""
-    await api.post(NADS, nad("n1"))
-    _, updated = await api.patch(f"{NADS}/n1", {"status": {"x": 1}})
+    await api.post(CRDS, widget_crd())
+    await api.post(WIDGETS, {"metadata": {"name": "w1"}})
+    _, updated = await api.patch(f"{WIDGETS}/w1", {"status": {"x": 1}})
     assert updated["metadata"]["generation"] == 2
     assert updated["status"] == {"x": 1}
 
@@ -167,21 +168,7 @@ async def test_dry_run_stores_nothing(api: Api) -> None:
 
 async def test_multi_version_crd_serves_each_version(api: Api) -> None:
     """A CRD with two served versions serves one storage under both apiVersions."""
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Cluster",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {"name": "v1", "served": True, "storage": True},
-                {"name": "v1beta1", "served": True, "storage": False},
-            ],
-        },
-    }
-    status, _ = await api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    status, _ = await api.post(CRDS, widget_crd(versions=("v1", "v1beta1")))
     assert status == 201
     await api.post("/apis/example.com/v1/widgets", {"metadata": {"name": "w"}})
     _, old = await api.get("/apis/example.com/v1beta1/widgets/w")
