@@ -38,7 +38,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ovnctl.ovn.sandbox import NB_SCHEMA, NbSandbox
 
@@ -238,7 +238,7 @@ class OvnStack:
         """``ovn-sbctl --db=<this SB> ARGS``: stdout."""
         return self._run("ovn-sbctl", f"--db={self.sb}", "--timeout=10", *args)
 
-    def vsctl_json(self, table: str) -> list[dict[str, object]]:
+    def vsctl_json(self, table: str) -> list[dict[str, Any]]:
         """Every row of an Open_vSwitch table, read with ``ovsdb-client dump`` (tests' eyes)."""
         out = self._run("ovsdb-client", "--format=json", "dump", self.ovs, "Open_vSwitch", table)
         data = json.loads(out)
