@@ -87,9 +87,10 @@ __all__ = ["daemon"]
 )
 @click.option(
     "--ovn-remote",
+    envvar="OVN_REMOTE",
     default=None,
     help="The southbound DB for ovn-controller (external_ids:ovn-remote), e.g. "
-    "tcp:10.0.0.2:6642. Unset: left as it is.",
+    "tcp:10.0.0.2:6642. Unset: left as it is. [env OVN_REMOTE]",
 )
 @click.option(
     "--encap-type",
@@ -100,8 +101,10 @@ __all__ = ["daemon"]
 )
 @click.option(
     "--encap-ip",
+    envvar="ENCAP_IP",
     default=None,
-    help="This node's tunnel endpoint (external_ids:ovn-encap-ip). Unset: left as it is.",
+    help="This node's tunnel endpoint (external_ids:ovn-encap-ip). Unset: left as it is. "
+    "[env ENCAP_IP]",
 )
 @click.option(
     "--datapath-type",

@@ -106,3 +106,31 @@ def test_add_and_del_leave_nothing_behind(cluster: OvnCluster) -> None:
     assert not nstools.link_exists(port)
     assert ns not in nstools.ip("netns", "list").stdout
     assert not list((cluster.root / "state").glob("c-brief-0_*"))
+
+
+def test_hand_deleted_port_is_recreated_within_a_second(cluster: OvnCluster) -> None:
+    """NB drift on ovnctl's rows is repaired within 1 s and traffic resumes; others' rows stay."""
+    nb = cluster.stack.nb.nbctl
+    a_ns, _ = cluster.start_pod(pod("drift-a", node=NODE))
+    _, b_ip = cluster.start_pod(pod("drift-b", node=NODE))
+    assert cluster.pings(a_ns, b_ip)
+    addresses = nb("lsp-get-addresses", "drift-b.default")
+    nb("lsp-add", "ovn-default", "not-ovnctl", "--", "lsp-set-addresses", "not-ovnctl", "unknown")
+
+    nb("lsp-del", "drift-b.default")
+    cluster.wait(
+        lambda: "drift-b.default" in nb("lsp-list", "ovn-default"),
+        what="the deleted port recreated",
+        within=1.0,
+    )
+    assert nb("lsp-get-addresses", "drift-b.default") == addresses
+    assert cluster.pings(a_ns, b_ip, tries=5), "traffic did not resume"
+
+    nb("lsp-set-addresses", "drift-b.default", "0a:00:00:00:00:01 10.16.250.250")
+    cluster.wait(
+        lambda: nb("lsp-get-addresses", "drift-b.default") == addresses,
+        what="the changed addresses put back",
+        within=1.0,
+    )
+    assert nb("lsp-get-addresses", "not-ovnctl").strip() == "unknown"
+    nb("lsp-del", "not-ovnctl")
