@@ -216,8 +216,12 @@ class OvnCluster:
     def start_pod(self, obj: dict[str, Any]) -> tuple[str, str]:
         """Create ``obj`` and run its sandbox's ADD; (netns, its IPv4 address)."""
         self.create(obj)
+        return self.start_pod_sandbox(obj["metadata"]["name"])
+
+    def start_pod_sandbox(self, name: str) -> tuple[str, str]:
+        """A namespace and the ADD for the existing pod ``name``; (netns, its IPv4 address)."""
         ns = self.netns()
-        result = self.add(obj["metadata"]["name"], ns)
+        result = self.add(name, ns)
         return ns, str(result["ips"][0]["address"].split("/")[0])
 
     def pings(self, netns: str, address: str, *, tries: int = 1) -> bool:
