@@ -146,7 +146,7 @@ def daemon(
     log_level: str,
 ) -> None:
     """Run the per-node agent that wires allocated addresses into pods (see docs/node.md)."""
-    from ovnctl.node.daemon import DaemonSettings, NodeDaemon
+    from ovnctl.node.daemon import DaemonSettings, NodeDaemon, NodeSetupError
 
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = DaemonSettings(
@@ -175,4 +175,7 @@ def daemon(
             loop.add_signal_handler(signum, stop.set)
         await NodeDaemon(settings).run(stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except NodeSetupError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -32,12 +32,22 @@ from ovnctl.node.server import NodeServer
 from ovnctl.node.state import DEFAULT_STATE_DIR, StateStore
 from ovnctl.node.wiring import DEFAULT_MTU, LINUX_BRIDGE, OVS
 
-__all__ = ["DEFAULT_OVS_DB", "DaemonSettings", "NodeDaemon", "ThreadedNodeDaemon"]
+__all__ = [
+    "DEFAULT_OVS_DB",
+    "DaemonSettings",
+    "NodeDaemon",
+    "NodeSetupError",
+    "ThreadedNodeDaemon",
+]
 
 DEFAULT_OVS_DB = "unix:/run/openvswitch/db.sock"
 AUTO = "auto"
 
 log = logging.getLogger(__name__)
+
+
+class NodeSetupError(Exception):
+    """The agent cannot start on this node (the Open_vSwitch database, the chassis)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,13 +192,17 @@ class NodeDaemon:
         try:
             ovs = OpenVSwitch(settings.ovs_db)
         except OvsDbError as exc:
-            raise RuntimeError(
-                f"--datapath ovs: {exc} (is ovsdb-server running? --ovs-db names its socket)"
+            raise NodeSetupError(
+                f"--datapath ovs: {exc} (is ovsdb-server running? --ovs-db names its socket; "
+                "nodes without Open vSwitch use --datapath linux-bridge)"
             ) from None
         self.ovs = ovs
         if settings.configure_node:
             chassis = settings.chassis()
-            ovs.configure_node(chassis)
+            try:
+                ovs.configure_node(chassis)
+            except OvsDbError as exc:
+                raise NodeSetupError(f"configuring chassis {chassis.system_id}: {exc}") from None
             log.info("chassis %s configured: %s", chassis.system_id, chassis.external_ids())
         self.datapath.host_side = OvsHostSide(ovs, install_timeout=settings.install_timeout)
 
