@@ -204,7 +204,16 @@ class NodeDaemon:
             except OvsDbError as exc:
                 raise NodeSetupError(f"configuring chassis {chassis.system_id}: {exc}") from None
             log.info("chassis %s configured: %s", chassis.system_id, chassis.external_ids())
-        self.datapath.host_side = OvsHostSide(ovs, install_timeout=settings.install_timeout)
+        try:
+            kind = ovs.bridge_datapath_type(settings.bridge)
+        except OvsDbError as exc:
+            raise NodeSetupError(
+                f"bridge {settings.bridge}: {exc} (create it, or let the agent: --configure-node)"
+            ) from None
+        self.datapath.host_side = OvsHostSide(
+            ovs, install_timeout=settings.install_timeout, userspace=kind == "netdev"
+        )
+        log.info("bridge %s, datapath type %s", settings.bridge, kind or "system")
 
 
 class ThreadedNodeDaemon:

@@ -34,6 +34,7 @@ from ovnctl.node.netlink import (
     add_address,
     addresses,
     delete_link,
+    disable_tx_checksum,
     host_route,
     lookup,
     netlink,
@@ -123,6 +124,8 @@ class Datapath:
                 f"configure {wiring.ifname}",
                 lambda: ns.link("set", index=index, address=wiring.mac, mtu=wiring.mtu, state="up"),
             )
+            if self.host_side.userspace:
+                disable_tx_checksum(path, wiring.ifname)
             loopback = ns.link_lookup(ifname="lo")
             if loopback:
                 ns.link("set", index=loopback[0], state="up")

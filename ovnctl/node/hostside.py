@@ -33,6 +33,10 @@ __all__ = ["HostSide", "LinuxBridgeHostSide", "OvsHostSide"]
 class HostSide(Protocol):
     """What the datapath needs from the host end's destination."""
 
+    userspace: bool
+    """True when packets are forwarded in userspace (OVS netdev): the pod end then gets
+    transmit checksum offload turned off (see :func:`ovnctl.node.netlink.disable_tx_checksum`)."""
+
     def prepare(self, ipr: Any, wiring: Wiring) -> int | None:
         """Before the veth exists: the master's link index, or None (no Linux master)."""
 
@@ -51,6 +55,8 @@ class HostSide(Protocol):
 
 class LinuxBridgeHostSide:
     """A Linux bridge per subnet holding the gateway; no Open vSwitch, no OVN on the node."""
+
+    userspace = False
 
     def prepare(self, ipr: Any, wiring: Wiring) -> int | None:
         found = ipr.link_lookup(ifname=wiring.bridge)
@@ -105,9 +111,12 @@ class LinuxBridgeHostSide:
 class OvsHostSide:
     """The host end as a port of the integration bridge, bound by ovn-controller."""
 
-    def __init__(self, ovs: OpenVSwitch, *, install_timeout: float = 10.0) -> None:
+    def __init__(
+        self, ovs: OpenVSwitch, *, install_timeout: float = 10.0, userspace: bool = False
+    ) -> None:
         self.ovs = ovs
         self.install_timeout = install_timeout
+        self.userspace = userspace
 
     @staticmethod
     def external_ids(wiring: Wiring) -> dict[str, str]:

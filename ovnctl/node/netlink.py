@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import ipaddress
 import os
 import socket
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +28,7 @@ __all__ = [
     "add_address",
     "addresses",
     "delete_link",
+    "disable_tx_checksum",
     "failure",
     "host_route",
     "lookup",
@@ -60,7 +63,11 @@ def ns_route(path: str) -> Iterator[Any]:
 
 
 def _netlink_socket_in(path: str) -> socket.socket:
-    """A NETLINK_ROUTE socket bound to the namespace at ``path``.
+    return _socket_in(path, socket.AF_NETLINK, socket.SOCK_DGRAM)
+
+
+def _socket_in(path: str, family: int, kind: int) -> socket.socket:
+    """A socket (NETLINK_ROUTE, or one for ioctls) bound to the namespace at ``path``.
 
     A socket belongs to the namespace its creator was in, and ``setns`` moves
     only the calling thread: so this thread steps into the pod's namespace,
@@ -76,7 +83,7 @@ def _netlink_socket_in(path: str) -> socket.socket:
                 err = ctypes.get_errno()
                 raise OSError(err, f"setns: {os.strerror(err)}")
             try:
-                return socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
+                return socket.socket(family, kind, 0)
             finally:
                 if _LIBC.setns(own, _CLONE_NEWNET) != 0:
                     # The thread would go on working in the pod's namespace: nothing is safe.
@@ -85,6 +92,41 @@ def _netlink_socket_in(path: str) -> socket.socket:
             os.close(target)
     finally:
         os.close(own)
+
+
+_SIOCETHTOOL = 0x8946
+_ETHTOOL_STXCSUM = 0x17
+_IFREQ_SIZE = 40
+
+
+def disable_tx_checksum(path: str, ifname: str) -> None:
+    """Turn off transmit checksum offload of ``ifname`` in the namespace at ``path``.
+
+    Why: a veth hands its packets on with the checksum left to the hardware
+    (CHECKSUM_PARTIAL). The kernel's OVS datapath copes; the userspace
+    (netdev) datapath reads them from an AF_PACKET socket and forwards them
+    with the checksum unfilled, so the receiving pod drops every TCP and UDP
+    packet (ICMP is checksummed by the sender and passes). Kube-OVN does the
+    same (``ethtool -K eth0 tx off``) for its userspace datapath. The
+    ``ETHTOOL_STXCSUM`` ioctl, on a socket opened in the pod's namespace.
+    """
+    try:
+        sock = _socket_in(path, socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError as exc:
+        raise CniError(
+            CONTAINER_UNKNOWN, f"cannot enter network namespace {path}: {exc.strerror or exc}"
+        ) from None
+    value = ctypes.create_string_buffer(struct.pack("II", _ETHTOOL_STXCSUM, 0))
+    request = struct.pack("16sP", ifname.encode(), ctypes.addressof(value))
+    request += b"\0" * (_IFREQ_SIZE - len(request))
+    try:
+        with sock:
+            fcntl.ioctl(sock.fileno(), _SIOCETHTOOL, request)
+    except OSError as exc:
+        raise CniError(
+            DATAPATH_FAILURE,
+            f"turn off tx checksum offload on {ifname}: {exc.strerror or exc}",
+        ) from None
 
 
 def lookup(ipr: Any, name: str) -> int:

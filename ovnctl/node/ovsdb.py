@@ -135,6 +135,10 @@ class OpenVSwitch:
             txn.add(self.api.add_br(bridge, may_exist=True, datapath_type=chassis.datapath_type))
             txn.add(self.api.set_fail_mode(bridge, "secure"))
 
+    def bridge_datapath_type(self, bridge: str) -> str:
+        """The bridge's ``datapath_type`` (``""`` is OVS's default, the kernel's ``system``)."""
+        return str(self._run(self.api.db_get("Bridge", bridge, "datapath_type")))
+
     def external_ids(self) -> dict[str, str]:
         """The ``Open_vSwitch`` row's external_ids (for CHECK and tests)."""
         return dict(self._run(self.api.db_get("Open_vSwitch", ".", "external_ids")))

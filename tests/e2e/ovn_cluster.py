@@ -228,6 +228,44 @@ class OvnCluster:
         """``tries`` echo requests one after the other (a second each); True at the first reply."""
         return any(nstools.ping(netns, address) for _ in range(tries))
 
+    def talks_tcp(self, netns: str, address: str, *, port: int = 8080, within: float = 10) -> bool:
+        """TCP through OVN: a listener in the namespace holding ``address`` sends a greeting;
+        a client in ``netns`` connects (retried until it listens, at most ``within`` s).
+
+        Plain sockets, not http.server: that one resolves its host name at start, which
+        in a namespace without DNS waits for the resolver's timeout.
+        """
+        owner = next(ns for ns in self.namespaces if address in _addresses(ns))
+        listen = (
+            "import socket; s = socket.socket(); "
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+            f"s.bind(({address!r}, {port})); s.listen(); c, _ = s.accept(); c.sendall(b'hello')"
+        )
+        connect = (
+            f"import socket; c = socket.create_connection(({address!r}, {port}), timeout=2); "
+            "assert c.recv(5) == b'hello'"
+        )
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", owner, sys.executable, "-c", listen],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + within
+            while time.monotonic() < deadline:
+                done = subprocess.run(
+                    ["ip", "netns", "exec", netns, sys.executable, "-c", connect],
+                    capture_output=True,
+                    timeout=30,
+                )
+                if done.returncode == 0:
+                    return True
+                time.sleep(0.1)
+            return False
+        finally:
+            server.kill()
+            server.wait(5)
+
     def ovnctl_ports(self) -> list[str]:
         """Names of the OVS interfaces ovnctl's agent made (external_ids:vendor=ovnctl)."""
         found = []
@@ -236,3 +274,7 @@ class OvnCluster:
             if dict(ids[1] if isinstance(ids, list) else ids).get("vendor") == "ovnctl":
                 found.append(str(row["name"]))
         return found
+
+
+def _addresses(netns: str) -> set[str]:
+    return {a.split("/")[0] for a in nstools.addresses(netns, "eth0")}

@@ -32,7 +32,7 @@ def cluster(ovn_stack: OvnStack) -> Iterator[OvnCluster]:
 
 
 def test_pod_and_vm_pod_on_one_subnet_ping_each_other(cluster: OvnCluster) -> None:
-    """A pod and a KubeVirt VM pod, wired by the exec'd plugin, reach each other through OVN."""
+    """A pod and a KubeVirt VM pod, wired by the exec'd plugin, ping and talk TCP through OVN."""
     cluster.create(virtual_machine("vm1"))
     cluster.create(virtual_machine_instance("vm1"))
     web_ns, web_ip = cluster.start_pod(pod("web-0", node=NODE))
@@ -40,6 +40,8 @@ def test_pod_and_vm_pod_on_one_subnet_ping_each_other(cluster: OvnCluster) -> No
     assert "vm1.default" in cluster.stack.nb.nbctl("lsp-list", "ovn-default")
     assert cluster.pings(web_ns, vm_ip), cluster.logs()
     assert cluster.pings(vm_ns, web_ip)
+    # TCP too: the userspace datapath forwards no half-checksummed packets.
+    assert cluster.talks_tcp(web_ns, vm_ip), cluster.logs()
 
 
 def test_pod_on_another_subnet_is_reached_through_the_router(cluster: OvnCluster) -> None:
