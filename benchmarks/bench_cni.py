@@ -170,6 +170,7 @@ def main() -> None:
                 socket_path=root / "daemon.sock",
                 state_dir=root / "state",
                 kubeconfig=str(sim.kubeconfig_path),
+                datapath="linux-bridge",  # bench_ovs measures the OVS datapath
             )
             with ThreadedNodeDaemon(settings) as daemon:
                 deadline = time.monotonic() + 10

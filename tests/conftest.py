@@ -15,3 +15,7 @@ def crd_manifests() -> list[Path]:
         for path in sorted(folder.glob("*.yaml"))
         if path.name != "kustomization.yaml"
     ]
+
+
+# The whole OVN stack (OVS, NB, SB, northd, ovn-controller) for any topic that needs packets.
+from tests.ovs_stack import namespaces, ovn_stack  # noqa: E402, F401

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from ovnctl.ovn.sandbox import missing_tools
+from ovnctl.ovn.stack import missing_stack
 
 
 def test_demo_runs_and_reports(tmp_path) -> None:
@@ -32,5 +33,11 @@ def test_demo_runs_and_reports(tmp_path) -> None:
         assert "(attach-mac)" not in out  # macvlan with kube-ovn IPAM: no logical switch
         assert "port vm1.demo.attachnet.demo.ovn" in out
         assert "vm2.demo" not in out
+        if missing_stack() is None:  # root with OVS and ovn-host: real packets through OVN
+            assert "web-0 10.16.0.10 -> vm1 10.16.0.13 through OVN: 3/3 replies" in out
+            assert "across the ovn-cluster router: 3/3 replies" in out
+        else:
+            assert f"skipped: {missing_stack()}" in out
     else:
         assert "ovnctl runs as pure IPAM" in out
+        assert "skipped: no OVN northbound" in out

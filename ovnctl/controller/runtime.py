@@ -58,6 +58,8 @@ from ovnctl.ovn import (
     Northbound,
     NorthboundError,
     NorthboundMetrics,
+    PortSpec,
+    SwitchSpec,
     build_northbound,
 )
 from ovnctl.queue import (
@@ -67,9 +69,10 @@ from ovnctl.queue import (
     ShutdownReport,
     WorkerPool,
 )
+from ovnctl.reconcilers.drift import DriftRepair
 from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
 from ovnctl.reconcilers.nics import NicPlanner
-from ovnctl.reconcilers.northbound import desired_northbound
+from ovnctl.reconcilers.northbound import desired_northbound, desired_subset
 from ovnctl.reconcilers.pod import PodReconciler
 from ovnctl.reconcilers.rebuild import rebuild_ipam
 from ovnctl.reconcilers.release import NicReleaser
@@ -236,6 +239,9 @@ class Controller:
         self._gc: asyncio.Task[None] | None = None
         self._resync: asyncio.Task[None] | None = None
         self._converge: asyncio.Task[None] | None = None
+        # Row events on ovnctl's NB rows: repaired within a second (docs/ovn.md).
+        self.drift = DriftRepair(northbound=self.northbound, desired=self._desired_subset)
+        self.northbound.watch_drift(self.drift.sink)
         self._handle_signals = False
         self.elector: LeaderElector | None = None
         self._election: asyncio.Task[None] | None = None
@@ -304,6 +310,7 @@ class Controller:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, self.stop)
+        self.drift.bind(asyncio.get_running_loop())
         await self.northbound.start()
         logger.info("northbound: %s", self.northbound.describe())
         for informer in self._informers:
@@ -405,6 +412,7 @@ class Controller:
         self._resync = loop.create_task(self._resync_loop(), name="ovnctl-resync")
         if self.northbound.enabled:
             self._converge = loop.create_task(self._converge_loop(), name="ovnctl-nb-converge")
+            self.drift.start()
         logger.info(
             "ovnctl ready: %d subnets, %d NADs, %d pods cached; %d NICs recorded",
             len(self.subnets),
@@ -454,6 +462,18 @@ class Controller:
             logger.info("northbound converged: %s", report.summary())
         return report
 
+    def _desired_subset(
+        self, switch_names: set[str], port_names: set[str]
+    ) -> tuple[list[SwitchSpec], list[PortSpec]]:
+        return desired_subset(
+            switch_names,
+            port_names,
+            switches=self.subnet_reconciler.switches,
+            ipam=self.ipam,
+            ledger=self.ledger,
+            subnets=self.subnets,
+        )
+
     async def _resync_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.resync_interval)
@@ -473,6 +493,7 @@ class Controller:
         return (await self.subnet_reconciler.evaluate(record)).spec
 
     async def _shutdown(self) -> list[ShutdownReport[Any]]:
+        await self.drift.close()
         for task in (self._startup, self._gc, self._resync, self._converge):
             if task is not None and not task.done():
                 task.cancel()

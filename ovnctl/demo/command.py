@@ -85,21 +85,32 @@ def _step(text: str) -> None:
     click.secho(f"==> {text}", bold=True)
 
 
-def _northbound(stack: contextlib.ExitStack, wanted: bool | None) -> Any:
-    """A private NB for the demo, or None (pure IPAM), saying which and why."""
+def _northbound(stack: contextlib.ExitStack, wanted: bool | None) -> tuple[Any, Any]:
+    """A private NB for the demo, or None (pure IPAM), saying which and why; and the whole
+    OVN stack when this machine can run one (root, OVS and OVN installed), for real traffic."""
+    from ovnctl.demo.traffic import traffic_skip_reason
     from ovnctl.ovn.sandbox import NbSandbox, missing_tools
+    from ovnctl.ovn.stack import OvnStack
 
     missing = missing_tools()
     if wanted is False or (wanted is None and missing):
         reason = "--no-ovn" if wanted is False else missing
         click.echo(f"    OVN northbound: none ({reason}); ovnctl runs as pure IPAM")
-        return None
+        return None, None
     if missing:
         raise click.ClickException(f"--ovn needs Debian's ovn-central: {missing}")
-    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="ovnctl-demo-nb-"))
-    nb = stack.enter_context(NbSandbox(Path(folder)))
+    # Short: unix socket paths are limited to 107 bytes.
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ovnctl-demo-")))
+    if traffic_skip_reason() is None:
+        ovn = stack.enter_context(OvnStack(folder / "ovn"))
+        click.echo(
+            f"    OVN: private NB at {ovn.nb.tcp}, SB, northd, ovn-controller and "
+            f"Open vSwitch (userspace datapath) in {folder}"
+        )
+        return ovn.nb, ovn
+    nb = stack.enter_context(NbSandbox(folder))
     click.echo(f"    OVN northbound: private ovsdb-server at {nb.tcp}")
-    return nb
+    return nb, None
 
 
 async def _demo(*, keep: bool, kubeconfig: Path, ovn: bool | None) -> int:
@@ -115,7 +126,7 @@ async def _demo(*, keep: bool, kubeconfig: Path, ovn: bool | None) -> int:
             ThreadedSimServer(manifests=_crd_paths(), kubeconfig_path=kubeconfig)
         )
         click.echo(f"    API server {sim.url}, kubeconfig {kubeconfig}")
-        nb = _northbound(stack, ovn)
+        nb, ovn_stack = _northbound(stack, ovn)
         controller = Controller(
             settings=ControllerSettings(
                 kubeconfig=str(sim.kubeconfig_path), ovn_nb=nb.tcp if nb else None
@@ -133,6 +144,7 @@ async def _demo(*, keep: bool, kubeconfig: Path, ovn: bool | None) -> int:
             if nb is not None:
                 _step("The OVN northbound: ovn-nbctl show")
                 click.echo(await asyncio.to_thread(nb.nbctl, "show"))
+            await _traffic(ovn_stack, nb, sim.kubeconfig_path, scenario.NAMESPACE)
             click.echo(f"\nDone in {time.monotonic() - started:.1f}s.")
             if keep:
                 click.echo(
@@ -149,6 +161,18 @@ async def _demo(*, keep: bool, kubeconfig: Path, ovn: bool | None) -> int:
                 await running
             api.close()
     return 0
+
+
+async def _traffic(ovn_stack: Any, nb: Any, kubeconfig: Path, namespace: str) -> None:
+    """Real packets through OVN where the machine allows; else say what was skipped and why."""
+    from ovnctl.demo.traffic import show_traffic, traffic_skip_reason
+
+    _step("Real traffic through OVN (node agent on br-int, pods bound by ovn-controller)")
+    if ovn_stack is None:
+        reason = "no OVN northbound" if nb is None else traffic_skip_reason()
+        click.echo(f"    skipped: {reason}")
+        return
+    await asyncio.to_thread(show_traffic, ovn_stack, kubeconfig=kubeconfig, namespace=namespace)
 
 
 async def _run_scenario(api: Any, scenario: Any) -> None:

@@ -57,6 +57,70 @@ __all__ = ["daemon"]
     help="Interface MTU when the CNI config sets none.",
 )
 @click.option(
+    "--datapath",
+    type=click.Choice(["auto", "ovs", "linux-bridge"]),
+    default="auto",
+    show_default=True,
+    help="Where pod veths go: OVS br-int bound by ovn-controller, or a Linux bridge per "
+    "subnet (nodes without Open vSwitch). auto: ovs when the --ovs-db socket exists.",
+)
+@click.option(
+    "--ovs-db",
+    default="unix:/run/openvswitch/db.sock",
+    show_default=True,
+    help="The Open_vSwitch database (unix:PATH or tcp:IP:PORT).",
+)
+@click.option(
+    "--bridge",
+    default="br-int",
+    show_default=True,
+    help="The integration bridge; created when missing (fail-mode secure).",
+)
+@click.option(
+    "--configure-node/--no-configure-node",
+    default=True,
+    show_default=True,
+    help="Write the chassis settings below into Open_vSwitch external_ids at start.",
+)
+@click.option(
+    "--system-id", default=None, help="The chassis name (external_ids:system-id). [node name]"
+)
+@click.option(
+    "--ovn-remote",
+    envvar="OVN_REMOTE",
+    default=None,
+    help="The southbound DB for ovn-controller (external_ids:ovn-remote), e.g. "
+    "tcp:10.0.0.2:6642. Unset: left as it is. [env OVN_REMOTE]",
+)
+@click.option(
+    "--encap-type",
+    type=click.Choice(["geneve", "vxlan", "stt"]),
+    default="geneve",
+    show_default=True,
+    help="Tunnel type between chassis (external_ids:ovn-encap-type).",
+)
+@click.option(
+    "--encap-ip",
+    envvar="ENCAP_IP",
+    default=None,
+    help="This node's tunnel endpoint (external_ids:ovn-encap-ip). Unset: left as it is. "
+    "[env ENCAP_IP]",
+)
+@click.option(
+    "--datapath-type",
+    type=click.Choice(["system", "netdev"]),
+    default=None,
+    help="OVS datapath of the bridge (external_ids:ovn-bridge-datapath-type): system needs "
+    "the kernel module, netdev is userspace. Unset: OVS's default (system).",
+)
+@click.option(
+    "--install-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds an ADD waits for ovn-controller to mark the port ovn-installed.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
     default="INFO",
@@ -69,10 +133,20 @@ def daemon(
     state_dir: Path,
     allocation_timeout: float,
     mtu: int,
+    datapath: str,
+    ovs_db: str,
+    bridge: str,
+    configure_node: bool,
+    system_id: str | None,
+    ovn_remote: str | None,
+    encap_type: str,
+    encap_ip: str | None,
+    datapath_type: str | None,
+    install_timeout: float,
     log_level: str,
 ) -> None:
     """Run the per-node agent that wires allocated addresses into pods (see docs/node.md)."""
-    from ovnctl.node.daemon import DaemonSettings, NodeDaemon
+    from ovnctl.node.daemon import DaemonSettings, NodeDaemon, NodeSetupError
 
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = DaemonSettings(
@@ -82,6 +156,16 @@ def daemon(
         allocation_timeout=allocation_timeout,
         default_mtu=mtu,
         kubeconfig=kubeconfig,
+        datapath=datapath,
+        ovs_db=ovs_db,
+        bridge=bridge,
+        configure_node=configure_node,
+        system_id=system_id,
+        ovn_remote=ovn_remote,
+        encap_type=encap_type,
+        encap_ip=encap_ip,
+        datapath_type=datapath_type,
+        install_timeout=install_timeout,
     )
 
     async def main() -> None:
@@ -91,4 +175,7 @@ def daemon(
             loop.add_signal_handler(signum, stop.set)
         await NodeDaemon(settings).run(stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except NodeSetupError as exc:
+        raise click.ClickException(str(exc)) from None

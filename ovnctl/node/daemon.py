@@ -26,13 +26,28 @@ from ovnctl.k8s.connection import load_configuration
 from ovnctl.k8s.nodepods import NodePod, NodePodWatcher
 from ovnctl.node.allocations import PodAllocations, keep_annotation
 from ovnctl.node.datapath import Datapath
+from ovnctl.node.hostside import OvsHostSide
+from ovnctl.node.ovsdb import ChassisSettings, OpenVSwitch, OvsDbError
 from ovnctl.node.server import NodeServer
 from ovnctl.node.state import DEFAULT_STATE_DIR, StateStore
-from ovnctl.node.wiring import DEFAULT_MTU
+from ovnctl.node.wiring import DEFAULT_MTU, LINUX_BRIDGE, OVS
 
-__all__ = ["DaemonSettings", "NodeDaemon", "ThreadedNodeDaemon"]
+__all__ = [
+    "DEFAULT_OVS_DB",
+    "DaemonSettings",
+    "NodeDaemon",
+    "NodeSetupError",
+    "ThreadedNodeDaemon",
+]
+
+DEFAULT_OVS_DB = "unix:/run/openvswitch/db.sock"
+AUTO = "auto"
 
 log = logging.getLogger(__name__)
+
+
+class NodeSetupError(Exception):
+    """The agent cannot start on this node (the Open_vSwitch database, the chassis)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +62,39 @@ class DaemonSettings:
     default_mtu: int = DEFAULT_MTU
     kubeconfig: str | None = None
     watch_timeout_s: int = 300
+    datapath: str = AUTO
+    """``ovs``, ``linux-bridge``, or ``auto``: OVS when its database socket exists."""
+    ovs_db: str = DEFAULT_OVS_DB
+    bridge: str = "br-int"
+    configure_node: bool = True
+    """Write the chassis settings and create the bridge at start (OVS only)."""
+    system_id: str | None = None
+    """The chassis name; None: the node name."""
+    ovn_remote: str | None = None
+    encap_type: str | None = "geneve"
+    encap_ip: str | None = None
+    datapath_type: str | None = None
+    install_timeout: float = 10.0
+    """Seconds an ADD waits for ovn-controller's ``ovn-installed`` on the interface."""
+
+    def resolved_datapath(self) -> str:
+        """The datapath ``auto`` stands for on this node."""
+        if self.datapath != AUTO:
+            return self.datapath
+        method, _, path = self.ovs_db.partition(":")
+        if method != "unix" or os.path.exists(path):
+            return OVS
+        return LINUX_BRIDGE
+
+    def chassis(self) -> ChassisSettings:
+        return ChassisSettings(
+            system_id=self.system_id or self.node_name,
+            bridge=self.bridge,
+            ovn_remote=self.ovn_remote,
+            encap_type=self.encap_type,
+            encap_ip=self.encap_ip,
+            datapath_type=self.datapath_type,
+        )
 
 
 class NodeDaemon:
@@ -56,6 +104,8 @@ class NodeDaemon:
         self.settings = settings
         self.allocations: PodAllocations | None = None
         self.datapath = Datapath(state=StateStore(directory=settings.state_dir))
+        self.datapath_kind = settings.resolved_datapath()
+        self.ovs: OpenVSwitch | None = None
         self.watcher: NodePodWatcher | None = None
         self.ready = threading.Event()
         """Set once the socket listens and the first LIST of pods is in."""
@@ -90,12 +140,20 @@ class NodeDaemon:
         )
         watch_thread = threading.Thread(target=watcher.run, name="ovnctl-podwatch", daemon=True)
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ovnctl-datapath")
+        if self.datapath_kind == OVS:
+            try:
+                await loop.run_in_executor(executor, self._setup_ovs)
+            except BaseException:
+                executor.shutdown(wait=False)
+                raise
         server = NodeServer(
             allocations=allocations,
             datapath=self.datapath,
             executor=executor,
             allocation_timeout=self.settings.allocation_timeout,
             default_mtu=self.settings.default_mtu,
+            datapath_kind=self.datapath_kind,
+            integration_bridge=self.settings.bridge,
         )
         path = self.settings.socket_path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +161,12 @@ class NodeDaemon:
         unix_server = await asyncio.start_unix_server(server.handle, path=str(path))
         os.chmod(path, 0o600)  # only root (the runtime's plugin) may ask for interfaces
         watch_thread.start()
-        log.info("ovnctl daemon for node %s listening on %s", self.settings.node_name, path)
+        log.info(
+            "ovnctl daemon for node %s listening on %s (datapath %s)",
+            self.settings.node_name,
+            path,
+            self.datapath_kind,
+        )
         try:
             synced = asyncio.ensure_future(allocations.synced.wait())
             await asyncio.wait(
@@ -120,6 +183,37 @@ class NodeDaemon:
             await asyncio.to_thread(watch_thread.join, 5)
             executor.shutdown(wait=True)
             path.unlink(missing_ok=True)
+            if self.ovs is not None:
+                await asyncio.to_thread(self.ovs.close)
+
+    def _setup_ovs(self) -> None:
+        """Connect to the Open_vSwitch DB, configure the chassis, plug the OVS host side."""
+        settings = self.settings
+        try:
+            ovs = OpenVSwitch(settings.ovs_db)
+        except OvsDbError as exc:
+            raise NodeSetupError(
+                f"--datapath ovs: {exc} (is ovsdb-server running? --ovs-db names its socket; "
+                "nodes without Open vSwitch use --datapath linux-bridge)"
+            ) from None
+        self.ovs = ovs
+        if settings.configure_node:
+            chassis = settings.chassis()
+            try:
+                ovs.configure_node(chassis)
+            except OvsDbError as exc:
+                raise NodeSetupError(f"configuring chassis {chassis.system_id}: {exc}") from None
+            log.info("chassis %s configured: %s", chassis.system_id, chassis.external_ids())
+        try:
+            kind = ovs.bridge_datapath_type(settings.bridge)
+        except OvsDbError as exc:
+            raise NodeSetupError(
+                f"bridge {settings.bridge}: {exc} (create it, or let the agent: --configure-node)"
+            ) from None
+        self.datapath.host_side = OvsHostSide(
+            ovs, install_timeout=settings.install_timeout, userspace=kind == "netdev"
+        )
+        log.info("bridge %s, datapath type %s", settings.bridge, kind or "system")
 
 
 class ThreadedNodeDaemon:

@@ -25,7 +25,7 @@ from ovnctl.cni.protocol import Request, decode_request, encode_error, encode_ok
 from ovnctl.node.allocations import PodAllocations
 from ovnctl.node.datapath import Datapath, netns_path
 from ovnctl.node.state import validate_container_id
-from ovnctl.node.wiring import DEFAULT_MTU, plan_wiring
+from ovnctl.node.wiring import DEFAULT_MTU, LINUX_BRIDGE, plan_wiring
 
 __all__ = ["NodeServer"]
 
@@ -47,7 +47,11 @@ class NodeServer:
         executor: Executor,
         allocation_timeout: float = 30.0,
         default_mtu: int = DEFAULT_MTU,
+        datapath_kind: str = LINUX_BRIDGE,
+        integration_bridge: str = "br-int",
     ) -> None:
+        self.datapath_kind = datapath_kind
+        self.integration_bridge = integration_bridge
         self.allocations = allocations
         self.datapath = datapath
         self.executor = executor
@@ -105,7 +109,13 @@ class NodeServer:
             provider=request.provider,
             timeout=self.allocation_timeout,
         )
-        wiring = plan_wiring(request=request, allocation=allocation, default_mtu=self.default_mtu)
+        wiring = plan_wiring(
+            request=request,
+            allocation=allocation,
+            default_mtu=self.default_mtu,
+            datapath=self.datapath_kind,
+            integration_bridge=self.integration_bridge,
+        )
         return await self._run(self.datapath.add, wiring)
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

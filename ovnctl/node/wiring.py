@@ -20,13 +20,20 @@ from typing import Any
 
 from ovnctl.cni.errors import ALLOCATION_INVALID, INVALID_CONFIG, CniError
 from ovnctl.cni.protocol import Request
-from ovnctl.models import NicAllocation, is_primary
+from ovnctl.models import NicAllocation, ip_object_name, is_primary
 from ovnctl.node.naming import bridge_name, host_veth_name
 
-__all__ = ["Route", "Wiring", "plan_wiring"]
+__all__ = ["DATAPATHS", "LINUX_BRIDGE", "OVS", "Route", "Wiring", "plan_wiring"]
 
 DEFAULT_MTU = 1500
-"""A Linux bridge on the host: no encapsulation, so the usual Ethernet MTU."""
+"""The usual Ethernet MTU. Pods of one node talk without encapsulation; clusters whose
+nodes are joined by Geneve tunnels set ``--mtu`` (or the config's ``mtu``) 58 bytes lower."""
+
+OVS = "ovs"
+"""The host end joins the OVS integration bridge and is bound by ovn-controller."""
+LINUX_BRIDGE = "linux-bridge"
+"""The host end joins a Linux bridge per subnet holding the gateway (no OVS on the node)."""
+DATAPATHS = (OVS, LINUX_BRIDGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,10 @@ class Wiring:
     bridge_addresses: tuple[str, ...]
     """The gateways with the subnet's prefix length, held by the bridge."""
     routes: tuple[Route, ...]
+    datapath: str = LINUX_BRIDGE
+    """:data:`OVS` or :data:`LINUX_BRIDGE` (state files written before OVS lack it)."""
+    iface_id: str = ""
+    """OVS only: the NIC's logical switch port, ``external_ids:iface-id`` of the interface."""
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -91,9 +102,20 @@ class Wiring:
 
 
 def plan_wiring(
-    *, request: Request, allocation: NicAllocation, default_mtu: int = DEFAULT_MTU
+    *,
+    request: Request,
+    allocation: NicAllocation,
+    default_mtu: int = DEFAULT_MTU,
+    datapath: str = LINUX_BRIDGE,
+    integration_bridge: str = "br-int",
 ) -> Wiring:
-    """Plan the interface for ``request`` from ``allocation``.
+    """Plan the interface for ``request`` from ``allocation`` on ``datapath``.
+
+    On :data:`OVS` the host end joins ``integration_bridge`` with the NIC's
+    logical switch port name (the IP object's name: the VM's for a KubeVirt
+    pod, so a recreated virt-launcher binds the same port) and the node holds
+    no gateway address: the gateway is OVN's router port. On
+    :data:`LINUX_BRIDGE` the subnet's bridge holds the gateway.
 
     Raises :class:`CniError` 104 when the allocation's addresses, CIDRs and
     gateways do not fit together (an address outside its CIDR, a family with
@@ -133,6 +155,7 @@ def plan_wiring(
     for entry in request.routes:
         routes.append(_extra_route(entry, gateways=gateways))
 
+    ovs = datapath == OVS
     return Wiring(
         container_id=request.container_id,
         netns=request.netns,
@@ -141,14 +164,22 @@ def plan_wiring(
         pod_name=request.pod_name,
         provider=request.provider,
         subnet=allocation.subnet,
-        bridge=bridge_name(allocation.subnet),
+        bridge=integration_bridge if ovs else bridge_name(allocation.subnet),
         host_ifname=host_veth_name(container_id=request.container_id, ifname=request.ifname),
         mac=allocation.mac or _derived_mac(request),
         mtu=request.mtu or default_mtu,
         addresses=tuple(addresses),
         gateways=tuple(address_gateways),
-        bridge_addresses=tuple(dict.fromkeys(bridge_addresses)),
+        bridge_addresses=() if ovs else tuple(dict.fromkeys(bridge_addresses)),
         routes=tuple(dict.fromkeys(routes)),
+        datapath=datapath,
+        iface_id=ip_object_name(
+            owner=allocation.vm_name or request.pod_name,
+            namespace=request.pod_namespace,
+            provider=request.provider,
+        )
+        if ovs
+        else "",
     )
 
 

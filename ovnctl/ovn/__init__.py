@@ -9,8 +9,10 @@ blocks the event loop. See ``docs/ovn.md``.
 Modules, bottom up: ``specs`` (desired state and naming) → ``remote``
 (``--ovn-nb``) and ``tls`` (files for ``ssl:``) → ``errors`` → ``api`` (the
 port, results) → ``metrics`` → ``commands`` (decisions inside a
-transaction) → ``client`` (ovsdbapp connection, threads, timeouts) and
-``null`` (pure IPAM).
+transaction) → ``drift`` (row events on ovnctl's rows) → ``client``
+(ovsdbapp connection, threads, timeouts) and ``null`` (pure IPAM).
+``sandbox`` and ``stack`` run private OVN daemons for tests, benchmarks and
+the demo.
 
 Imports nothing of Kopf, Kubernetes or the controller; only the queue's error
 classes, the models and the IPAM's result types.
@@ -18,6 +20,7 @@ classes, the models and the IPAM's result types.
 
 from ovnctl.ovn.api import Change, ConvergeReport, Northbound
 from ovnctl.ovn.client import OvnNorthbound
+from ovnctl.ovn.drift import Drift
 from ovnctl.ovn.errors import (
     ForeignObjectError,
     MissingSwitchError,
@@ -50,6 +53,7 @@ __all__ = [
     "VENDOR",
     "Change",
     "ConvergeReport",
+    "Drift",
     "ForeignObjectError",
     "MissingSwitchError",
     "NbTls",

@@ -11,11 +11,14 @@ idempotent, so a reconciler may simply call it again after any failure.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ovnctl.ovn.specs import PortSpec, SwitchSpec
+
+if TYPE_CHECKING:
+    from ovnctl.ovn.drift import Drift
 
 __all__ = ["Change", "ConvergeReport", "Northbound"]
 
@@ -135,4 +138,14 @@ class Northbound(Protocol):
         self, switches: Iterable[SwitchSpec], ports: Iterable[PortSpec]
     ) -> ConvergeReport:
         """Make the NB hold exactly the desired ovnctl objects; leave foreign ones alone."""
+        ...
+
+    def watch_drift(self, sink: Callable[[Drift], None]) -> None:
+        """Report changes and deletions of ovnctl's rows to ``sink`` from now on (before
+        :meth:`start`); ``sink`` runs on another thread (see :mod:`ovnctl.ovn.drift`)."""
+
+    async def repair(
+        self, switches: Iterable[SwitchSpec], ports: Iterable[PortSpec]
+    ) -> ConvergeReport:
+        """Put back exactly these ovnctl objects as desired; remove nothing."""
         ...

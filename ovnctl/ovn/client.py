@@ -47,6 +47,7 @@ from ovnctl.ovn.commands import (
     Writer,
     count_managed,
 )
+from ovnctl.ovn.drift import Drift, EventIdl, drift_events
 from ovnctl.ovn.errors import (
     ForeignObjectError,
     MissingSwitchError,
@@ -114,6 +115,7 @@ class OvnNorthbound:
         self._connector: asyncio.Task[None] | None = None
         self._closed = False
         self._last_managed: tuple[int, int] = (0, 0)
+        self._drift_sink: Callable[[Drift], None] | None = None
         self._metrics.bind(managed=self._managed, connected=lambda: self.connected)
 
     # -- lifecycle ----------------------------------------------------------
@@ -194,13 +196,15 @@ class OvnNorthbound:
         helper = idlutils.get_schema_helper(self.remote, SCHEMA)
         for table in TABLES:
             helper.register_table(table)
-        idl = ovs_connection.OvsdbIdl(
+        idl = EventIdl(
             self.remote,
             helper,
             probe_interval=None if self.probe_interval is None else int(self.probe_interval * 1000),
         )
         with contextlib.suppress(AttributeError):  # private in python-ovs; tuning only
             idl._session.reconnect.set_backoff(250, int(self.max_backoff * 1000))
+        if self._drift_sink is not None:
+            idl.notify_handler.watch_events(drift_events(self._drift_sink))
         connection = ovs_connection.Connection(idl, timeout=self.connect_timeout)
         # ovsdbapp keeps the connection on the API *class*: a class per client
         # lets several clients (tests, benchmarks, two NBs) live in one process.
@@ -265,6 +269,37 @@ class OvnNorthbound:
             tallies.append(await self._transact("converge", phase(ensure_chunk)))
         tallies.append(await self._transact("converge", phase(plan.remove_stale)))
         return _report(tallies)
+
+    def watch_drift(self, sink: Callable[[Drift], None]) -> None:
+        """Report changes and deletions of ovnctl's rows to ``sink`` (call before :meth:`start`).
+
+        ``sink`` runs on ovsdbapp's notify thread, once per changed row
+        (see :mod:`ovnctl.ovn.drift`).
+        """
+        if self._api is not None:
+            raise RuntimeError("watch_drift must be called before the client connects")
+        self._drift_sink = sink
+
+    async def repair(
+        self, switches: Iterable[SwitchSpec], ports: Iterable[PortSpec]
+    ) -> ConvergeReport:
+        """Put back exactly these switches and ports as desired, in one transaction.
+
+        The targeted half of :meth:`converge`: nothing is removed (stale rows
+        are the interval pass's business), rows ovnctl does not own are left
+        alone, and rows already as desired cost no write.
+        """
+        plan = ConvergePlan(switches=_by_name(switches), ports=_by_name(ports))
+        if not plan.switches and not plan.ports:
+            return ConvergeReport()
+
+        def body(writer: Writer) -> ConvergeTally:
+            tally = ConvergeTally()
+            plan.ensure_switches(writer, tally)
+            plan.ensure_ports(writer, tally, names=sorted(plan.ports))
+            return tally
+
+        return _report([await self._transact("repair", body)])
 
     async def ping(self) -> bool:
         """Health: one round trip through the connection thread to the NB; False on any failure."""

@@ -10,10 +10,11 @@ objects and pod annotations, as for IPAM-only (macvlan/ipvlan) providers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import final
 
 from ovnctl.ovn.api import Change, ConvergeReport
+from ovnctl.ovn.drift import Drift
 from ovnctl.ovn.specs import PortSpec, SwitchSpec
 
 __all__ = ["NullNorthbound"]
@@ -66,6 +67,14 @@ class NullNorthbound:
         return Change.UNCHANGED
 
     async def converge(
+        self, switches: Iterable[SwitchSpec], ports: Iterable[PortSpec]
+    ) -> ConvergeReport:
+        return ConvergeReport()
+
+    def watch_drift(self, sink: Callable[[Drift], None]) -> None:
+        return None  # no NB, no drift
+
+    async def repair(
         self, switches: Iterable[SwitchSpec], ports: Iterable[PortSpec]
     ) -> ConvergeReport:
         return ConvergeReport()

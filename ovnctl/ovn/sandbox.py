@@ -5,7 +5,8 @@ Never the system service: the database is created from the installed schema
 a free loopback port (and a unix socket, and with ``tls`` an ``ssl:`` port)
 with its pidfile, control socket and log beside the database, and
 :meth:`NbSandbox.stop` kills it. :meth:`kill` and :meth:`start` again on the
-same port and database simulate an NB crash and restart. Debian's
+same port and database simulate an NB crash and restart. :class:`NbCluster`
+runs a Raft-clustered NB of three members the same way. Debian's
 ``ovn-central`` package provides the binaries.
 """
 
@@ -21,10 +22,10 @@ from pathlib import Path
 
 from ovnctl.ovn.tls import NbTls
 
-__all__ = ["NB_SCHEMA", "NbSandbox", "missing_tools"]
+__all__ = ["NB_SCHEMA", "NbCluster", "NbSandbox", "missing_tools"]
 
 NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
-_TOOLS = ("ovsdb-server", "ovsdb-tool", "ovn-nbctl")
+_TOOLS = ("ovsdb-server", "ovsdb-tool", "ovn-nbctl", "ovs-appctl")
 
 
 def _tool(name: str) -> str | None:
@@ -164,3 +165,127 @@ class NbSandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
+
+
+class NbCluster:
+    """A 3-member (by default) Raft cluster of NB ovsdb-servers in ``directory``.
+
+    Member 1 creates the cluster (``ovsdb-tool create-cluster``), the others
+    join it (``join-cluster``); each serves clients on its own free loopback
+    port and talks Raft on another. :attr:`remote` is the comma-separated
+    ``--ovn-nb`` value naming every member. :meth:`leader` asks each running
+    member's ``cluster/status``; :meth:`kill` crashes one (SIGKILL).
+    """
+
+    def __init__(self, directory: Path, *, members: int = 3) -> None:
+        if members < 1:
+            raise ValueError("a cluster needs at least one member")
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.client_ports = [_free_port() for _ in range(members)]
+        self.raft_ports = [_free_port() for _ in range(members)]
+        self._processes: dict[int, subprocess.Popen[bytes]] = {}
+        first = self._raft(0)
+        for index in range(members):
+            db = self._db(index)
+            if index == 0:
+                args = ["create-cluster", str(db), str(NB_SCHEMA), first]
+            else:
+                args = ["join-cluster", str(db), "OVN_Northbound", self._raft(index), first]
+            subprocess.run([_run_tool("ovsdb-tool"), *args], check=True, capture_output=True)
+
+    def _db(self, index: int) -> Path:
+        return self.directory / f"nb{index + 1}.db"
+
+    def _raft(self, index: int) -> str:
+        return f"tcp:127.0.0.1:{self.raft_ports[index]}"
+
+    def _ctl(self, index: int) -> Path:
+        return self.directory / f"nb{index + 1}.ctl"
+
+    @property
+    def members(self) -> list[str]:
+        """Each member's client remote, in order."""
+        return [f"tcp:127.0.0.1:{port}" for port in self.client_ports]
+
+    @property
+    def remote(self) -> str:
+        """The ``--ovn-nb`` value: every member."""
+        return ",".join(self.members)
+
+    def start(self, index: int | None = None, *, timeout: float = 20.0) -> None:
+        """Start one member (or all), and wait until the cluster has a leader."""
+        indexes = range(len(self.client_ports)) if index is None else [index]
+        d = self.directory
+        for i in indexes:
+            if i in self._processes and self._processes[i].poll() is None:
+                continue
+            name = f"nb{i + 1}"
+            self._processes[i] = subprocess.Popen(
+                [
+                    _run_tool("ovsdb-server"),
+                    str(self._db(i)),
+                    f"--remote=ptcp:{self.client_ports[i]}:127.0.0.1",
+                    f"--unixctl={self._ctl(i)}",
+                    f"--pidfile={d / f'{name}.pid'}",
+                    f"--log-file={d / f'{name}.log'}",
+                    "-vconsole:off",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + timeout
+        while self.leader() is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the NB cluster elected no leader in {timeout} s; see {d}")
+            time.sleep(0.1)
+
+    def leader(self) -> int | None:
+        """The index of the member that says it is the leader, or None."""
+        for index, process in self._processes.items():
+            if process.poll() is not None:
+                continue
+            status = subprocess.run(
+                [_run_tool("ovs-appctl"), "-t", str(self._ctl(index)), "cluster/status",
+                 "OVN_Northbound"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )  # fmt: skip
+            if "Role: leader" in status.stdout:
+                return index
+        return None
+
+    def kill(self, index: int) -> None:
+        """Crash member ``index`` (SIGKILL)."""
+        process = self._processes.pop(index, None)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def stop(self) -> None:
+        for index in list(self._processes):
+            self.kill(index)
+
+    def nbctl(self, *args: str) -> str:
+        """``ovn-nbctl --db=<the running members> ARGS`` (it finds the leader): stdout."""
+        # ovn-nbctl gives up on a refused first member instead of trying the next.
+        running = ",".join(
+            self.members[i] for i, p in sorted(self._processes.items()) if p.poll() is None
+        )
+        result = subprocess.run(
+            [_run_tool("ovn-nbctl"), f"--db={running}", "--timeout=20", *args],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode:
+            raise RuntimeError(f"ovn-nbctl {' '.join(args)}: {result.stderr.strip()}")
+        return result.stdout
+
+    def __enter__(self) -> NbCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

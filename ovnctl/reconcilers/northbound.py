@@ -8,7 +8,7 @@ a subnet, described from the IPAM allocation and the NIC's owner.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ovnctl.caches import SubnetCache
 from ovnctl.ipam import IPAM
@@ -16,7 +16,7 @@ from ovnctl.models import PRIMARY_PROVIDER
 from ovnctl.ovn import OwnerKind, PortSpec, SwitchSpec
 from ovnctl.reconcilers.ledger import NicLedger
 
-__all__ = ["desired_northbound"]
+__all__ = ["desired_northbound", "desired_subset"]
 
 
 def desired_northbound(
@@ -30,21 +30,56 @@ def desired_northbound(
     wanted = {name: spec for name, spec in switches.items() if name in ipam}
     ports: list[PortSpec] = []
     for nic in ledger.nics():
-        link = ledger.owner_of(nic)
-        if link is None:
-            continue
-        is_vm, (namespace, owner) = link
-        for allocation in ipam.lookup(nic):
-            if allocation.subnet not in wanted:
-                continue
-            record = subnets.get(allocation.subnet)
-            port = PortSpec.from_allocation(
-                allocation,
-                owner_kind=OwnerKind.VM if is_vm else OwnerKind.POD,
-                owner_namespace=namespace,
-                owner_name=owner,
-                provider=record.provider if record is not None else PRIMARY_PROVIDER,
-            )
-            ports.append(port)
-            ledger.set_port(nic, port)
+        ports += _ports_of(nic, wanted=wanted, ipam=ipam, ledger=ledger, subnets=subnets)
     return list(wanted.values()), ports
+
+
+def desired_subset(
+    switch_names: Iterable[str],
+    port_names: Iterable[str],
+    *,
+    switches: Mapping[str, SwitchSpec],
+    ipam: IPAM,
+    ledger: NicLedger,
+    subnets: SubnetCache,
+) -> tuple[list[SwitchSpec], list[PortSpec]]:
+    """:func:`desired_northbound` restricted to these names (the ones drift touched).
+
+    A name that is not desired (a released NIC, a deleted subnet) is simply
+    absent from the result: repairing never brings back what should be gone.
+    """
+    wanted = {name: spec for name, spec in switches.items() if name in ipam}
+    chosen = [wanted[name] for name in sorted(set(switch_names)) if name in wanted]
+    ports: list[PortSpec] = []
+    for nic in sorted(set(port_names)):
+        ports += _ports_of(nic, wanted=wanted, ipam=ipam, ledger=ledger, subnets=subnets)
+    return chosen, ports
+
+
+def _ports_of(
+    nic: str,
+    *,
+    wanted: Mapping[str, SwitchSpec],
+    ipam: IPAM,
+    ledger: NicLedger,
+    subnets: SubnetCache,
+) -> list[PortSpec]:
+    link = ledger.owner_of(nic)
+    if link is None:
+        return []
+    is_vm, (namespace, owner) = link
+    ports: list[PortSpec] = []
+    for allocation in ipam.lookup(nic):
+        if allocation.subnet not in wanted:
+            continue
+        record = subnets.get(allocation.subnet)
+        port = PortSpec.from_allocation(
+            allocation,
+            owner_kind=OwnerKind.VM if is_vm else OwnerKind.POD,
+            owner_namespace=namespace,
+            owner_name=owner,
+            provider=record.provider if record is not None else PRIMARY_PROVIDER,
+        )
+        ports.append(port)
+        ledger.set_port(nic, port)
+    return ports

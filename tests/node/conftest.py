@@ -25,6 +25,7 @@ from ovnctl.cni.plugin import main as plugin_main
 from ovnctl.models import allocation_annotations
 from ovnctl.node.daemon import DaemonSettings, ThreadedNodeDaemon
 from ovnctl.node.naming import bridge_name, host_veth_name
+from ovnctl.node.wiring import LINUX_BRIDGE
 from ovnctl.sim import ThreadedSimServer
 from tests.node import netns as nstools
 
@@ -213,6 +214,7 @@ def start_daemon(
         allocation_timeout=allocation_timeout,
         kubeconfig=str(sim.kubeconfig_path),
         watch_timeout_s=30,
+        datapath=LINUX_BRIDGE,  # these tests are about the fallback; tests/ovs cover OVS
     )
     return ThreadedNodeDaemon(settings)
 

@@ -113,3 +113,29 @@ def test_unparsable_allocation(node: Node) -> None:
     assert (status, out["code"]) == (1, errors.ALLOCATION_INVALID)
     assert "ovn.kubernetes.io/ip_address" in out["msg"]
     assert "not-an-ip" in out["msg"]
+
+
+def test_daemon_without_an_ovs_database_fails_clearly(tmp_path) -> None:
+    """--datapath ovs with no ovsdb-server: exit 1 with a message naming the socket, no trace."""
+    import subprocess
+    import sys
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        "contexts: [{name: c, context: {cluster: k, user: u}}]\nusers: [{name: u, user: {}}]\n"
+    )
+    missing = tmp_path / "db.sock"
+    done = subprocess.run(
+        [sys.executable, "-m", "ovnctl", "daemon", "--node-name", "n1",
+         "--kubeconfig", str(kubeconfig), "--socket", str(tmp_path / "d.sock"),
+         "--datapath", "ovs", "--ovs-db", f"unix:{missing}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert f"unix:{missing}" in done.stderr
+    assert "--datapath linux-bridge" in done.stderr
+    assert "Traceback" not in done.stderr

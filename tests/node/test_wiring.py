@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from ovnctl.cni import errors
 from ovnctl.cni.errors import CniError
 from ovnctl.cni.protocol import Request
 from ovnctl.models import NicAllocation
+from ovnctl.node.daemon import DaemonSettings
 from ovnctl.node.naming import bridge_name, host_veth_name
+from ovnctl.node.ovsdb import ChassisSettings
 from ovnctl.node.state import StateStore
-from ovnctl.node.wiring import Route, plan_wiring
+from ovnctl.node.wiring import LINUX_BRIDGE, OVS, Route, plan_wiring
 
 
 def _request(**kw: object) -> Request:
@@ -168,3 +171,70 @@ def test_container_id_must_be_file_safe(tmp_path: Path) -> None:
     with pytest.raises(CniError) as caught:
         StateStore(directory=tmp_path).path(container_id="../etc", ifname="eth0")
     assert caught.value.code == errors.INVALID_ENV
+
+
+def test_ovs_plan_binds_the_logical_switch_port_and_holds_no_gateway() -> None:
+    """On OVS the port is the IP object's name, the bridge is br-int, the node holds no gateway."""
+    wiring = plan_wiring(request=_request(), allocation=_allocation(), datapath=OVS)
+    assert (wiring.datapath, wiring.bridge, wiring.iface_id) == (OVS, "br-int", "p.default")
+    assert wiring.bridge_addresses == ()
+    assert wiring.routes == (Route("0.0.0.0/0", "10.16.0.1"),)
+
+
+def test_ovs_plan_names_a_vm_pods_port_after_the_vm() -> None:
+    """A virt-launcher pod binds the VM's port, and an attachment its provider's port."""
+    vm = plan_wiring(
+        request=_request(pod_name="virt-launcher-vm1-abcde"),
+        allocation=_allocation(vm_name="vm1"),
+        datapath=OVS,
+        integration_bridge="br-x",
+    )
+    assert (vm.iface_id, vm.bridge) == ("vm1.default", "br-x")
+    attach = plan_wiring(
+        request=_request(provider="net.default.ovn", ifname="net1"),
+        allocation=_allocation(provider="net.default.ovn"),
+        datapath=OVS,
+    )
+    assert attach.iface_id == "p.default.net.default.ovn"
+
+
+def test_state_written_before_ovs_reads_as_linux_bridge(tmp_path: Path) -> None:
+    """State files without the datapath fields load as the Linux bridge they describe."""
+    store = StateStore(directory=tmp_path)
+    wiring = plan_wiring(request=_request(), allocation=_allocation())
+    store.save(wiring, host_mac="aa:bb:cc:dd:ee:ff")
+    path = store.path(container_id="abc123", ifname="eth0")
+    raw = json.loads(path.read_text())
+    del raw["wiring"]["datapath"], raw["wiring"]["iface_id"]
+    path.write_text(json.dumps(raw))
+    loaded = store.load(container_id="abc123", ifname="eth0")
+    assert loaded is not None
+    assert loaded[0] == wiring
+    assert loaded[0].datapath == LINUX_BRIDGE
+
+
+def test_chassis_settings_write_only_what_is_given() -> None:
+    """system-id and ovn-bridge always; remote, encap IP and datapath type only when set."""
+    assert ChassisSettings(system_id="n1").external_ids() == {
+        "system-id": "n1",
+        "ovn-bridge": "br-int",
+        "ovn-encap-type": "geneve",
+    }
+    full = ChassisSettings(
+        system_id="n1", ovn_remote="tcp:10.0.0.2:6642", encap_ip="10.0.0.5", datapath_type="netdev"
+    ).external_ids()
+    assert full["ovn-remote"] == "tcp:10.0.0.2:6642"
+    assert full["ovn-encap-ip"] == "10.0.0.5"
+    assert full["ovn-bridge-datapath-type"] == "netdev"
+
+
+def test_auto_datapath_is_ovs_only_where_its_socket_exists(tmp_path: Path) -> None:
+    """--datapath auto: OVS when the unix socket exists (or a TCP remote), else the bridge."""
+    missing = DaemonSettings(node_name="n", ovs_db=f"unix:{tmp_path / 'db.sock'}")
+    assert missing.resolved_datapath() == LINUX_BRIDGE
+    (tmp_path / "db.sock").touch()
+    assert missing.resolved_datapath() == OVS
+    assert DaemonSettings(node_name="n", ovs_db="tcp:127.0.0.1:6640").resolved_datapath() == OVS
+    forced = DaemonSettings(node_name="n", datapath=LINUX_BRIDGE, ovs_db="tcp:127.0.0.1:6640")
+    assert forced.resolved_datapath() == LINUX_BRIDGE
+    assert DaemonSettings(node_name="n1").chassis().system_id == "n1"
