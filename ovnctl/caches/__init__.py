@@ -9,6 +9,12 @@ any ``Mapping[key, Collection[record]]``, which is what ``kopf.Index`` is, so
 tests feed plain dicts.
 """
 
+from ovnctl.caches.ippools import (
+    IPPoolCache,
+    IPPoolRecord,
+    index_ippool_by_name,
+    index_ippool_by_namespace,
+)
 from ovnctl.caches.kubevirt import KubevirtCache, index_by_namespaced_name
 from ovnctl.caches.nads import NadCache, index_nad_by_key
 from ovnctl.caches.pods import PodCache, PodKey, PodRecord, index_pod_by_key, index_pod_by_vm
@@ -23,6 +29,8 @@ from ovnctl.caches.subnets import (
 )
 
 __all__ = [
+    "IPPoolCache",
+    "IPPoolRecord",
     "KubevirtCache",
     "NadCache",
     "PodCache",
@@ -32,6 +40,8 @@ __all__ = [
     "SubnetCache",
     "SubnetRecord",
     "index_by_namespaced_name",
+    "index_ippool_by_name",
+    "index_ippool_by_namespace",
     "index_nad_by_key",
     "index_pod_by_key",
     "index_pod_by_vm",

@@ -36,6 +36,7 @@ _PROVIDER_SUFFIXES = frozenset(
         "gateway",
         "logical_switch",
         "virtualmachine",
+        "ip_pool",  # a list of IPs or IPPool names the address must come from
     }
 )
 _FINISHED_PHASES = frozenset({"Succeeded", "Failed"})

@@ -25,6 +25,8 @@ import kubernetes.client
 
 from ovnctl.caches import (
     index_by_namespaced_name,
+    index_ippool_by_name,
+    index_ippool_by_namespace,
     index_nad_by_key,
     index_pod_by_key,
     index_pod_by_vm,
@@ -37,6 +39,7 @@ from ovnctl.caches.index import MultiIndex
 from ovnctl.k8s.api import Resource
 from ovnctl.k8s.reflector import Reflector
 from ovnctl.k8s.resources import (
+    IPPOOLS,
     NADS,
     PODS,
     SUBNETS,
@@ -46,6 +49,8 @@ from ovnctl.k8s.resources import (
 from ovnctl.models import pod_owner
 
 __all__ = [
+    "IPPOOLS_BY_NAME",
+    "IPPOOLS_BY_NAMESPACE",
     "NADS_BY_KEY",
     "PODS_BY_KEY",
     "PODS_BY_VM",
@@ -56,6 +61,7 @@ __all__ = [
     "VMIS",
     "VMS",
     "Informer",
+    "PinnedHooks",
     "WatchHooks",
     "build_indexes",
     "build_informers",
@@ -70,6 +76,8 @@ PODS_BY_KEY = "pods_by_key"
 PODS_BY_VM = "pods_by_vm"
 VMS = "vms"
 VMIS = "vmis"
+IPPOOLS_BY_NAME = "ippools_by_name"
+IPPOOLS_BY_NAMESPACE = "ippools_by_namespace"
 
 IndexFn = Callable[[Mapping[str, Any]], Mapping[Any, Any]]
 ObjectKey = tuple[str, str]
@@ -90,6 +98,14 @@ class WatchHooks(Protocol):
 
     def vm_changed(self, namespace: str, name: str) -> None:
         """A VirtualMachine or VirtualMachineInstance was created, changed or deleted."""
+
+
+class PinnedHooks(Protocol):
+    """What the informers of pinned-address kinds tell the controller (see
+    :mod:`ovnctl.controller.pinned`). Implementations must not block."""
+
+    def ippool_changed(self, name: str) -> None:
+        """An IPPool was created, changed or deleted."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -227,6 +243,8 @@ def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
             PODS_BY_VM,
             VMS,
             VMIS,
+            IPPOOLS_BY_NAME,
+            IPPOOLS_BY_NAMESPACE,
         )
     }
 
@@ -238,9 +256,11 @@ def build_informers(
     hooks: WatchHooks,
     namespaces: tuple[str, ...] = (),
     user_agent: str | None = None,
+    pinned: PinnedHooks | None = None,
 ) -> list[Informer]:
     """The informers that fill ``indexes``: one per kind (and namespace, when the
-    controller is limited to some)."""
+    controller is limited to some). ``pinned``: also watch the kinds of pinned
+    addresses (IPPools), reported to it."""
     kinds: list[tuple[Resource, list[tuple[MultiIndex[Any, Any], IndexFn]], Changed, Any]] = [
         (
             NADS,
@@ -278,6 +298,18 @@ def build_informers(
             None,
         ),
     ]
+    if pinned is not None:
+        kinds.append(
+            (
+                IPPOOLS,
+                [
+                    (indexes[IPPOOLS_BY_NAME], index_ippool_by_name),
+                    (indexes[IPPOOLS_BY_NAMESPACE], index_ippool_by_namespace),
+                ],
+                lambda kind, key, extra: pinned.ippool_changed(key[1]),
+                None,
+            )
+        )
     informers: list[Informer] = []
     for resource, indexers, on_change, extra in kinds:
         scopes: tuple[str | None, ...] = (

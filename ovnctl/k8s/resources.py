@@ -7,6 +7,7 @@ from ovnctl.k8s.api import Resource
 __all__ = [
     "BY_KIND",
     "EVENTS",
+    "IPPOOLS",
     "IPS",
     "LEASES",
     "NADS",
@@ -23,6 +24,7 @@ EVENTS = Resource(group="", version="v1", plural="events", namespaced=True)
 LEASES = Resource(group="coordination.k8s.io", version="v1", plural="leases", namespaced=True)
 SUBNETS = Resource(group="kubeovn.io", version="v1", plural="subnets", namespaced=False)
 IPS = Resource(group="kubeovn.io", version="v1", plural="ips", namespaced=False)
+IPPOOLS = Resource(group="kubeovn.io", version="v1", plural="ippools", namespaced=False)
 NADS = Resource(
     group="k8s.cni.cncf.io", version="v1", plural="network-attachment-definitions", namespaced=True
 )
@@ -40,6 +42,7 @@ BY_KIND: dict[str, Resource] = {
     "Lease": LEASES,
     "Subnet": SUBNETS,
     "IP": IPS,
+    "IPPool": IPPOOLS,
     "NetworkAttachmentDefinition": NADS,
     "VirtualMachine": VIRTUAL_MACHINES,
     "VirtualMachineInstance": VIRTUAL_MACHINE_INSTANCES,

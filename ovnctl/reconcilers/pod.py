@@ -151,12 +151,17 @@ class PodReconciler:
                     ips=nic.static.ips or None,
                     mac=nic.static.mac,
                     holder=holder,
+                    within=nic.within,
+                    choices=nic.choices,
                 )
             except IPAMError as exc:
                 for undo in fresh:
                     self._ipam.release(undo.nic, subnet=undo.subnet)
+                pooled = isinstance(exc, PoolExhaustedError) and nic.within is not None
                 raise AttachmentProblem(
-                    _IPAM_REASONS.get(type(exc).__name__, "AllocationFailed"),
+                    "IPPoolExhausted"
+                    if pooled
+                    else _IPAM_REASONS.get(type(exc).__name__, "AllocationFailed"),
                     _ipam_message(nic, exc),
                     wait_for=_ipam_waits(nic, exc),
                 ) from exc
@@ -308,7 +313,8 @@ def _ipam_waits(nic: NicRequest, exc: IPAMError) -> tuple[str, ...]:
     """Topics whose change may fix ``exc``: an address freed in the subnet (or, when the
     subnet was chosen by rule, in any subnet of the provider that could serve)."""
     if isinstance(exc, PoolExhaustedError):
-        return tuple(subnet_topic(s) for s in (nic.candidates or (nic.subnet,)))
+        subnets = (nic.subnet,) if nic.within is not None else (nic.candidates or (nic.subnet,))
+        return (*(subnet_topic(s) for s in subnets), *nic.pool_topics)
     if isinstance(exc, AddressConflictError | MACConflictError | SharedAddressMoveError):
         return (subnet_topic(nic.subnet),)
     return ()

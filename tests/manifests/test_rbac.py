@@ -28,8 +28,10 @@ from ovnctl.k8s.connection import load_configuration
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.nodepods import NodePodWatcher
 from ovnctl.k8s.resources import (
+    IPPOOLS,
     IPS,
     NADS,
+    NAMESPACES,
     PODS,
     SUBNETS,
     VIRTUAL_MACHINE_INSTANCES,
@@ -66,6 +68,15 @@ def _vmi(name: str, namespace: str = "default") -> dict[str, Any]:
         "kind": "VirtualMachineInstance",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"domain": {"devices": {}}},
+    }
+
+
+def _ippool(name: str, ips: list[str], namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubeovn.io/v1",
+        "kind": "IPPool",
+        "metadata": {"name": name},
+        "spec": {"subnet": "ovn-default", "ips": ips, "namespaces": [namespace]},
     }
 
 
@@ -121,6 +132,17 @@ async def _scenario(kube, controllers, sim_process) -> str:
     assert taken["spec"]["podName"] == "p-stale"
     assert taken["spec"]["ipAddress"] == stale[probes.key("ovn", "ip_address")]
     await probes.warning(kube, "p-orphan", "ProviderNotBound")
+    # An IPPool serving a namespace: its informer, and its status written.
+    await create_all(kube, _ippool("pool1", ["10.16.9.0/30"], "pooled"))
+    await kube.create(NAMESPACES, {"metadata": {"name": "pooled"}})
+    await create_all(kube, pod("p-pooled", "pooled"))
+    pooled = await probes.allocated(kube, "p-pooled", "ovn", namespace="pooled", within=30)
+    # A CIDR entry is all its addresses.
+    assert pooled[probes.key("ovn", "ip_address")] == "10.16.9.0"
+    await eventually(
+        lambda: kube.get(IPPOOLS, name="pool1"),
+        until=lambda b: (b.get("status") or {}).get("v4UsingIPs") == 1,
+    )
     await probes.allocated(kube, "virt-launcher-vm1-aaaaa", ATTACH, within=30)
 
     # A pod deleted while the watches were away (every reconnect answered 410): the

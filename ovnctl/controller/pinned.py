@@ -1,0 +1,104 @@
+"""Addresses users pin, wired into one controller: the IPPool cache, queue and reconciler.
+
+Kept apart from :mod:`.runtime` so that the runtime only creates this object
+and calls it at four well-marked places (informer hooks, usage changes, after
+a subnet reconcile, start-up). It implements
+:class:`~ovnctl.k8s.informers.PinnedHooks`: an IPPool change enqueues that
+pool and every other pool of its subnet (an overlap verdict depends on all of
+them) and wakes pods waiting on it. Address usage in a subnet refreshes the
+status of the subnet's pools, coalesced like Subnet status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ovnctl.caches import IPPoolCache, SubnetCache
+from ovnctl.caches.index import MultiIndex
+from ovnctl.controller.routing import STATUS_COALESCE_SECONDS
+from ovnctl.ipam import IPAM
+from ovnctl.k8s.api import KubeApi
+from ovnctl.k8s.informers import IPPOOLS_BY_NAME, IPPOOLS_BY_NAMESPACE
+from ovnctl.queue import MetricsSink, RateLimitingQueue, WorkerPool
+from ovnctl.reconcilers.ippool import IPPoolReconciler
+from ovnctl.reconcilers.pools import PoolSelector, ippool_topic
+
+__all__ = ["PinnedAddresses"]
+
+
+class PinnedAddresses:
+    """IPPools: cache, queue, reconciler and the pool chooser the NIC planner uses."""
+
+    def __init__(
+        self,
+        *,
+        indexes: Mapping[str, MultiIndex[Any, Any]],
+        subnets: SubnetCache,
+        ipam: IPAM,
+        api: KubeApi,
+        serves: Callable[[str], bool],
+        wake: Callable[[str], None],
+        metrics: MetricsSink | None = None,
+    ) -> None:
+        self.pools = IPPoolCache(
+            by_name=indexes[IPPOOLS_BY_NAME], by_namespace=indexes[IPPOOLS_BY_NAMESPACE]
+        )
+        self.queue: RateLimitingQueue[str] = RateLimitingQueue(name="ippools", metrics=metrics)
+        self._wake = wake
+        self.reconciler = IPPoolReconciler(
+            pools=self.pools,
+            subnets=subnets,
+            ipam=ipam,
+            serves=serves,
+            api=api,
+            on_standing_changed=lambda name: wake(ippool_topic(name)),
+        )
+        self.selector = PoolSelector(
+            pools=self.pools, reconciler=self.reconciler, subnets=subnets, ipam=ipam
+        )
+        self._seen: dict[str, tuple[str, str]] = {}
+        """name -> (uid, subnet) last seen: a deleted pool's rivals and binding."""
+
+    # -- PinnedHooks ------------------------------------------------------------------------
+
+    def ippool_changed(self, name: str) -> None:
+        record = self.pools.get(name)
+        before = self._seen.pop(name, None)
+        related: set[str] = set()
+        if before is not None:
+            related.update(self.pools.names_for_subnet(before[1]))
+            if record is None or record.uid != before[0]:
+                self.reconciler.forget_uid(before[0])
+        if record is not None:
+            self._seen[name] = (record.uid, record.spec.subnet)
+            related.update(self.pools.names_for_subnet(record.spec.subnet))
+        self.queue.add(name)
+        for other in related - {name}:
+            self.queue.add(other)
+        self._wake(ippool_topic(name))
+
+    # -- the controller's calls ---------------------------------------------------------------
+
+    def usage_changed(self, subnet: str) -> None:
+        """Addresses were taken or freed in ``subnet``: its pools' status follows."""
+        for name in self.pools.names_for_subnet(subnet):
+            self.queue.add_after(name, delay=STATUS_COALESCE_SECONDS)
+
+    def subnet_reconciled(self, subnet: str) -> None:
+        """A subnet's spec or readiness may have changed: its pools are judged again."""
+        for name in self.pools.names_for_subnet(subnet):
+            self.queue.add(name)
+
+    async def first_reconcile(self) -> None:
+        """Every pool once, after the subnets and before any pod: a pod of a pool's
+        namespace must never get an address outside the pool because the pool was not
+        judged yet."""
+        for record in list(self.pools):
+            self._seen[record.name] = (record.uid, record.spec.subnet)
+            await self.reconciler(record.name)
+
+    def worker_pool(self, *, max_retries: int) -> WorkerPool[str]:
+        return WorkerPool(
+            queue=self.queue, reconcile=self.reconciler, workers=1, max_retries=max_retries
+        )
