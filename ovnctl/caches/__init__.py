@@ -19,6 +19,7 @@ from ovnctl.caches.kubevirt import KubevirtCache, index_by_namespaced_name
 from ovnctl.caches.nads import NadCache, index_nad_by_key
 from ovnctl.caches.pods import PodCache, PodKey, PodRecord, index_pod_by_key, index_pod_by_vm
 from ovnctl.caches.readiness import ReadinessGate
+from ovnctl.caches.statefulsets import StatefulSetCache, StatefulSetRecord, index_statefulset
 from ovnctl.caches.subnets import (
     SubnetCache,
     SubnetRecord,
@@ -37,6 +38,8 @@ __all__ = [
     "PodKey",
     "PodRecord",
     "ReadinessGate",
+    "StatefulSetCache",
+    "StatefulSetRecord",
     "SubnetCache",
     "SubnetRecord",
     "index_by_namespaced_name",
@@ -45,6 +48,7 @@ __all__ = [
     "index_nad_by_key",
     "index_pod_by_key",
     "index_pod_by_vm",
+    "index_statefulset",
     "index_subnet_by_name",
     "index_subnet_by_namespace",
     "index_subnet_by_provider",

@@ -1,4 +1,4 @@
-"""Addresses users pin, wired into one controller: the IPPool cache, queue and reconciler.
+"""Addresses users pin, wired into one controller: IPPools and sticky StatefulSet addresses.
 
 Kept apart from :mod:`.runtime` so that the runtime only creates this object
 and calls it at four well-marked places (informer hooks, usage changes, after
@@ -6,7 +6,10 @@ a subnet reconcile, start-up). It implements
 :class:`~ovnctl.k8s.informers.PinnedHooks`: an IPPool change enqueues that
 pool and every other pool of its subnet (an overlap verdict depends on all of
 them) and wakes pods waiting on it. Address usage in a subnet refreshes the
-status of the subnet's pools, coalesced like Subnet status.
+status of the subnet's pools, coalesced like Subnet status. A StatefulSet
+whose uid or replicas changed (or that went) sends its recorded pods back to
+the pod queue, where :mod:`ovnctl.reconcilers.sticky` decides whether each
+gone pod's address is released; status-only StatefulSet events do nothing.
 """
 
 from __future__ import annotations
@@ -14,21 +17,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ovnctl.caches import IPPoolCache, SubnetCache
+from ovnctl.caches import IPPoolCache, PodKey, StatefulSetCache, StatefulSetRecord, SubnetCache
 from ovnctl.caches.index import MultiIndex
 from ovnctl.controller.routing import STATUS_COALESCE_SECONDS
 from ovnctl.ipam import IPAM
 from ovnctl.k8s.api import KubeApi
-from ovnctl.k8s.informers import IPPOOLS_BY_NAME, IPPOOLS_BY_NAMESPACE
+from ovnctl.k8s.informers import IPPOOLS_BY_NAME, IPPOOLS_BY_NAMESPACE, STATEFULSETS_BY_KEY
 from ovnctl.queue import MetricsSink, RateLimitingQueue, WorkerPool
 from ovnctl.reconcilers.ippool import IPPoolReconciler
+from ovnctl.reconcilers.ledger import NicLedger
 from ovnctl.reconcilers.pools import PoolSelector, ippool_topic
+from ovnctl.reconcilers.sticky import StickyAddresses
 
 __all__ = ["PinnedAddresses"]
 
 
 class PinnedAddresses:
-    """IPPools: cache, queue, reconciler and the pool chooser the NIC planner uses."""
+    """IPPools (cache, queue, reconciler, the planner's pool chooser) and sticky
+    StatefulSet addresses (cache, the pod reconciler's keep rule)."""
 
     def __init__(
         self,
@@ -39,6 +45,8 @@ class PinnedAddresses:
         api: KubeApi,
         serves: Callable[[str], bool],
         wake: Callable[[str], None],
+        ledger: NicLedger,
+        requeue_pod: Callable[[PodKey], None],
         metrics: MetricsSink | None = None,
     ) -> None:
         self.pools = IPPoolCache(
@@ -57,6 +65,10 @@ class PinnedAddresses:
         self.selector = PoolSelector(
             pools=self.pools, reconciler=self.reconciler, subnets=subnets, ipam=ipam
         )
+        self.statefulsets = StatefulSetCache(by_key=indexes[STATEFULSETS_BY_KEY])
+        self.sticky = StickyAddresses(ledger=ledger, statefulsets=self.statefulsets)
+        self._requeue_pod = requeue_pod
+        self._statefulsets_seen: dict[tuple[str, str], StatefulSetRecord] = {}
         self._seen: dict[str, tuple[str, str]] = {}
         """name -> (uid, subnet) last seen: a deleted pool's rivals and binding."""
 
@@ -77,6 +89,21 @@ class PinnedAddresses:
         for other in related - {name}:
             self.queue.add(other)
         self._wake(ippool_topic(name))
+
+    def statefulset_changed(self, namespace: str, name: str) -> None:
+        record = self.statefulsets.get(namespace, name)
+        key = (namespace, name)
+        before = self._statefulsets_seen.get(key)
+        if record is not None and before == record:
+            return  # a status update: replicas and uid unchanged, nothing to decide
+        if record is None:
+            self._statefulsets_seen.pop(key, None)
+        else:
+            self._statefulsets_seen[key] = record
+        if before is None:
+            return  # new to us: no pod of it was kept because of it
+        for pod in self.sticky.pods_to_revisit(namespace, name):
+            self._requeue_pod(pod)
 
     # -- the controller's calls ---------------------------------------------------------------
 

@@ -175,7 +175,7 @@ class Controller:
             refused=lambda: self.subnet_reconciler.refused,
             rivals=lambda name: self.subnet_reconciler.rivals_of(name),
         )
-        # Addresses users pin (IPPools): see ovnctl.controller.pinned.
+        # Addresses users pin (IPPools, sticky StatefulSet pods): ovnctl.controller.pinned.
         self.pinned = PinnedAddresses(
             indexes=indexes,
             subnets=self.subnets,
@@ -183,6 +183,8 @@ class Controller:
             api=self.api,
             serves=lambda name: self.subnet_reconciler.serves(name),
             wake=self.router.wake,
+            ledger=self.ledger,
+            requeue_pod=self.pod_queue.add,
             metrics=metrics,
         )
         self._informers = build_informers(
@@ -234,6 +236,7 @@ class Controller:
             waits=self.waits,
             on_allocated=self._usage_changed,
             northbound=self.northbound,
+            keeps=self.pinned.sticky.keeps,
         )
         self.vm_reconciler = VmReconciler(
             pods=self.pods,

@@ -30,6 +30,7 @@ from ovnctl.caches import (
     index_nad_by_key,
     index_pod_by_key,
     index_pod_by_vm,
+    index_statefulset,
     index_subnet_by_name,
     index_subnet_by_namespace,
     index_subnet_by_provider,
@@ -42,6 +43,7 @@ from ovnctl.k8s.resources import (
     IPPOOLS,
     NADS,
     PODS,
+    STATEFULSETS,
     SUBNETS,
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
@@ -54,6 +56,7 @@ __all__ = [
     "NADS_BY_KEY",
     "PODS_BY_KEY",
     "PODS_BY_VM",
+    "STATEFULSETS_BY_KEY",
     "SUBNETS_BY_NAME",
     "SUBNETS_BY_NAMESPACE",
     "SUBNETS_BY_PROVIDER",
@@ -78,6 +81,7 @@ VMS = "vms"
 VMIS = "vmis"
 IPPOOLS_BY_NAME = "ippools_by_name"
 IPPOOLS_BY_NAMESPACE = "ippools_by_namespace"
+STATEFULSETS_BY_KEY = "statefulsets_by_key"
 
 IndexFn = Callable[[Mapping[str, Any]], Mapping[Any, Any]]
 ObjectKey = tuple[str, str]
@@ -106,6 +110,9 @@ class PinnedHooks(Protocol):
 
     def ippool_changed(self, name: str) -> None:
         """An IPPool was created, changed or deleted."""
+
+    def statefulset_changed(self, namespace: str, name: str) -> None:
+        """A StatefulSet was created, changed (replicas, uid) or deleted."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -245,6 +252,7 @@ def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
             VMIS,
             IPPOOLS_BY_NAME,
             IPPOOLS_BY_NAMESPACE,
+            STATEFULSETS_BY_KEY,
         )
     }
 
@@ -260,7 +268,7 @@ def build_informers(
 ) -> list[Informer]:
     """The informers that fill ``indexes``: one per kind (and namespace, when the
     controller is limited to some). ``pinned``: also watch the kinds of pinned
-    addresses (IPPools), reported to it."""
+    addresses (IPPools, StatefulSets), reported to it."""
     kinds: list[tuple[Resource, list[tuple[MultiIndex[Any, Any], IndexFn]], Changed, Any]] = [
         (
             NADS,
@@ -307,6 +315,14 @@ def build_informers(
                     (indexes[IPPOOLS_BY_NAMESPACE], index_ippool_by_namespace),
                 ],
                 lambda kind, key, extra: pinned.ippool_changed(key[1]),
+                None,
+            )
+        )
+        kinds.append(
+            (
+                STATEFULSETS,
+                [(indexes[STATEFULSETS_BY_KEY], index_statefulset)],
+                lambda kind, key, extra: pinned.statefulset_changed(*key),
                 None,
             )
         )

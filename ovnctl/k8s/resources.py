@@ -13,6 +13,7 @@ __all__ = [
     "NADS",
     "NAMESPACES",
     "PODS",
+    "STATEFULSETS",
     "SUBNETS",
     "VIRTUAL_MACHINES",
     "VIRTUAL_MACHINE_INSTANCES",
@@ -20,6 +21,7 @@ __all__ = [
 
 NAMESPACES = Resource(group="", version="v1", plural="namespaces", namespaced=False)
 PODS = Resource(group="", version="v1", plural="pods", namespaced=True)
+STATEFULSETS = Resource(group="apps", version="v1", plural="statefulsets", namespaced=True)
 EVENTS = Resource(group="", version="v1", plural="events", namespaced=True)
 LEASES = Resource(group="coordination.k8s.io", version="v1", plural="leases", namespaced=True)
 SUBNETS = Resource(group="kubeovn.io", version="v1", plural="subnets", namespaced=False)
@@ -38,6 +40,7 @@ VIRTUAL_MACHINE_INSTANCES = Resource(
 BY_KIND: dict[str, Resource] = {
     "Namespace": NAMESPACES,
     "Pod": PODS,
+    "StatefulSet": STATEFULSETS,
     "Event": EVENTS,
     "Lease": LEASES,
     "Subnet": SUBNETS,

@@ -41,7 +41,7 @@ from ovnctl.ipam import (
 from ovnctl.k8s.api import AlreadyExists, KubeApi, NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import IPS, PODS
-from ovnctl.models import VM_POD_TYPE, allocation_annotations, build_ip_object
+from ovnctl.models import allocation_annotations, build_ip_object
 from ovnctl.ovn import Northbound, NullNorthbound, OwnerKind, PortSpec
 from ovnctl.queue import Done, PermanentError, Result, RetryableError
 from ovnctl.reconcilers.ledger import IpObjectState, NicLedger
@@ -90,7 +90,11 @@ class PodReconciler:
         waits: WaitList[PodKey],
         on_allocated: Callable[[str], None],
         northbound: Northbound | None = None,
+        keeps: Callable[[PodKey], bool] | None = None,
     ) -> None:
+        # Whether a gone or finished pod keeps its addresses (a StatefulSet's, see
+        # ovnctl.reconcilers.sticky); None: never.
+        self._keeps = keeps or (lambda key: False)
         self._northbound: Northbound = northbound if northbound is not None else NullNorthbound()
         self._pods = pods
         self._subnets = subnets
@@ -111,11 +115,13 @@ class PodReconciler:
         pod = self._pods.get(*key)
         if pod is None:
             self._waits.clear(key)
-            await self._releaser.release(self._ledger.nics_of_pod(key))
+            if not self._keeps(key):
+                await self._releaser.release(self._ledger.nics_of_pod(key))
             return Done
         if pod.finished and not pod.owner.is_vm:
             self._waits.clear(key)
-            await self._releaser.release(self._ledger.nics_of_pod(key))
+            if not self._keeps(key):
+                await self._releaser.release(self._ledger.nics_of_pod(key))
             return Done
         if pod.deleting or pod.finished:
             # Terminating: it keeps what it has until it is gone; it gets nothing new.
@@ -237,7 +243,7 @@ class PodReconciler:
                 body={"metadata": {"uid": pod.uid, "annotations": annotations}},
             )
         except NotFound:
-            if not owner.is_vm:
+            if not owner.is_vm and not self._keeps(pod.key):
                 await self._releaser.release(self._ledger.nics_of_pod(pod.key))
 
     async def _ensure_ports(self, ports: Sequence[PortSpec]) -> None:
@@ -271,7 +277,7 @@ class PodReconciler:
             node_name=node,
             pod_name=owner.name,
             namespace=pod.namespace,
-            pod_type=VM_POD_TYPE if owner.is_vm else "",
+            pod_type=owner.pod_type,
         )
         if previous == state:
             return

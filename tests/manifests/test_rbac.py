@@ -33,6 +33,7 @@ from ovnctl.k8s.resources import (
     NADS,
     NAMESPACES,
     PODS,
+    STATEFULSETS,
     SUBNETS,
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
@@ -68,6 +69,15 @@ def _vmi(name: str, namespace: str = "default") -> dict[str, Any]:
         "kind": "VirtualMachineInstance",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"domain": {"devices": {}}},
+    }
+
+
+def _statefulset(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": {}},
     }
 
 
@@ -144,6 +154,24 @@ async def _scenario(kube, controllers, sim_process) -> str:
         until=lambda b: (b.get("status") or {}).get("v4UsingIPs") == 1,
     )
     await probes.allocated(kube, "virt-launcher-vm1-aaaaa", ATTACH, within=30)
+
+    # A StatefulSet pod: its address is kept across deletion (the StatefulSet informer).
+    await kube.create(STATEFULSETS, _statefulset("db"), namespace="default")
+    sts_pod = pod("db-0")
+    sts_pod["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "name": "db",
+            "uid": "u",
+            "controller": True,
+        }
+    ]
+    await create_all(kube, sts_pod)
+    await probes.allocated(kube, "db-0", "ovn", within=30)
+    await kube.delete(PODS, name="db-0", namespace="default")
+    await kube.delete(STATEFULSETS, name="db", namespace="default")
+    await eventually(lambda: probes.ip_object(kube, "db-0.default"), until=lambda ip: ip is None)
 
     # A pod deleted while the watches were away (every reconnect answered 410): the
     # informer's re-list reports it deleted (its snapshot replaces the cache whole),
