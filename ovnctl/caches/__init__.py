@@ -28,6 +28,7 @@ from ovnctl.caches.subnets import (
     index_subnet_by_provider,
     index_subnet_default,
 )
+from ovnctl.caches.vips import VipCache, VipRecord, index_vip_by_name
 
 __all__ = [
     "IPPoolCache",
@@ -42,6 +43,8 @@ __all__ = [
     "StatefulSetRecord",
     "SubnetCache",
     "SubnetRecord",
+    "VipCache",
+    "VipRecord",
     "index_by_namespaced_name",
     "index_ippool_by_name",
     "index_ippool_by_namespace",
@@ -53,4 +56,5 @@ __all__ = [
     "index_subnet_by_namespace",
     "index_subnet_by_provider",
     "index_subnet_default",
+    "index_vip_by_name",
 ]

@@ -17,17 +17,32 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ovnctl.caches import IPPoolCache, PodKey, StatefulSetCache, StatefulSetRecord, SubnetCache
+from ovnctl.caches import (
+    IPPoolCache,
+    PodCache,
+    PodKey,
+    StatefulSetCache,
+    StatefulSetRecord,
+    SubnetCache,
+    VipCache,
+)
 from ovnctl.caches.index import MultiIndex
 from ovnctl.controller.routing import STATUS_COALESCE_SECONDS
-from ovnctl.ipam import IPAM
+from ovnctl.ipam import IPAM, AllocationRecord
 from ovnctl.k8s.api import KubeApi
-from ovnctl.k8s.informers import IPPOOLS_BY_NAME, IPPOOLS_BY_NAMESPACE, STATEFULSETS_BY_KEY
+from ovnctl.k8s.events import EventRecorder
+from ovnctl.k8s.informers import (
+    IPPOOLS_BY_NAME,
+    IPPOOLS_BY_NAMESPACE,
+    STATEFULSETS_BY_KEY,
+    VIPS_BY_NAME,
+)
 from ovnctl.queue import MetricsSink, RateLimitingQueue, WorkerPool
 from ovnctl.reconcilers.ippool import IPPoolReconciler
 from ovnctl.reconcilers.ledger import NicLedger
-from ovnctl.reconcilers.pools import PoolSelector, ippool_topic
+from ovnctl.reconcilers.pools import PoolSelector, ippool_topic, vip_topic
 from ovnctl.reconcilers.sticky import StickyAddresses
+from ovnctl.reconcilers.vips import VipReconciler, vip_records
 
 __all__ = ["PinnedAddresses"]
 
@@ -47,8 +62,29 @@ class PinnedAddresses:
         wake: Callable[[str], None],
         ledger: NicLedger,
         requeue_pod: Callable[[PodKey], None],
+        pods: PodCache,
+        events: EventRecorder,
+        usage_changed: Callable[[str], None],
         metrics: MetricsSink | None = None,
     ) -> None:
+        self._pods = pods
+        self.vips = VipCache(by_name=indexes[VIPS_BY_NAME])
+        self.vip_queue: RateLimitingQueue[str] = RateLimitingQueue(name="vips", metrics=metrics)
+
+        def vip_changed(name: str, subnet: str) -> None:
+            usage_changed(subnet)
+            wake(vip_topic(name))
+
+        self.vip_reconciler = VipReconciler(
+            vips=self.vips,
+            subnets=subnets,
+            ipam=ipam,
+            serves=serves,
+            users=self.vip_users,
+            api=api,
+            events=events,
+            on_changed=vip_changed,
+        )
         self.pools = IPPoolCache(
             by_name=indexes[IPPOOLS_BY_NAME], by_namespace=indexes[IPPOOLS_BY_NAMESPACE]
         )
@@ -63,7 +99,12 @@ class PinnedAddresses:
             on_standing_changed=lambda name: wake(ippool_topic(name)),
         )
         self.selector = PoolSelector(
-            pools=self.pools, reconciler=self.reconciler, subnets=subnets, ipam=ipam
+            pools=self.pools,
+            reconciler=self.reconciler,
+            subnets=subnets,
+            ipam=ipam,
+            vips=self.vips,
+            vip_users=self.vip_users,
         )
         self.statefulsets = StatefulSetCache(by_key=indexes[STATEFULSETS_BY_KEY])
         self.sticky = StickyAddresses(ledger=ledger, statefulsets=self.statefulsets)
@@ -105,6 +146,26 @@ class PinnedAddresses:
         for pod in self.sticky.pods_to_revisit(namespace, name):
             self._requeue_pod(pod)
 
+    def vip_changed(self, name: str) -> None:
+        self.vip_queue.add(name)
+        self._wake(vip_topic(name))
+
+    def vip_users(self, name: str) -> list[PodKey]:
+        """Live pods annotated to use Vip ``name``. A scan of the pod cache: it runs only for
+        pods that name a Vip and for a Vip being deleted, both rare."""
+        users: list[PodKey] = []
+        for record in self._pods.records():
+            if record.finished:
+                continue
+            annotations = record.annotations
+            if any(k.endswith(".kubernetes.io/vip") and v == name for k, v in annotations):
+                users.append(record.key)
+        return users
+
+    def reserved(self) -> list[AllocationRecord]:
+        """Vip reservations as their status records them, for the start-up rebuild."""
+        return vip_records(self.vips)
+
     # -- the controller's calls ---------------------------------------------------------------
 
     def usage_changed(self, subnet: str) -> None:
@@ -113,9 +174,12 @@ class PinnedAddresses:
             self.queue.add_after(name, delay=STATUS_COALESCE_SECONDS)
 
     def subnet_reconciled(self, subnet: str) -> None:
-        """A subnet's spec or readiness may have changed: its pools are judged again."""
+        """A subnet's spec or readiness may have changed: its pools and Vips are judged
+        again."""
         for name in self.pools.names_for_subnet(subnet):
             self.queue.add(name)
+        for name in self.vips.names_for_subnet(subnet):
+            self.vip_queue.add(name)
 
     async def first_reconcile(self) -> None:
         """Every pool once, after the subnets and before any pod: a pod of a pool's
@@ -124,8 +188,19 @@ class PinnedAddresses:
         for record in list(self.pools):
             self._seen[record.name] = (record.uid, record.spec.subnet)
             await self.reconciler(record.name)
+        for vip in list(self.vips):
+            self.vip_queue.add(vip.name)
 
-    def worker_pool(self, *, max_retries: int) -> WorkerPool[str]:
-        return WorkerPool(
-            queue=self.queue, reconcile=self.reconciler, workers=1, max_retries=max_retries
-        )
+    def worker_pools(self, *, max_retries: int) -> list[WorkerPool[str]]:
+        """One worker each for IPPools and Vips: both kinds are few and cheap."""
+        return [
+            WorkerPool(
+                queue=self.queue, reconcile=self.reconciler, workers=1, max_retries=max_retries
+            ),
+            WorkerPool(
+                queue=self.vip_queue,
+                reconcile=self.vip_reconciler,
+                workers=1,
+                max_retries=max_retries,
+            ),
+        ]

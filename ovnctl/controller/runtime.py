@@ -185,6 +185,9 @@ class Controller:
             wake=self.router.wake,
             ledger=self.ledger,
             requeue_pod=self.pod_queue.add,
+            pods=self.pods,
+            events=self.events,
+            usage_changed=lambda subnet: self._usage_changed(subnet),
             metrics=metrics,
         )
         self._informers = build_informers(
@@ -382,6 +385,7 @@ class Controller:
             serving_spec=self._serving_spec,
             ledger=self.ledger,
             pods=self.pods.records(),
+            reserved=self.pinned.reserved(),
         )
         # Every subnet once, before any pod: pods must find their subnets Ready, or
         # each restart would post a burst of spurious "not Ready" Events. A few at a
@@ -419,9 +423,9 @@ class Controller:
             )
             self._pools.append(pool)
             pool.start()
-        pinned_pool = self.pinned.worker_pool(max_retries=settings.max_retries)
-        self._pools.append(pinned_pool)
-        pinned_pool.start()
+        for pinned_pool in self.pinned.worker_pools(max_retries=settings.max_retries):
+            self._pools.append(pinned_pool)
+            pinned_pool.start()
         self._sweep()
         for pod in self.pods:
             self.pod_queue.add(pod)

@@ -35,6 +35,7 @@ from ovnctl.caches import (
     index_subnet_by_namespace,
     index_subnet_by_provider,
     index_subnet_default,
+    index_vip_by_name,
 )
 from ovnctl.caches.index import MultiIndex
 from ovnctl.k8s.api import Resource
@@ -45,6 +46,7 @@ from ovnctl.k8s.resources import (
     PODS,
     STATEFULSETS,
     SUBNETS,
+    VIPS,
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "SUBNETS_BY_NAMESPACE",
     "SUBNETS_BY_PROVIDER",
     "SUBNETS_DEFAULT",
+    "VIPS_BY_NAME",
     "VMIS",
     "VMS",
     "Informer",
@@ -82,6 +85,7 @@ VMIS = "vmis"
 IPPOOLS_BY_NAME = "ippools_by_name"
 IPPOOLS_BY_NAMESPACE = "ippools_by_namespace"
 STATEFULSETS_BY_KEY = "statefulsets_by_key"
+VIPS_BY_NAME = "vips_by_name"
 
 IndexFn = Callable[[Mapping[str, Any]], Mapping[Any, Any]]
 ObjectKey = tuple[str, str]
@@ -113,6 +117,9 @@ class PinnedHooks(Protocol):
 
     def statefulset_changed(self, namespace: str, name: str) -> None:
         """A StatefulSet was created, changed (replicas, uid) or deleted."""
+
+    def vip_changed(self, name: str) -> None:
+        """A Vip was created, changed or deleted."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -253,6 +260,7 @@ def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
             IPPOOLS_BY_NAME,
             IPPOOLS_BY_NAMESPACE,
             STATEFULSETS_BY_KEY,
+            VIPS_BY_NAME,
         )
     }
 
@@ -268,7 +276,7 @@ def build_informers(
 ) -> list[Informer]:
     """The informers that fill ``indexes``: one per kind (and namespace, when the
     controller is limited to some). ``pinned``: also watch the kinds of pinned
-    addresses (IPPools, StatefulSets), reported to it."""
+    addresses (IPPools, StatefulSets, Vips), reported to it."""
     kinds: list[tuple[Resource, list[tuple[MultiIndex[Any, Any], IndexFn]], Changed, Any]] = [
         (
             NADS,
@@ -323,6 +331,14 @@ def build_informers(
                 STATEFULSETS,
                 [(indexes[STATEFULSETS_BY_KEY], index_statefulset)],
                 lambda kind, key, extra: pinned.statefulset_changed(*key),
+                None,
+            )
+        )
+        kinds.append(
+            (
+                VIPS,
+                [(indexes[VIPS_BY_NAME], index_vip_by_name)],
+                lambda kind, key, extra: pinned.vip_changed(key[1]),
                 None,
             )
         )

@@ -15,6 +15,7 @@ __all__ = [
     "PODS",
     "STATEFULSETS",
     "SUBNETS",
+    "VIPS",
     "VIRTUAL_MACHINES",
     "VIRTUAL_MACHINE_INSTANCES",
 ]
@@ -26,6 +27,7 @@ EVENTS = Resource(group="", version="v1", plural="events", namespaced=True)
 LEASES = Resource(group="coordination.k8s.io", version="v1", plural="leases", namespaced=True)
 SUBNETS = Resource(group="kubeovn.io", version="v1", plural="subnets", namespaced=False)
 IPS = Resource(group="kubeovn.io", version="v1", plural="ips", namespaced=False)
+VIPS = Resource(group="kubeovn.io", version="v1", plural="vips", namespaced=False)
 IPPOOLS = Resource(group="kubeovn.io", version="v1", plural="ippools", namespaced=False)
 NADS = Resource(
     group="k8s.cni.cncf.io", version="v1", plural="network-attachment-definitions", namespaced=True
@@ -46,6 +48,7 @@ BY_KIND: dict[str, Resource] = {
     "Subnet": SUBNETS,
     "IP": IPS,
     "IPPool": IPPOOLS,
+    "Vip": VIPS,
     "NetworkAttachmentDefinition": NADS,
     "VirtualMachine": VIRTUAL_MACHINES,
     "VirtualMachineInstance": VIRTUAL_MACHINE_INSTANCES,

@@ -44,6 +44,8 @@ class NicLedger:
         self._owner_of: dict[str, tuple[bool, OwnerKey]] = {}
         self._written: dict[str, IpObjectState] = {}
         self._ports: dict[str, PortSpec] = {}
+        self._ipam_owners: dict[str, str] = {}
+        """NIC -> its IPAM owner, where that is not the NIC itself (a Vip's address)."""
 
     def record(self, nic: str, *, owner: OwnerKey, is_vm: bool) -> None:
         previous = self._owner_of.get(nic)
@@ -60,6 +62,18 @@ class NicLedger:
             self._unlink(nic, previous)
         self._written.pop(nic, None)
         self._ports.pop(nic, None)
+        self._ipam_owners.pop(nic, None)
+
+    def set_ipam_owner(self, nic: str, owner: str) -> None:
+        """Record that ``nic`` uses ``owner``'s address (``""``: its own)."""
+        if owner:
+            self._ipam_owners[nic] = owner
+        else:
+            self._ipam_owners.pop(nic, None)
+
+    def ipam_owner(self, nic: str) -> str:
+        """Who holds ``nic``'s address in the IPAM: the NIC itself unless a Vip lends it."""
+        return self._ipam_owners.get(nic, nic)
 
     def _unlink(self, nic: str, link: tuple[bool, OwnerKey]) -> None:
         is_vm, owner = link

@@ -59,6 +59,13 @@ class NicRequest:
     """``ip_pool`` dual-stack pairs: the first wholly free one is taken."""
     pool_topics: tuple[str, ...] = ()
     """Topics worth waiting on when the pool is full (the pools themselves)."""
+    ipam_owner: str = ""
+    """The IPAM owner when it is not the NIC itself (a Vip whose address the NIC uses)."""
+
+    @property
+    def owner_key(self) -> str:
+        """Who holds the NIC's address in the IPAM."""
+        return self.ipam_owner or self.nic
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,7 @@ class PoolChoice:
     within: AddressLimit | None
     choices: tuple[tuple[str, ...], ...] = ()
     topics: tuple[str, ...] = ()
+    ipam_owner: str = ""
 
 
 PoolChooser = Callable[[PodRecord, str, dict[str, str], StaticRequest], PoolChoice | None]
@@ -171,6 +179,7 @@ class NicPlanner:
             within=pool.within if pool else None,
             choices=pool.choices if pool else (),
             pool_topics=pool.topics if pool else (),
+            ipam_owner=pool.ipam_owner if pool else "",
         )
 
     # -- Multus attachments --------------------------------------------------------------------
@@ -235,6 +244,7 @@ class NicPlanner:
             within=pool.within if pool else None,
             choices=pool.choices if pool else (),
             pool_topics=pool.topics if pool else (),
+            ipam_owner=pool.ipam_owner if pool else "",
         )
 
     # -- shared ------------------------------------------------------------------------------

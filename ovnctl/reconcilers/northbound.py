@@ -8,6 +8,7 @@ a subnet, described from the IPAM allocation and the NIC's owner.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from ovnctl.caches import SubnetCache
@@ -34,9 +35,10 @@ def desired_northbound(
         if link is None:
             continue
         is_vm, (namespace, owner) = link
-        for allocation in ipam.lookup(nic):
-            if allocation.subnet not in wanted:
+        for held in ipam.lookup(ledger.ipam_owner(nic)):
+            if held.subnet not in wanted:
                 continue
+            allocation = dataclasses.replace(held, owner=nic)  # a Vip's address: the NIC's port
             record = subnets.get(allocation.subnet)
             port = PortSpec.from_allocation(
                 allocation,

@@ -22,6 +22,7 @@ waits for the change that can fix it (see :mod:`.waiting`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -148,12 +149,13 @@ class PodReconciler:
         fresh: list[NicRequest] = []
         moved: list[Allocation] = []
         for nic in nics:
-            elsewhere = [a for a in self._ipam.lookup(nic.nic) if a.subnet != nic.subnet]
-            before = self._ipam.get(nic.subnet, nic.nic)
+            owner_key = nic.owner_key  # the NIC itself, or the Vip whose address it uses
+            elsewhere = [a for a in self._ipam.lookup(owner_key) if a.subnet != nic.subnet]
+            before = self._ipam.get(nic.subnet, owner_key)
             try:
                 allocation = self._ipam.allocate(
                     nic.subnet,
-                    nic.nic,
+                    owner_key,
                     ips=nic.static.ips or None,
                     mac=nic.static.mac,
                     holder=holder,
@@ -162,7 +164,7 @@ class PodReconciler:
                 )
             except IPAMError as exc:
                 for undo in fresh:
-                    self._ipam.release(undo.nic, subnet=undo.subnet)
+                    self._ipam.release(undo.owner_key, subnet=undo.subnet)
                 pooled = isinstance(exc, PoolExhaustedError) and nic.within is not None
                 raise AttachmentProblem(
                     "IPPoolExhausted"
@@ -198,6 +200,7 @@ class PodReconciler:
             # Recorded before anything can fail: a NIC the IPAM holds is always one its
             # pod's (or VM's) release will find.
             self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
+            self._ledger.set_ipam_owner(nic.nic, nic.ipam_owner)
         for nic, allocation in zip(nics, allocations, strict=True):
             record = self._subnets.get(nic.subnet)
             spec = record.spec if record is not None else None
@@ -207,7 +210,8 @@ class PodReconciler:
             if spec.has_logical_switch:
                 ports.append(
                     PortSpec.from_allocation(
-                        allocation,
+                        # The port is the NIC's, even when the address is a Vip's.
+                        dataclasses.replace(allocation, owner=nic.nic),
                         owner_kind=OwnerKind.VM if owner.is_vm else OwnerKind.POD,
                         owner_namespace=pod.namespace,
                         owner_name=owner.name,

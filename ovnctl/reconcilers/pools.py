@@ -1,8 +1,10 @@
-"""Which pool a NIC's address comes from: the ``ip_pool`` annotation or its namespace's IPPool.
+"""Where a NIC's address comes from: a Vip, the ``ip_pool`` annotation, its namespace's IPPool.
 
 The NIC planner (:mod:`.nics`) asks this chooser, per NIC, before it picks a
 subnet. In order:
 
+0. ``P.kubernetes.io/vip: <name>`` on the pod: exactly the Vip's reserved
+   address (the Vip stays its IPAM owner; see :mod:`.vips`); one pod at a time;
 1. ``P.kubernetes.io/ip_pool`` on the pod (``ovn`` for the primary network):
    a comma list of IPs (each replica takes the lowest free one), ``;``-separated
    dual-stack pairs (the first pair wholly free), or IPPool names (the first
@@ -20,17 +22,19 @@ caches and the IPAM only; never writes.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
-from ovnctl.caches import IPPoolCache, SubnetCache
+from ovnctl.caches import IPPoolCache, PodKey, SubnetCache, VipCache
 from ovnctl.caches.pods import PodRecord
 from ovnctl.ipam import IPAM, AddressLimit, PoolEntryError, limit_of, parse_ip_list
 from ovnctl.ipam.addresses import parse_ip
 from ovnctl.models import StaticRequest
 from ovnctl.reconcilers.ippool import IPPoolReconciler, ServingPool
 from ovnctl.reconcilers.nics import AttachmentProblem, PoolChoice
+from ovnctl.reconcilers.vips import vip_owner
 from ovnctl.reconcilers.waiting import subnet_topic
 
-__all__ = ["PoolSelector", "ippool_topic"]
+__all__ = ["PoolSelector", "ippool_topic", "vip_topic"]
 
 _LIST_CACHE_SIZE = 64
 """Parsed ``ip_pool`` lists kept: one per workload template, not per pod."""
@@ -39,6 +43,11 @@ _LIST_CACHE_SIZE = 64
 def ippool_topic(name: str) -> str:
     """Pods waiting for IPPool ``name`` to appear, become Ready or free an address."""
     return f"ippool:{name}"
+
+
+def vip_topic(name: str) -> str:
+    """Pods waiting for Vip ``name`` to be reserved or let go by another pod."""
+    return f"vip:{name}"
 
 
 class PoolSelector:
@@ -51,7 +60,11 @@ class PoolSelector:
         reconciler: IPPoolReconciler,
         subnets: SubnetCache,
         ipam: IPAM,
+        vips: VipCache,
+        vip_users: Callable[[str], list[PodKey]],
     ) -> None:
+        self._vips = vips
+        self._vip_users = vip_users
         self._pools = pools
         self._reconciler = reconciler
         self._subnets = subnets
@@ -61,11 +74,48 @@ class PoolSelector:
     def __call__(
         self, pod: PodRecord, provider: str, annotations: dict[str, str], static: StaticRequest
     ) -> PoolChoice | None:
+        vip = annotations.get(f"{provider}.kubernetes.io/vip", "").strip()
+        if vip:
+            return self._vip(pod, provider, vip)
         key = f"{provider}.kubernetes.io/ip_pool"
         value = annotations.get(key, "").strip()
         if value:
             return self._from_annotation(key, value, provider, static)
         return self._from_namespace(pod.namespace, provider, static)
+
+    # -- a Vip -------------------------------------------------------------------------------
+
+    def _vip(self, pod: PodRecord, provider: str, name: str) -> PoolChoice:
+        key = f"{provider}.kubernetes.io/vip"
+        topics = (vip_topic(name),)
+        record = self._vips.get(name)
+        if record is None:
+            raise AttachmentProblem(
+                "VipNotFound", f"pod annotation {key}: no Vip named {name!r}", wait_for=topics
+            )
+        if self._provider_of(record.subnet) != provider:
+            raise AttachmentProblem(
+                "VipProviderMismatch",
+                f"pod annotation {key}: Vip {name!r} is in subnet {record.subnet!r}, which "
+                f"does not serve provider {provider!r}",
+                wait_for=topics,
+            )
+        if record.deleting or self._ipam.get(record.subnet, vip_owner(name)) is None:
+            raise AttachmentProblem(
+                "VipNotReady",
+                f"pod annotation {key}: Vip {name!r} has no address reserved (see its conditions)",
+                wait_for=topics,
+            )
+        others = [k for k in self._vip_users(name) if k != pod.key]
+        if others:
+            raise AttachmentProblem(
+                "VipInUse",
+                f"pod annotation {key}: Vip {name!r} is used by pod {others[0][0]}/{others[0][1]}",
+                wait_for=topics,
+            )
+        return PoolChoice(
+            subnet=record.subnet, within=None, topics=topics, ipam_owner=vip_owner(name)
+        )
 
     # -- the annotation ---------------------------------------------------------------------
 

@@ -64,7 +64,12 @@ def test_kustomization_installs_every_manifest_and_the_crds() -> None:
         if path.name != "kustomization.yaml"
     }
     assert listed == present | crds
-    assert crds == {"crds/subnet.yaml", "crds/ip.yaml", "crds/ippool.yaml"}
+    assert crds == {
+        "crds/subnet.yaml",
+        "crds/ip.yaml",
+        "crds/ippool.yaml",
+        "crds/vip.yaml",
+    }
     assert not any("crds/test" in path for path in listed)
 
 
@@ -96,6 +101,7 @@ def test_installed_crds_are_structural() -> None:
         "subnets.kubeovn.io",
         "ips.kubeovn.io",
         "ippools.kubeovn.io",
+        "vips.kubeovn.io",
     }
     for crd in crds:
         assert_structural(crd)  # type: ignore[no-untyped-call]

@@ -35,6 +35,7 @@ from ovnctl.k8s.resources import (
     PODS,
     STATEFULSETS,
     SUBNETS,
+    VIPS,
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
 )
@@ -69,6 +70,15 @@ def _vmi(name: str, namespace: str = "default") -> dict[str, Any]:
         "kind": "VirtualMachineInstance",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"domain": {"devices": {}}},
+    }
+
+
+def _vip(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubeovn.io/v1",
+        "kind": "Vip",
+        "metadata": {"name": name},
+        "spec": {"subnet": "ovn-default"},
     }
 
 
@@ -154,6 +164,14 @@ async def _scenario(kube, controllers, sim_process) -> str:
         until=lambda b: (b.get("status") or {}).get("v4UsingIPs") == 1,
     )
     await probes.allocated(kube, "virt-launcher-vm1-aaaaa", ATTACH, within=30)
+
+    # A Vip taken by a pod, then deleted (finalizer, status, the Vip informer).
+    await create_all(kube, _vip("vip1"))
+    await create_all(kube, pod("p-vip", annotations={"ovn.kubernetes.io/vip": "vip1"}))
+    await probes.allocated(kube, "p-vip", "ovn", within=30)
+    await kube.delete(PODS, name="p-vip", namespace="default")
+    await kube.delete(VIPS, name="vip1")
+    await eventually(lambda: _gone(lambda: kube.get(VIPS, name="vip1")), until=bool)
 
     # A StatefulSet pod: its address is kept across deletion (the StatefulSet informer).
     await kube.create(STATEFULSETS, _statefulset("db"), namespace="default")
