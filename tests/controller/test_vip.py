@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ovnctl.k8s.resources import PODS, VIPS
@@ -27,6 +28,10 @@ async def status(kube, name: str) -> dict[str, Any]:
     return dict(body.get("status") or {})
 
 
+def _refused(status: dict[str, Any]) -> bool:
+    return any(c["status"] == "False" for c in status.get("conditions", []))
+
+
 async def gone(kube, name: str) -> bool:
     names = [item["metadata"]["name"] async for page in kube.list_pages(VIPS) for item in page]
     return name not in names
@@ -41,11 +46,10 @@ async def test_vip_is_reserved_taken_by_its_pod_and_freed_after_it(start_control
         vip("any-vip", "ovn-default"),
     )
     await start_controller()
-    reserved = await eventually(lambda: status(kube, "db-vip"), until=lambda s: s.get("mac"))
+    reserved = await eventually(lambda: status(kube, "db-vip"), until=lambda s: bool(s.get("mac")))
     assert reserved["v4ip"] == "10.16.0.99"
-    assert (await eventually(lambda: status(kube, "any-vip"), until=lambda s: s.get("v4ip")))[
-        "v4ip"
-    ] == "10.16.0.2"
+    other = await eventually(lambda: status(kube, "any-vip"), until=lambda s: bool(s.get("v4ip")))
+    assert other["v4ip"] == "10.16.0.2"
 
     await create_all(kube, pod("db", annotations={"ovn.kubernetes.io/vip": "db-vip"}))
     got = await probes.allocated(kube, "db", "ovn")
@@ -78,10 +82,7 @@ async def test_vip_errors_are_conditions(start_controller, kube) -> None:
         vip("outside", "ovn-default", v4ip="10.99.0.1"),
     )
     for name, reason in (("taken", "AddressConflict"), ("outside", "AddressOutOfRange")):
-        got = await eventually(
-            lambda name=name: status(kube, name),
-            until=lambda s: any(c["status"] == "False" for c in s.get("conditions", [])),
-        )
+        got = await eventually(functools.partial(status, kube, name), until=_refused)
         assert got["conditions"][0]["reason"] == reason
     await create_all(kube, pod("lost", annotations={"ovn.kubernetes.io/vip": "nope"}))
     await probes.warning(kube, "lost", "VipNotFound")
@@ -98,7 +99,7 @@ async def test_vip_survives_a_restart_with_its_pod(sim, kube) -> None:
     )
     async with probes.Restartable(sim) as controller:
         await controller.start()
-        await eventually(lambda: status(kube, "v"), until=lambda s: s.get("v4ip"))
+        await eventually(lambda: status(kube, "v"), until=lambda s: bool(s.get("v4ip")))
         await create_all(kube, pod("user", annotations={"ovn.kubernetes.io/vip": "v"}))
         await probes.allocated(kube, "user", "ovn")
         await controller.stop()
