@@ -9,6 +9,7 @@ any ``Mapping[key, Collection[record]]``, which is what ``kopf.Index`` is, so
 tests feed plain dicts.
 """
 
+from ovnctl.caches.ipamclaims import IPAMClaimCache, IPAMClaimRecord, index_ipamclaim
 from ovnctl.caches.ippools import (
     IPPoolCache,
     IPPoolRecord,
@@ -31,6 +32,8 @@ from ovnctl.caches.subnets import (
 from ovnctl.caches.vips import VipCache, VipRecord, index_vip_by_name
 
 __all__ = [
+    "IPAMClaimCache",
+    "IPAMClaimRecord",
     "IPPoolCache",
     "IPPoolRecord",
     "KubevirtCache",
@@ -46,6 +49,7 @@ __all__ = [
     "VipCache",
     "VipRecord",
     "index_by_namespaced_name",
+    "index_ipamclaim",
     "index_ippool_by_name",
     "index_ippool_by_namespace",
     "index_nad_by_key",

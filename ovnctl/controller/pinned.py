@@ -1,4 +1,5 @@
-"""Addresses users pin, wired into one controller: IPPools and sticky StatefulSet addresses.
+"""Addresses users pin, wired into one controller: IPPools, Vips, sticky StatefulSet
+addresses and IPAMClaims.
 
 Kept apart from :mod:`.runtime` so that the runtime only creates this object
 and calls it at four well-marked places (informer hooks, usage changes, after
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ovnctl.caches import (
+    IPAMClaimCache,
     IPPoolCache,
     PodCache,
     PodKey,
@@ -32,12 +34,20 @@ from ovnctl.ipam import IPAM, AllocationRecord
 from ovnctl.k8s.api import KubeApi
 from ovnctl.k8s.events import EventRecorder
 from ovnctl.k8s.informers import (
+    IPAMCLAIMS_BY_KEY,
     IPPOOLS_BY_NAME,
     IPPOOLS_BY_NAMESPACE,
     STATEFULSETS_BY_KEY,
     VIPS_BY_NAME,
 )
 from ovnctl.queue import MetricsSink, RateLimitingQueue, WorkerPool
+from ovnctl.reconcilers.claims import (
+    ClaimChooser,
+    ClaimReconciler,
+    ClaimUse,
+    claim_topic,
+    keeps_claim,
+)
 from ovnctl.reconcilers.ippool import IPPoolReconciler
 from ovnctl.reconcilers.ledger import NicLedger
 from ovnctl.reconcilers.pools import PoolSelector, ippool_topic, vip_topic
@@ -106,8 +116,31 @@ class PinnedAddresses:
             vips=self.vips,
             vip_users=self.vip_users,
         )
+        self._ipam = ipam
+        self.claims = IPAMClaimCache(by_key=indexes[IPAMCLAIMS_BY_KEY])
+        self.claim_use = ClaimUse(pods)
+        self.claim_queue: RateLimitingQueue[tuple[str, str]] = RateLimitingQueue(
+            name="ipamclaims", metrics=metrics
+        )
+        self.claim_checker = ClaimChooser(
+            claims=self.claims,
+            use=self.claim_use,
+            changed=lambda key: self.claim_queue.add_after(key, delay=STATUS_COALESCE_SECONDS),
+        )
+        self.claim_reconciler = ClaimReconciler(
+            claims=self.claims,
+            use=self.claim_use,
+            ipam=ipam,
+            subnets=subnets,
+            api=api,
+            requeue_pod=requeue_pod,
+        )
         self.statefulsets = StatefulSetCache(by_key=indexes[STATEFULSETS_BY_KEY])
-        self.sticky = StickyAddresses(ledger=ledger, statefulsets=self.statefulsets)
+        self.sticky = StickyAddresses(
+            ledger=ledger,
+            statefulsets=self.statefulsets,
+            others=lambda key: keeps_claim(key, self.claims, self.claim_use, requeue_pod),
+        )
         self._requeue_pod = requeue_pod
         self._statefulsets_seen: dict[tuple[str, str], StatefulSetRecord] = {}
         self._seen: dict[str, tuple[str, str]] = {}
@@ -150,6 +183,10 @@ class PinnedAddresses:
         self.vip_queue.add(name)
         self._wake(vip_topic(name))
 
+    def ipamclaim_changed(self, namespace: str, name: str) -> None:
+        self.claim_queue.add((namespace, name))
+        self._wake(claim_topic(namespace, name))
+
     def vip_users(self, name: str) -> list[PodKey]:
         """Live pods annotated to use Vip ``name``. A scan of the pod cache: it runs only for
         pods that name a Vip and for a Vip being deleted, both rare."""
@@ -172,6 +209,9 @@ class PinnedAddresses:
         """Addresses were taken or freed in ``subnet``: its pools' status follows."""
         for name in self.pools.names_for_subnet(subnet):
             self.queue.add_after(name, delay=STATUS_COALESCE_SECONDS)
+        for claim, nic in self.claim_use.nic.items():
+            if any(a.subnet == subnet for a in self._ipam.lookup(nic)):
+                self.claim_queue.add_after(claim, delay=STATUS_COALESCE_SECONDS)
 
     def subnet_reconciled(self, subnet: str) -> None:
         """A subnet's spec or readiness may have changed: its pools and Vips are judged
@@ -191,9 +231,15 @@ class PinnedAddresses:
         for vip in list(self.vips):
             self.vip_queue.add(vip.name)
 
-    def worker_pools(self, *, max_retries: int) -> list[WorkerPool[str]]:
-        """One worker each for IPPools and Vips: both kinds are few and cheap."""
+    def worker_pools(self, *, max_retries: int) -> list[WorkerPool[Any]]:
+        """One worker each for IPPools, Vips and IPAMClaims: few and cheap."""
         return [
+            WorkerPool(
+                queue=self.claim_queue,
+                reconcile=self.claim_reconciler,
+                workers=1,
+                max_retries=max_retries,
+            ),
             WorkerPool(
                 queue=self.queue, reconcile=self.reconciler, workers=1, max_retries=max_retries
             ),

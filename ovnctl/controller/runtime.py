@@ -226,6 +226,7 @@ class Controller:
             has_room=self._has_room,
             primary_network=settings.primary_network,
             pools=self.pinned.selector,
+            claims=self.pinned.claim_checker,
         )
         self.pod_reconciler = PodReconciler(
             pods=self.pods,

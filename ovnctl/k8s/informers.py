@@ -25,6 +25,7 @@ import kubernetes.client
 
 from ovnctl.caches import (
     index_by_namespaced_name,
+    index_ipamclaim,
     index_ippool_by_name,
     index_ippool_by_namespace,
     index_nad_by_key,
@@ -41,6 +42,7 @@ from ovnctl.caches.index import MultiIndex
 from ovnctl.k8s.api import Resource
 from ovnctl.k8s.reflector import Reflector
 from ovnctl.k8s.resources import (
+    IPAMCLAIMS,
     IPPOOLS,
     NADS,
     PODS,
@@ -53,6 +55,7 @@ from ovnctl.k8s.resources import (
 from ovnctl.models import pod_owner
 
 __all__ = [
+    "IPAMCLAIMS_BY_KEY",
     "IPPOOLS_BY_NAME",
     "IPPOOLS_BY_NAMESPACE",
     "NADS_BY_KEY",
@@ -86,6 +89,7 @@ IPPOOLS_BY_NAME = "ippools_by_name"
 IPPOOLS_BY_NAMESPACE = "ippools_by_namespace"
 STATEFULSETS_BY_KEY = "statefulsets_by_key"
 VIPS_BY_NAME = "vips_by_name"
+IPAMCLAIMS_BY_KEY = "ipamclaims_by_key"
 
 IndexFn = Callable[[Mapping[str, Any]], Mapping[Any, Any]]
 ObjectKey = tuple[str, str]
@@ -120,6 +124,9 @@ class PinnedHooks(Protocol):
 
     def vip_changed(self, name: str) -> None:
         """A Vip was created, changed or deleted."""
+
+    def ipamclaim_changed(self, namespace: str, name: str) -> None:
+        """An IPAMClaim was created, changed or deleted."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -261,6 +268,7 @@ def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
             IPPOOLS_BY_NAMESPACE,
             STATEFULSETS_BY_KEY,
             VIPS_BY_NAME,
+            IPAMCLAIMS_BY_KEY,
         )
     }
 
@@ -276,7 +284,7 @@ def build_informers(
 ) -> list[Informer]:
     """The informers that fill ``indexes``: one per kind (and namespace, when the
     controller is limited to some). ``pinned``: also watch the kinds of pinned
-    addresses (IPPools, StatefulSets, Vips), reported to it."""
+    addresses (IPPools, StatefulSets, Vips, IPAMClaims), reported to it."""
     kinds: list[tuple[Resource, list[tuple[MultiIndex[Any, Any], IndexFn]], Changed, Any]] = [
         (
             NADS,
@@ -339,6 +347,14 @@ def build_informers(
                 VIPS,
                 [(indexes[VIPS_BY_NAME], index_vip_by_name)],
                 lambda kind, key, extra: pinned.vip_changed(key[1]),
+                None,
+            )
+        )
+        kinds.append(
+            (
+                IPAMCLAIMS,
+                [(indexes[IPAMCLAIMS_BY_KEY], index_ipamclaim)],
+                lambda kind, key, extra: pinned.ipamclaim_changed(*key),
                 None,
             )
         )

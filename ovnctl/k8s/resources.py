@@ -7,6 +7,7 @@ from ovnctl.k8s.api import Resource
 __all__ = [
     "BY_KIND",
     "EVENTS",
+    "IPAMCLAIMS",
     "IPPOOLS",
     "IPS",
     "LEASES",
@@ -27,6 +28,9 @@ EVENTS = Resource(group="", version="v1", plural="events", namespaced=True)
 LEASES = Resource(group="coordination.k8s.io", version="v1", plural="leases", namespaced=True)
 SUBNETS = Resource(group="kubeovn.io", version="v1", plural="subnets", namespaced=False)
 IPS = Resource(group="kubeovn.io", version="v1", plural="ips", namespaced=False)
+IPAMCLAIMS = Resource(
+    group="k8s.cni.cncf.io", version="v1alpha1", plural="ipamclaims", namespaced=True
+)
 VIPS = Resource(group="kubeovn.io", version="v1", plural="vips", namespaced=False)
 IPPOOLS = Resource(group="kubeovn.io", version="v1", plural="ippools", namespaced=False)
 NADS = Resource(
@@ -49,6 +53,7 @@ BY_KIND: dict[str, Resource] = {
     "IP": IPS,
     "IPPool": IPPOOLS,
     "Vip": VIPS,
+    "IPAMClaim": IPAMCLAIMS,
     "NetworkAttachmentDefinition": NADS,
     "VirtualMachine": VIRTUAL_MACHINES,
     "VirtualMachineInstance": VIRTUAL_MACHINE_INSTANCES,

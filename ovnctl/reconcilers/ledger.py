@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from ovnctl.models import VM_POD_TYPE, IpRecord
 from ovnctl.ovn import PortSpec
 
-__all__ = ["IpObjectState", "NicLedger", "OwnerKey"]
+__all__ = ["CLAIM_POD_TYPE", "IpObjectState", "NicLedger", "OwnerKey", "claim_ledger_owner"]
+
+CLAIM_POD_TYPE = "IPAMClaim"
+"""``spec.podType`` of the IP object of an IPAMClaim's NIC (ovnctl's own value; ``podName``
+is the claim's name)."""
+
+
+def claim_ledger_owner(claim: str) -> str:
+    """The pseudo pod name an IPAMClaim's NIC is recorded under: released like a pod's,
+    when the claim goes (see :mod:`ovnctl.reconcilers.claims`)."""
+    return f"ipamclaim:{claim}"
+
 
 OwnerKey = tuple[str, str]
 """``(namespace, pod name)`` for a pod, ``(namespace, VM name)`` for a VM."""
@@ -120,7 +131,10 @@ class NicLedger:
         """Take in the IP objects found at start-up (only the ones the IPAM accepted)."""
         for ip in records:
             is_vm = ip.pod_type == VM_POD_TYPE
-            self.record(ip.name, owner=(ip.namespace, ip.pod_name), is_vm=is_vm)
+            owner = (
+                claim_ledger_owner(ip.pod_name) if ip.pod_type == CLAIM_POD_TYPE else ip.pod_name
+            )
+            self.record(ip.name, owner=(ip.namespace, owner), is_vm=is_vm)
             self._written[ip.name] = IpObjectState(
                 subnet=ip.subnet,
                 ips=ip.ips,

@@ -23,6 +23,7 @@ from ovnctl.models import (
     PRIMARY_PROVIDER,
     AnnotationError,
     AttachmentRequest,
+    NadConfig,
     NetworksAnnotationError,
     StaticRequest,
     ip_object_name,
@@ -61,6 +62,8 @@ class NicRequest:
     """Topics worth waiting on when the pool is full (the pools themselves)."""
     ipam_owner: str = ""
     """The IPAM owner when it is not the NIC itself (a Vip whose address the NIC uses)."""
+    claim: str = ""
+    """The IPAMClaim the NIC belongs to (then the NIC is named after the claim)."""
 
     @property
     def owner_key(self) -> str:
@@ -78,6 +81,10 @@ class PoolChoice:
     topics: tuple[str, ...] = ()
     ipam_owner: str = ""
 
+
+ClaimChecker = Callable[[PodRecord, NadConfig, AttachmentRequest, str], None]
+"""``(pod, nad, attachment, nic name)``: checks the claim the attachment references; raises
+:class:`AttachmentProblem`. See :mod:`ovnctl.reconcilers.claims`."""
 
 PoolChooser = Callable[[PodRecord, str, dict[str, str], StaticRequest], PoolChoice | None]
 """``(pod, provider, annotations, static request) -> PoolChoice | None``; raises
@@ -106,8 +113,10 @@ class NicPlanner:
         has_room: Callable[[str], bool],
         primary_network: bool = True,
         pools: PoolChooser | None = None,
+        claims: ClaimChecker | None = None,
     ) -> None:
         self._pools = pools
+        self._claims = claims
         self._nads = nads
         self._subnets = subnets
         self._serving = serving
@@ -232,10 +241,17 @@ class NicPlanner:
                     wait_for=(provider_topic(provider),),
                 )
             subnet = self._pick(candidates, provider)
+        # An IPAMClaim owns the address when the NAD allows it: the NIC is the claim's.
+        claim = attachment.ipam_claim if nad.allow_persistent_ips else None
+        nic_owner = claim or pod.owner.name
+        nic_name = ip_object_name(owner=nic_owner, namespace=pod.namespace, provider=provider)
+        if claim is not None and self._claims is not None:
+            self._claims(pod, nad, attachment, nic_name)
         return NicRequest(
             provider=provider,
             subnet=subnet,
-            nic=ip_object_name(owner=pod.owner.name, namespace=pod.namespace, provider=provider),
+            nic=nic_name,
+            claim=claim or "",
             static=static,
             interface=attachment.interface,
             ips_from=ips_from,

@@ -45,7 +45,12 @@ from ovnctl.k8s.resources import IPS, PODS
 from ovnctl.models import allocation_annotations, build_ip_object
 from ovnctl.ovn import Northbound, NullNorthbound, OwnerKind, PortSpec
 from ovnctl.queue import Done, PermanentError, Result, RetryableError
-from ovnctl.reconcilers.ledger import IpObjectState, NicLedger
+from ovnctl.reconcilers.ledger import (
+    CLAIM_POD_TYPE,
+    IpObjectState,
+    NicLedger,
+    claim_ledger_owner,
+)
 from ovnctl.reconcilers.nics import AttachmentProblem, NicPlanner, NicRequest
 from ovnctl.reconcilers.release import NicReleaser
 from ovnctl.reconcilers.waiting import WaitList, subnet_topic
@@ -199,7 +204,12 @@ class PodReconciler:
         for nic in nics:
             # Recorded before anything can fail: a NIC the IPAM holds is always one its
             # pod's (or VM's) release will find.
-            self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
+            if nic.claim:  # the claim's NIC: released with the claim, not the pod or VM
+                self._ledger.record(
+                    nic.nic, owner=(pod.namespace, claim_ledger_owner(nic.claim)), is_vm=False
+                )
+            else:
+                self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
             self._ledger.set_ipam_owner(nic.nic, nic.ipam_owner)
         for nic, allocation in zip(nics, allocations, strict=True):
             record = self._subnets.get(nic.subnet)
@@ -279,9 +289,9 @@ class PodReconciler:
             ips=_canonical(allocation.ips),
             mac=allocation.mac,
             node_name=node,
-            pod_name=owner.name,
+            pod_name=nic.claim or owner.name,
             namespace=pod.namespace,
-            pod_type=owner.pod_type,
+            pod_type=CLAIM_POD_TYPE if nic.claim else owner.pod_type,
         )
         if previous == state:
             return

@@ -18,6 +18,8 @@ address is released, never leaked; the recreated pod may then get another.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ovnctl.caches import StatefulSetCache
 from ovnctl.caches.pods import PodKey
 from ovnctl.models import STATEFULSET_POD_TYPE, statefulset_ordinal
@@ -29,9 +31,16 @@ __all__ = ["StickyAddresses"]
 class StickyAddresses:
     """Decides whether a StatefulSet pod's addresses outlive the pod."""
 
-    def __init__(self, *, ledger: NicLedger, statefulsets: StatefulSetCache) -> None:
+    def __init__(
+        self,
+        *,
+        ledger: NicLedger,
+        statefulsets: StatefulSetCache,
+        others: Callable[[PodKey], bool | None] = lambda key: None,
+    ) -> None:
         self._ledger = ledger
         self._statefulsets = statefulsets
+        self._others = others  # other keep rules (IPAMClaims); None: not theirs to say
 
     def statefulset_of(self, key: PodKey) -> str | None:
         """The StatefulSet a recorded pod's NICs were written for, or None."""
@@ -43,6 +52,9 @@ class StickyAddresses:
 
     def keeps(self, key: PodKey) -> bool:
         """True when the pod ``key`` (gone or finished) must keep its addresses."""
+        other = self._others(key)
+        if other is not None:
+            return other
         name = self.statefulset_of(key)
         if name is None:
             return False

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import re
 import threading
 from typing import Any
@@ -28,6 +29,7 @@ from ovnctl.k8s.connection import load_configuration
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.nodepods import NodePodWatcher
 from ovnctl.k8s.resources import (
+    IPAMCLAIMS,
     IPPOOLS,
     IPS,
     NADS,
@@ -71,6 +73,29 @@ def _vmi(name: str, namespace: str = "default") -> dict[str, Any]:
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"domain": {"devices": {}}},
     }
+
+
+def _persistent_nad(name: str) -> dict[str, Any]:
+    config = {"cniVersion": "0.3.1", "name": name, "type": "kube-ovn", "allowPersistentIPs": True}
+    return {
+        "apiVersion": "k8s.cni.cncf.io/v1",
+        "kind": "NetworkAttachmentDefinition",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"config": json.dumps(config)},
+    }
+
+
+def _claim(name: str, network: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "k8s.cni.cncf.io/v1alpha1",
+        "kind": "IPAMClaim",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"network": network, "interface": "net1"},
+    }
+
+
+def _claim_networks(nad: str, claim: str) -> str:
+    return json.dumps([{"name": nad, "ipam-claim-reference": claim}])
 
 
 def _vip(name: str) -> dict[str, Any]:
@@ -172,6 +197,23 @@ async def _scenario(kube, controllers, sim_process) -> str:
     await kube.delete(PODS, name="p-vip", namespace="default")
     await kube.delete(VIPS, name="vip1")
     await eventually(lambda: _gone(lambda: kube.get(VIPS, name="vip1")), until=bool)
+
+    # An IPAMClaim owning an attachment's address, its status written, then deleted.
+    await kube.create(NADS, _persistent_nad("claimnet"), namespace="default")
+    await create_all(kube, subnet("claimsub", "172.19.0.0/24", provider="claimnet.default.ovn"))
+    await kube.create(IPAMCLAIMS, _claim("c1", "claimnet"), namespace="default")
+    await create_all(kube, pod("p-claim", networks=_claim_networks("claimnet", "c1")))
+    await probes.allocated(kube, "p-claim", "claimnet.default.ovn", within=30)
+    await eventually(
+        lambda: kube.get(IPAMCLAIMS, name="c1", namespace="default"),
+        until=lambda b: bool((b.get("status") or {}).get("ips")),
+    )
+    await kube.delete(PODS, name="p-claim", namespace="default")
+    await kube.delete(IPAMCLAIMS, name="c1", namespace="default")
+    await eventually(
+        lambda: probes.ip_object(kube, "c1.default.claimnet.default.ovn"),
+        until=lambda ip: ip is None,
+    )
 
     # A StatefulSet pod: its address is kept across deletion (the StatefulSet informer).
     await kube.create(STATEFULSETS, _statefulset("db"), namespace="default")
