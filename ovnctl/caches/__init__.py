@@ -18,6 +18,7 @@ from ovnctl.caches.ippools import (
 )
 from ovnctl.caches.kubevirt import KubevirtCache, index_by_namespaced_name
 from ovnctl.caches.nads import NadCache, index_nad_by_key
+from ovnctl.caches.namespaces import NamespacePoolCache, index_namespace_pools
 from ovnctl.caches.pods import PodCache, PodKey, PodRecord, index_pod_by_key, index_pod_by_vm
 from ovnctl.caches.readiness import ReadinessGate
 from ovnctl.caches.statefulsets import StatefulSetCache, StatefulSetRecord, index_statefulset
@@ -38,6 +39,7 @@ __all__ = [
     "IPPoolRecord",
     "KubevirtCache",
     "NadCache",
+    "NamespacePoolCache",
     "PodCache",
     "PodKey",
     "PodRecord",
@@ -53,6 +55,7 @@ __all__ = [
     "index_ippool_by_name",
     "index_ippool_by_namespace",
     "index_nad_by_key",
+    "index_namespace_pools",
     "index_pod_by_key",
     "index_pod_by_vm",
     "index_statefulset",

@@ -21,6 +21,7 @@ from typing import Any
 from ovnctl.caches import (
     IPAMClaimCache,
     IPPoolCache,
+    NamespacePoolCache,
     PodCache,
     PodKey,
     StatefulSetCache,
@@ -37,6 +38,7 @@ from ovnctl.k8s.informers import (
     IPAMCLAIMS_BY_KEY,
     IPPOOLS_BY_NAME,
     IPPOOLS_BY_NAMESPACE,
+    NAMESPACE_POOLS,
     STATEFULSETS_BY_KEY,
     VIPS_BY_NAME,
 )
@@ -50,7 +52,7 @@ from ovnctl.reconcilers.claims import (
 )
 from ovnctl.reconcilers.ippool import IPPoolReconciler
 from ovnctl.reconcilers.ledger import NicLedger
-from ovnctl.reconcilers.pools import PoolSelector, ippool_topic, vip_topic
+from ovnctl.reconcilers.pools import PoolSelector, ippool_topic, namespace_topic, vip_topic
 from ovnctl.reconcilers.sticky import StickyAddresses
 from ovnctl.reconcilers.vips import VipReconciler, vip_records
 
@@ -115,6 +117,7 @@ class PinnedAddresses:
             ipam=ipam,
             vips=self.vips,
             vip_users=self.vip_users,
+            namespaces=NamespacePoolCache(by_name=indexes[NAMESPACE_POOLS]),
         )
         self._ipam = ipam
         self.claims = IPAMClaimCache(by_key=indexes[IPAMCLAIMS_BY_KEY])
@@ -182,6 +185,9 @@ class PinnedAddresses:
     def vip_changed(self, name: str) -> None:
         self.vip_queue.add(name)
         self._wake(vip_topic(name))
+
+    def namespace_changed(self, name: str) -> None:
+        self._wake(namespace_topic(name))
 
     def ipamclaim_changed(self, namespace: str, name: str) -> None:
         self.claim_queue.add((namespace, name))

@@ -29,6 +29,7 @@ from ovnctl.caches import (
     index_ippool_by_name,
     index_ippool_by_namespace,
     index_nad_by_key,
+    index_namespace_pools,
     index_pod_by_key,
     index_pod_by_vm,
     index_statefulset,
@@ -45,6 +46,7 @@ from ovnctl.k8s.resources import (
     IPAMCLAIMS,
     IPPOOLS,
     NADS,
+    NAMESPACES,
     PODS,
     STATEFULSETS,
     SUBNETS,
@@ -59,6 +61,7 @@ __all__ = [
     "IPPOOLS_BY_NAME",
     "IPPOOLS_BY_NAMESPACE",
     "NADS_BY_KEY",
+    "NAMESPACE_POOLS",
     "PODS_BY_KEY",
     "PODS_BY_VM",
     "STATEFULSETS_BY_KEY",
@@ -90,6 +93,7 @@ IPPOOLS_BY_NAMESPACE = "ippools_by_namespace"
 STATEFULSETS_BY_KEY = "statefulsets_by_key"
 VIPS_BY_NAME = "vips_by_name"
 IPAMCLAIMS_BY_KEY = "ipamclaims_by_key"
+NAMESPACE_POOLS = "namespace_pools"
 
 IndexFn = Callable[[Mapping[str, Any]], Mapping[Any, Any]]
 ObjectKey = tuple[str, str]
@@ -127,6 +131,9 @@ class PinnedHooks(Protocol):
 
     def ipamclaim_changed(self, namespace: str, name: str) -> None:
         """An IPAMClaim was created, changed or deleted."""
+
+    def namespace_changed(self, name: str) -> None:
+        """A Namespace was created, changed or deleted (its ``ip_pool`` annotation)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -269,6 +276,7 @@ def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
             STATEFULSETS_BY_KEY,
             VIPS_BY_NAME,
             IPAMCLAIMS_BY_KEY,
+            NAMESPACE_POOLS,
         )
     }
 
@@ -355,6 +363,14 @@ def build_informers(
                 IPAMCLAIMS,
                 [(indexes[IPAMCLAIMS_BY_KEY], index_ipamclaim)],
                 lambda kind, key, extra: pinned.ipamclaim_changed(*key),
+                None,
+            )
+        )
+        kinds.append(
+            (
+                NAMESPACES,
+                [(indexes[NAMESPACE_POOLS], index_namespace_pools)],
+                lambda kind, key, extra: pinned.namespace_changed(key[1]),
                 None,
             )
         )

@@ -10,6 +10,7 @@ subnet. In order:
    dual-stack pairs (the first pair wholly free), or IPPool names (the first
    Ready pool with room; its subnet is the NIC's subnet);
 2. otherwise a Ready IPPool whose ``spec.namespaces`` lists the pod's namespace
+   (or that the namespace's own ``ovn.kubernetes.io/ip_pool`` annotation names)
    and whose subnet serves provider ``P`` (and is the subnet the pod names in
    ``P.kubernetes.io/logical_switch``, if it names one).
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from ovnctl.caches import IPPoolCache, PodKey, SubnetCache, VipCache
+from ovnctl.caches import IPPoolCache, NamespacePoolCache, PodKey, SubnetCache, VipCache
 from ovnctl.caches.pods import PodRecord
 from ovnctl.ipam import IPAM, AddressLimit, PoolEntryError, limit_of, parse_ip_list
 from ovnctl.ipam.addresses import parse_ip
@@ -34,7 +35,7 @@ from ovnctl.reconcilers.nics import AttachmentProblem, PoolChoice
 from ovnctl.reconcilers.vips import vip_owner
 from ovnctl.reconcilers.waiting import subnet_topic
 
-__all__ = ["PoolSelector", "ippool_topic", "vip_topic"]
+__all__ = ["PoolSelector", "ippool_topic", "namespace_topic", "vip_topic"]
 
 _LIST_CACHE_SIZE = 64
 """Parsed ``ip_pool`` lists kept: one per workload template, not per pod."""
@@ -43,6 +44,11 @@ _LIST_CACHE_SIZE = 64
 def ippool_topic(name: str) -> str:
     """Pods waiting for IPPool ``name`` to appear, become Ready or free an address."""
     return f"ippool:{name}"
+
+
+def namespace_topic(name: str) -> str:
+    """Pods waiting for their namespace's ``ip_pool`` annotation to change."""
+    return f"namespace:{name}"
 
 
 def vip_topic(name: str) -> str:
@@ -62,7 +68,9 @@ class PoolSelector:
         ipam: IPAM,
         vips: VipCache,
         vip_users: Callable[[str], list[PodKey]],
+        namespaces: NamespacePoolCache,
     ) -> None:
+        self._namespaces = namespaces
         self._vips = vips
         self._vip_users = vip_users
         self._pools = pools
@@ -195,7 +203,8 @@ class PoolSelector:
     def _from_namespace(
         self, namespace: str, provider: str, static: StaticRequest
     ) -> PoolChoice | None:
-        names = self._pools.names_for_namespace(namespace)
+        listed = self._namespaces.pools_of(namespace)
+        names = sorted({*self._pools.names_for_namespace(namespace), *listed})
         if not names:
             return None
         usable: list[ServingPool] = []
@@ -212,7 +221,10 @@ class PoolSelector:
                 waiting.append(name)
             else:
                 usable.append(serving)
-        topics = tuple(ippool_topic(n) for n in (*(p.name for p in usable), *waiting))
+        topics = (
+            *(ippool_topic(n) for n in (*(p.name for p in usable), *waiting)),
+            namespace_topic(namespace),
+        )
         if usable:
             return self._pick(usable, topics)
         if waiting:

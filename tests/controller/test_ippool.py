@@ -126,3 +126,18 @@ async def test_pool_follows_its_subnet(start_controller, kube) -> None:
     await create_all(kube, subnet("late", "10.18.0.0/24"))
     await eventually(lambda: condition(kube, "early"), until=lambda c: c.get("status") == "True")
     assert await kube.get(SUBNETS, name="late")
+
+
+async def test_namespace_annotation_names_its_pools(start_controller, kube) -> None:
+    """``ovn.kubernetes.io/ip_pool`` on a namespace binds it to the pools it names."""
+    annotated = namespace("tenant")
+    annotated["metadata"]["annotations"] = {"ovn.kubernetes.io/ip_pool": "by-annotation"}
+    await create_all(
+        kube,
+        annotated,
+        subnet("ovn-default", "10.16.0.0/24", default=True),
+        ippool("by-annotation", "ovn-default", ["10.16.0.240/30"]),
+    )
+    await start_controller()
+    await create_all(kube, pod("t1", "tenant"))
+    assert (await probes.allocated(kube, "t1", "ovn", namespace="tenant"))[IP] == "10.16.0.240"
