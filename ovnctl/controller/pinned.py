@@ -142,7 +142,7 @@ class PinnedAddresses:
         self.sticky = StickyAddresses(
             ledger=ledger,
             statefulsets=self.statefulsets,
-            others=lambda key: keeps_claim(key, self.claims, self.claim_use, requeue_pod),
+            others=self._keeps_other,
         )
         self._requeue_pod = requeue_pod
         self._statefulsets_seen: dict[tuple[str, str], StatefulSetRecord] = {}
@@ -192,6 +192,15 @@ class PinnedAddresses:
     def ipamclaim_changed(self, namespace: str, name: str) -> None:
         self.claim_queue.add((namespace, name))
         self._wake(claim_topic(namespace, name))
+
+    def _keeps_other(self, key: PodKey) -> bool | None:
+        """Called for every pod that is gone or finished: a Vip it used is free for the next
+        pod (and its deletion may proceed); then the IPAMClaim keep rule."""
+        vip = self.selector.vip_of_pod.pop(key, None)
+        if vip is not None:
+            self.vip_queue.add(vip)
+            self._wake(vip_topic(vip))
+        return keeps_claim(key, self.claims, self.claim_use, self._requeue_pod)
 
     def vip_users(self, name: str) -> list[PodKey]:
         """Live pods annotated to use Vip ``name``. A scan of the pod cache: it runs only for

@@ -4,7 +4,8 @@ The NIC planner (:mod:`.nics`) asks this chooser, per NIC, before it picks a
 subnet. In order:
 
 0. ``P.kubernetes.io/vip: <name>`` on the pod: exactly the Vip's reserved
-   address (the Vip stays its IPAM owner; see :mod:`.vips`); one pod at a time;
+   address (the Vip stays its IPAM owner; see :mod:`.vips`); one pod at a time
+   (the next waits, and is woken when the first goes);
 1. ``P.kubernetes.io/ip_pool`` on the pod (``ovn`` for the primary network):
    a comma list of IPs (each replica takes the lowest free one), ``;``-separated
    dual-stack pairs (the first pair wholly free), or IPPool names (the first
@@ -71,6 +72,9 @@ class PoolSelector:
         namespaces: NamespacePoolCache,
     ) -> None:
         self._namespaces = namespaces
+        self.vip_of_pod: dict[PodKey, str] = {}
+        """Pods given a Vip's address: when one goes, its Vip and the pods waiting for it
+        are looked at again."""
         self._vips = vips
         self._vip_users = vip_users
         self._pools = pools
@@ -121,6 +125,7 @@ class PoolSelector:
                 f"pod annotation {key}: Vip {name!r} is used by pod {others[0][0]}/{others[0][1]}",
                 wait_for=topics,
             )
+        self.vip_of_pod[pod.key] = name
         return PoolChoice(
             subnet=record.subnet, within=None, topics=topics, ipam_owner=vip_owner(name)
         )

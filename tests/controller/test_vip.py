@@ -54,16 +54,18 @@ async def test_vip_is_reserved_taken_by_its_pod_and_freed_after_it(start_control
     await create_all(kube, pod("db", annotations={"ovn.kubernetes.io/vip": "db-vip"}))
     got = await probes.allocated(kube, "db", "ovn")
     assert (got[IP], got[MAC]) == ("10.16.0.99", reserved["mac"])
-    # A second pod naming the same Vip waits: one address, one pod.
+    # A second pod naming the same Vip waits: one address, one pod. When db goes, db2
+    # takes the Vip over.
     await create_all(kube, pod("db2", annotations={"ovn.kubernetes.io/vip": "db-vip"}))
     await probes.warning(kube, "db2", "VipInUse")
-    await kube.delete(PODS, name="db2", namespace="default")
+    await kube.delete(PODS, name="db", namespace="default")
+    assert (await probes.allocated(kube, "db2", "ovn"))[IP] == "10.16.0.99"
 
-    # Deleting the Vip while the pod uses it: an Event, and the address stays held.
+    # Deleting the Vip while a pod uses it: an Event, and the address stays held.
     await kube.delete(VIPS, name="db-vip")
     await probes.warning(kube, "db-vip", "VipInUse", namespace="default")
     assert not await gone(kube, "db-vip")
-    await kube.delete(PODS, name="db", namespace="default")
+    await kube.delete(PODS, name="db2", namespace="default")
     await eventually(lambda: gone(kube, "db-vip"), until=bool)
     # The address is free again: a pod asking for it statically gets it.
     await create_all(kube, pod("after", annotations={IP: "10.16.0.99"}))
