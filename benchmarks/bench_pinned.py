@@ -16,27 +16,40 @@ Time runs from the first pod create to the watch event showing the last pod
 annotated. The run also checks that every pooled address lies in the /22 and
 that no address was given twice.
 
+``--statefulset-memory N`` instead measures, in this process with
+:mod:`tracemalloc`, what the controller's StatefulSet informer keeps per
+StatefulSet: N realistic StatefulSet bodies are reduced and applied as one
+snapshot through the real :class:`~ovnctl.k8s.informers.Informer` (its
+known-objects map, fingerprints and index entries). Allocation counts do not
+depend on machine load, so this number can be taken anywhere.
+
 Run (the real numbers; the machine must not be busy)::
 
     python -m benchmarks.bench_pinned --pods 1000
     python -m benchmarks.bench_pinned --pods 20 --json     # a quick proof that it works
+    python -m benchmarks.bench_pinned --statefulset-memory 10000
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import ipaddress
 import json
 import tempfile
 import time
+import tracemalloc
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ovnctl.bench import objects
 from ovnctl.bench.runner import ControllerProcess, Driver, Progress, sim_process
+from ovnctl.caches import index_statefulset
 from ovnctl.demo.objects import subnet
+from ovnctl.k8s.informers import STATEFULSETS_BY_KEY, Informer, build_indexes
+from ovnctl.k8s.resources import STATEFULSETS
 
 PODS_PATH = f"/api/v1/namespaces/{objects.NAMESPACE}/pods"
 STS_PATH = f"/apis/apps/v1/namespaces/{objects.NAMESPACE}/statefulsets"
@@ -132,12 +145,61 @@ async def _case(
     )
 
 
+def _realistic_statefulset(i: int) -> dict[str, Any]:
+    body = _statefulset(3)
+    body["metadata"].update(
+        name=f"app{i}",
+        namespace=f"ns{i % 50}",
+        uid=f"{i:08x}-0000-4000-8000-000000000000",
+        resourceVersion=str(1000 + i),
+        labels={"app": f"app{i}", "team": f"t{i % 7}"},
+    )
+    body["spec"]["template"]["spec"]["containers"] = [
+        {"name": "app", "image": "registry.example/app:1.2.3", "ports": [{"containerPort": 8080}]}
+    ]
+    body["status"] = {"replicas": 3, "readyReplicas": 3, "currentRevision": f"app{i}-5d9f"}
+    return body
+
+
+def statefulset_memory(count: int) -> float:
+    """Bytes the StatefulSet informer keeps per StatefulSet (tracemalloc, in process)."""
+    import kubernetes.client
+
+    indexes = build_indexes()
+    informer = Informer(
+        configuration=kubernetes.client.Configuration(),
+        resource=STATEFULSETS,
+        indexers=[(indexes[STATEFULSETS_BY_KEY], index_statefulset)],
+        on_change=lambda kind, key, extra: None,
+    )
+    bodies = [_realistic_statefulset(i) for i in range(count)]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    informer._apply_snapshot([informer._reduce(body) for body in bodies])
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(informer) == count
+    return (after - before) / count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pods", type=int, default=1000, help="StatefulSet replicas (<= 1024)")
     parser.add_argument("--latency-ms", type=float, default=1.0)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--statefulset-memory",
+        type=int,
+        metavar="N",
+        help="measure the StatefulSet cache's bytes per object over N objects, and exit",
+    )
     args = parser.parse_args()
+    if args.statefulset_memory:
+        per = statefulset_memory(args.statefulset_memory)
+        print(json.dumps({"statefulsets": args.statefulset_memory, "bytes_per_object": round(per)}))
+        return
     if not 0 < args.pods <= POOL.num_addresses:
         parser.error(f"--pods must be 1..{POOL.num_addresses} (the /22 list)")
     progress = Progress(quiet=args.json)
