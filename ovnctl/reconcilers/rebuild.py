@@ -127,6 +127,13 @@ async def rebuild_ipam(
     # still delete it. Only the IPAM decides who holds an address.
     ledger.rebuild(ip_objects)
     from_annotations = _annotated_allocations(pods, {ip.name for ip in ip_objects}, ledger)
+    # An annotation whose addresses an IP object already records is that NIC under
+    # another name (an IPAMClaim's NIC is named after the claim, not the pod): the IP
+    # object wins anyway, so it is not replayed (nor reported as a conflict).
+    recorded = {(r.subnet, ip) for r in records for ip in r.ips}
+    from_annotations = [
+        r for r in from_annotations if not all((r.subnet, ip) in recorded for ip in r.ips)
+    ]
     lent = {(r.subnet, ip) for r in reserved for ip in r.ips}
     if lent:
         records = [r for r in records if not any((r.subnet, ip) in lent for ip in r.ips)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ovnctl.k8s.resources import IPAMCLAIMS, PODS
 from tests.controller import probes
-from tests.controller.conftest import eventually
+from tests.controller.conftest import call, eventually
 from tests.controller.objects import create_all, pod, subnet
 from tests.controller.test_ipamclaim import IP as CLAIM_IP
 from tests.controller.test_ipamclaim import PROVIDER, claim, nad, networks
@@ -60,3 +60,21 @@ async def test_pool_pods_created_during_a_restart_stay_in_the_pool(sim, kube) ->
         await controller.start()
         got = [(await probes.allocated(kube, f"x{i}", "ovn", namespace="a"))[IP] for i in range(4)]
         assert sorted(got) == [f"10.16.0.{i}" for i in range(100, 104)]
+
+
+async def test_a_claim_pod_running_across_a_restart_keeps_its_address(sim, kube) -> None:
+    """A live pod's annotation does not compete with its claim's IP object at start-up."""
+    await create_all(
+        kube, nad(), subnet("tenant", "172.17.0.0/24", provider=PROVIDER), claim("live")
+    )
+    async with probes.Restartable(sim, primary_network=False) as controller:
+        await controller.start()
+        await create_all(kube, pod("runner", networks=networks("live")))
+        first = await probes.allocated(kube, "runner", PROVIDER)
+        await controller.stop()
+        restarted = await controller.start()
+        owners = await call(restarted, lambda c: sorted(c.ipam.owners()))
+        assert owners == [f"live.default.{PROVIDER}"]
+        await create_all(kube, pod("newcomer", networks="tenantnet"))
+        other = await probes.allocated(kube, "newcomer", PROVIDER)
+        assert other[CLAIM_IP] != first[CLAIM_IP]
