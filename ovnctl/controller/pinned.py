@@ -137,6 +137,7 @@ class PinnedAddresses:
             subnets=subnets,
             api=api,
             requeue_pod=requeue_pod,
+            ledger=ledger,
         )
         self.statefulsets = StatefulSetCache(by_key=indexes[STATEFULSETS_BY_KEY])
         self.sticky = StickyAddresses(

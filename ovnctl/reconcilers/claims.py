@@ -31,7 +31,7 @@ from ovnctl.k8s.resources import IPAMCLAIMS
 from ovnctl.models import AttachmentRequest, NadConfig
 from ovnctl.queue import Done, Result
 from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
-from ovnctl.reconcilers.ledger import claim_ledger_owner
+from ovnctl.reconcilers.ledger import NicLedger, claim_ledger_owner
 from ovnctl.reconcilers.nics import AttachmentProblem
 
 __all__ = ["ClaimChooser", "ClaimReconciler", "ClaimUse", "claim_topic", "keeps_claim"]
@@ -156,7 +156,9 @@ class ClaimReconciler:
         subnets: SubnetCache,
         api: KubeApi,
         requeue_pod: Callable[[PodKey], None],
+        ledger: NicLedger,
     ) -> None:
+        self._ledger = ledger
         self._claims = claims
         self._use = use
         self._ipam = ipam
@@ -174,10 +176,15 @@ class ClaimReconciler:
             return Done
         problem = self._use.problems.get(key)
         ips: list[str] = []
-        nic = self._use.nic.get(key)
-        if problem is None and nic is not None:
-            for allocation in self._ipam.lookup(nic):
-                ips.extend(self._with_prefix(allocation.subnet, allocation.ips))
+        # The claim's NICs as recorded (IP objects, so also right after a restart, before
+        # any pod used the claim again), and the one a pod was just planned with.
+        nics = set(self._ledger.nics_of_pod((key[0], claim_ledger_owner(key[1]))))
+        if key in self._use.nic:
+            nics.add(self._use.nic[key])
+        if problem is None:
+            for nic in sorted(nics):
+                for allocation in self._ipam.lookup(nic):
+                    ips.extend(self._with_prefix(allocation.subnet, allocation.ips))
         users = self._use.live_users(key)
         current = claim.status
         owner = current.get("ownerPod")

@@ -7,7 +7,7 @@ from tests.controller import probes
 from tests.controller.conftest import call, eventually
 from tests.controller.objects import create_all, pod, subnet
 from tests.controller.test_ipamclaim import IP as CLAIM_IP
-from tests.controller.test_ipamclaim import PROVIDER, claim, nad, networks
+from tests.controller.test_ipamclaim import PROVIDER, claim, claim_status, nad, networks
 from tests.controller.test_ippool import ippool, namespace
 
 IP = "ovn.kubernetes.io/ip_address"
@@ -41,6 +41,32 @@ async def test_claims_across_a_restart(sim, kube) -> None:
         await create_all(kube, pod("a2", networks=networks("kept")))
         again = await probes.allocated(kube, "a2", PROVIDER)
         assert again[CLAIM_IP] == first[CLAIM_IP]
+
+
+async def test_claim_status_survives_a_restart_without_pods(sim, kube) -> None:
+    """A kept claim with no pod still reports its address after a restart."""
+    await create_all(
+        kube, nad(), subnet("tenant", "172.17.0.0/24", provider=PROVIDER), claim("idle")
+    )
+    async with probes.Restartable(sim, primary_network=False) as controller:
+        await controller.start()
+        await create_all(kube, pod("once", networks=networks("idle")))
+        first = await probes.allocated(kube, "once", PROVIDER)
+        await kube.delete(PODS, name="once", namespace="default")
+        await controller.stop()
+        # A stale status from before must be rewritten from the IP object, not emptied.
+        await kube.patch(
+            IPAMCLAIMS,
+            name="idle",
+            namespace="default",
+            subresource="status",
+            body={"status": {"ips": []}},
+        )
+        await controller.start()
+        status = await eventually(
+            lambda: claim_status(kube, "idle"), until=lambda s: bool(s.get("ips"))
+        )
+        assert status["ips"] == [f"{first[CLAIM_IP]}/24"]
 
 
 async def test_pool_pods_created_during_a_restart_stay_in_the_pool(sim, kube) -> None:
