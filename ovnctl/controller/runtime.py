@@ -175,7 +175,8 @@ class Controller:
             refused=lambda: self.subnet_reconciler.refused,
             rivals=lambda name: self.subnet_reconciler.rivals_of(name),
         )
-        # Addresses users pin (IPPools, sticky StatefulSet pods): ovnctl.controller.pinned.
+        # Addresses users pin (IPPools, ip_pool, Vips, StatefulSet pods, IPAMClaims):
+        # their informers, queues and rules live in ovnctl.controller.pinned.
         self.pinned = PinnedAddresses(
             indexes=indexes,
             subnets=self.subnets,

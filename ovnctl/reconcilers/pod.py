@@ -12,7 +12,10 @@ allocates a second address.
 Ordinary pods give their addresses back when deleted or finished. A
 KubeVirt VM's addresses belong to the VM (see :mod:`.vm`): every new
 virt-launcher pod, including a live-migration target running beside the
-source, gets the same IP and MAC.
+source, gets the same IP and MAC. Before releasing a gone pod, the injected
+keep rule is asked (:mod:`.sticky`: StatefulSet pods, IPAMClaims); a NIC
+using a Vip's address has the Vip as IPAM owner, so releasing it never frees
+the Vip's address.
 
 Bad input (a malformed annotation, an unknown NAD, a static IP out of range,
 ...) is a Warning Event on the pod naming the field and value; the pod then
