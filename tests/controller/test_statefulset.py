@@ -68,6 +68,12 @@ async def test_replicas_keep_their_addresses_and_scale_down_frees_the_third(
     await replica(kube, "db", 1, annotations={POOL: LIST}, node="node2")
     again = await probes.allocated(kube, "db-1", "ovn")
     assert (again[IP], again[MAC]) == (first[1][IP], first[1][MAC])
+    # The same for every replica.
+    for i in (0, 2):
+        await kube.delete(PODS, name=f"db-{i}", namespace="default")
+        await replica(kube, "db", i, annotations={POOL: LIST})
+        back = await probes.allocated(kube, f"db-{i}", "ovn")
+        assert (back[IP], back[MAC]) == (first[i][IP], first[i][MAC])
 
     # Scaled to 2: db-2 goes, and its address is free for the waiting pod.
     await kube.patch(STATEFULSETS, name="db", namespace="default", body={"spec": {"replicas": 2}})
