@@ -348,6 +348,7 @@ _PLURALS = {
     ("kubeovn.io/v1", "Subnet"): ("/apis/kubeovn.io/v1", "subnets", False),
     ("kubeovn.io/v1", "IP"): ("/apis/kubeovn.io/v1", "ips", False),
     ("kubevirt.io/v1", "VirtualMachine"): ("/apis/kubevirt.io/v1", "virtualmachines", True),
+    ("apps/v1", "StatefulSet"): ("/apis/apps/v1", "statefulsets", True),
 }
 
 

@@ -9,10 +9,19 @@ any ``Mapping[key, Collection[record]]``, which is what ``kopf.Index`` is, so
 tests feed plain dicts.
 """
 
+from ovnctl.caches.ipamclaims import IPAMClaimCache, IPAMClaimRecord, index_ipamclaim
+from ovnctl.caches.ippools import (
+    IPPoolCache,
+    IPPoolRecord,
+    index_ippool_by_name,
+    index_ippool_by_namespace,
+)
 from ovnctl.caches.kubevirt import KubevirtCache, index_by_namespaced_name
 from ovnctl.caches.nads import NadCache, index_nad_by_key
+from ovnctl.caches.namespaces import NamespacePoolCache, index_namespace_pools
 from ovnctl.caches.pods import PodCache, PodKey, PodRecord, index_pod_by_key, index_pod_by_vm
 from ovnctl.caches.readiness import ReadinessGate
+from ovnctl.caches.statefulsets import StatefulSetCache, StatefulSetRecord, index_statefulset
 from ovnctl.caches.subnets import (
     SubnetCache,
     SubnetRecord,
@@ -21,22 +30,38 @@ from ovnctl.caches.subnets import (
     index_subnet_by_provider,
     index_subnet_default,
 )
+from ovnctl.caches.vips import VipCache, VipRecord, index_vip_by_name
 
 __all__ = [
+    "IPAMClaimCache",
+    "IPAMClaimRecord",
+    "IPPoolCache",
+    "IPPoolRecord",
     "KubevirtCache",
     "NadCache",
+    "NamespacePoolCache",
     "PodCache",
     "PodKey",
     "PodRecord",
     "ReadinessGate",
+    "StatefulSetCache",
+    "StatefulSetRecord",
     "SubnetCache",
     "SubnetRecord",
+    "VipCache",
+    "VipRecord",
     "index_by_namespaced_name",
+    "index_ipamclaim",
+    "index_ippool_by_name",
+    "index_ippool_by_namespace",
     "index_nad_by_key",
+    "index_namespace_pools",
     "index_pod_by_key",
     "index_pod_by_vm",
+    "index_statefulset",
     "index_subnet_by_name",
     "index_subnet_by_namespace",
     "index_subnet_by_provider",
     "index_subnet_default",
+    "index_vip_by_name",
 ]

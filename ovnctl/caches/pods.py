@@ -36,6 +36,8 @@ _PROVIDER_SUFFIXES = frozenset(
         "gateway",
         "logical_switch",
         "virtualmachine",
+        "ip_pool",  # a list of IPs or IPPool names the address must come from
+        "vip",  # the Vip whose reserved address the NIC uses
     }
 )
 _FINISHED_PHASES = frozenset({"Succeeded", "Failed"})

@@ -30,6 +30,7 @@ from ovnctl.caches import (
     SubnetRecord,
 )
 from ovnctl.controller.kube_ovn_walk import KubeOvnSubnetWalk
+from ovnctl.controller.pinned import PinnedAddresses
 from ovnctl.controller.routing import KeyRouter
 from ovnctl.ipam import IPAM
 from ovnctl.k8s.api import NotFound
@@ -177,12 +178,29 @@ class Controller:
             refused=lambda: self.subnet_reconciler.refused,
             rivals=lambda name: self.subnet_reconciler.rivals_of(name),
         )
+        # Addresses users pin (IPPools, ip_pool, Vips, StatefulSet pods, IPAMClaims):
+        # their informers, queues and rules live in ovnctl.controller.pinned.
+        self.pinned = PinnedAddresses(
+            indexes=indexes,
+            subnets=self.subnets,
+            ipam=self.ipam,
+            api=self.api,
+            serves=lambda name: self.subnet_reconciler.serves(name),
+            wake=self.router.wake,
+            ledger=self.ledger,
+            requeue_pod=self.pod_queue.add,
+            pods=self.pods,
+            events=self.events,
+            usage_changed=lambda subnet: self._usage_changed(subnet),
+            metrics=metrics,
+        )
         self._informers = build_informers(
             indexes=indexes,
             configuration=self.api.configuration,
             hooks=self.router,
             namespaces=settings.namespaces,
             user_agent=user_agent,
+            pinned=self.pinned,
         )
         lookup = self._cached_nad if settings.nad_lookup == "cache" else self._live_nad
         self.kube_ovn_walk: KubeOvnSubnetWalk | None = None
@@ -201,7 +219,7 @@ class Controller:
             api=self.api,
             ipam=self.ipam,
             ledger=self.ledger,
-            on_subnet_freed=self.router.usage_changed,
+            on_subnet_freed=self._usage_changed,
             northbound=self.northbound,
             has_switch=self.subnet_reconciler.switches.__contains__,
         )
@@ -211,6 +229,8 @@ class Controller:
             serving=self.subnet_reconciler.serves,
             has_room=self._has_room,
             primary_network=settings.primary_network,
+            pools=self.pinned.selector,
+            claims=self.pinned.claim_checker,
         )
         self.pod_reconciler = PodReconciler(
             pods=self.pods,
@@ -222,8 +242,9 @@ class Controller:
             api=self.api,
             events=self.events,
             waits=self.waits,
-            on_allocated=self.router.usage_changed,
+            on_allocated=self._usage_changed,
             northbound=self.northbound,
+            keeps=self.pinned.sticky.keeps,
         )
         self.vm_reconciler = VmReconciler(
             pods=self.pods,
@@ -287,6 +308,10 @@ class Controller:
         pool = self.ipam.subnet(subnet)
         return all(pool.pool(family).free for family in pool.families)
 
+    def _usage_changed(self, subnet: str) -> None:
+        self.router.usage_changed(subnet)
+        self.pinned.usage_changed(subnet)
+
     async def _reconcile_subnet(self, name: str) -> Result:
         if self.kube_ovn_walk is not None:
             record = self.subnets.get(name)
@@ -296,6 +321,7 @@ class Controller:
         result = await self.subnet_reconciler(name)
         if name in self.subnet_reconciler.serving:
             self.router.subnet_serving(name)
+        self.pinned.subnet_reconciled(name)
         return result
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -368,6 +394,7 @@ class Controller:
             serving_spec=self._serving_spec,
             ledger=self.ledger,
             pods=self.pods.records(),
+            reserved=self.pinned.reserved(),
         )
         # Every subnet once, before any pod: pods must find their subnets Ready, or
         # each restart would post a burst of spurious "not Ready" Events. A few at a
@@ -383,6 +410,7 @@ class Controller:
                     self.subnet_queue.add(name)
 
         await asyncio.gather(*(first_reconcile(record.name) for record in list(self.subnets)))
+        await self.pinned.first_reconcile()
         self.gate.mark(IPAM_REBUILT)
         if self.northbound.enabled and self.northbound.connected:
             try:
@@ -404,6 +432,9 @@ class Controller:
             )
             self._pools.append(pool)
             pool.start()
+        for pinned_pool in self.pinned.worker_pools(max_retries=settings.max_retries):
+            self._pools.append(pinned_pool)
+            pinned_pool.start()
         self._sweep()
         for pod in self.pods:
             self.pod_queue.add(pod)

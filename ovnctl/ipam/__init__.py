@@ -8,7 +8,8 @@ decides. See ``docs/ipam.md`` for the model and semantics.
 
 Layout: :mod:`.addresses` (parsing, formatting), :mod:`.ranges` (interval
 set), :mod:`.pool` (one CIDR), :mod:`.subnet` (one Subnet, dual-stack),
-:mod:`.mac`, :mod:`.registry` (all subnets), :mod:`.results`, :mod:`.errors`.
+:mod:`.mac`, :mod:`.ippool` (IPPools and ``ip_pool`` lists as
+ranges), :mod:`.registry` (all subnets), :mod:`.results`, :mod:`.errors`.
 """
 
 from ovnctl.ipam.addresses import (
@@ -43,6 +44,18 @@ from ovnctl.ipam.errors import (
     SharedAddressMoveError,
     UnknownSubnetError,
 )
+from ovnctl.ipam.ippool import (
+    AddressLimit,
+    PoolEntryError,
+    PoolProblem,
+    PoolUsageCounts,
+    check_pool,
+    limit_of,
+    overlap,
+    parse_ip_list,
+    parse_pool_ips,
+    pool_usage,
+)
 from ovnctl.ipam.mac import DEFAULT_MAC_PREFIX
 from ovnctl.ipam.registry import IPAM
 from ovnctl.ipam.results import (
@@ -63,6 +76,7 @@ __all__ = [
     "IPAM",
     "AddressConflictError",
     "AddressFamilyError",
+    "AddressLimit",
     "AddressOutOfRangeError",
     "AddressRange",
     "Allocation",
@@ -84,8 +98,11 @@ __all__ = [
     "InvalidMACError",
     "InvalidSpecError",
     "MACConflictError",
+    "PoolEntryError",
     "PoolExhaustedError",
+    "PoolProblem",
     "PoolUsage",
+    "PoolUsageCounts",
     "RebuildConflict",
     "RebuildReport",
     "ReservedAddressError",
@@ -95,8 +112,14 @@ __all__ = [
     "UnknownSubnetError",
     "UpdateConflict",
     "UpdateReport",
+    "check_pool",
     "format_ip",
+    "limit_of",
+    "overlap",
     "parse_cidr_block",
     "parse_exclude_ips",
     "parse_gateway",
+    "parse_ip_list",
+    "parse_pool_ips",
+    "pool_usage",
 ]

@@ -135,6 +135,16 @@ class FamilyPool:
         self._usage = None
         return address
 
+    def pop_lowest_in(self, within: IntervalSet, owner: str) -> int | None:
+        """Hand the lowest free address inside ``within`` to ``owner``; None if there is none."""
+        address = self.free.lowest_in(within)
+        if address is None:
+            return None
+        self.free.discard(address, address)
+        self.held[address] = owner
+        self._usage = None
+        return address
+
     def take(self, address: int, owner: str) -> None:
         """Record ``address`` as held by ``owner`` (a static request or a rebuild)."""
         self.held[address] = owner

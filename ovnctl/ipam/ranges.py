@@ -101,6 +101,35 @@ class IntervalSet:
             total += min(end, ends[k]) - max(start, starts[k]) + 1
         return total
 
+    def lowest_in(self, other: IntervalSet) -> int | None:
+        """The smallest member that ``other`` also holds, or None.
+
+        Walks ``other``'s intervals with one bisection each: an IP pool of a /16
+        held as one interval costs one step, never one per address.
+        """
+        starts, ends = self._starts, self._ends
+        for start, end in other:
+            i = bisect_left(ends, start)
+            if i < len(starts) and starts[i] <= end:
+                return max(start, starts[i])
+        return None
+
+    def intersection(self, other: IntervalSet) -> IntervalSet:
+        """The members both sets hold, in one merge of the two interval lists."""
+        out: list[tuple[int, int]] = []
+        a, b = list(self), list(other)
+        i = j = 0
+        while i < len(a) and j < len(b):
+            start = max(a[i][0], b[j][0])
+            end = min(a[i][1], b[j][1])
+            if start <= end:
+                out.append((start, end))
+            if a[i][1] < b[j][1]:
+                i += 1
+            else:
+                j += 1
+        return IntervalSet.from_sorted(out)
+
     def copy(self) -> IntervalSet:
         """An independent copy."""
         result = IntervalSet()

@@ -16,6 +16,7 @@ import random
 from collections.abc import Iterable, Iterator, Sequence
 
 from ovnctl.ipam.errors import DuplicateSubnetError, UnknownSubnetError
+from ovnctl.ipam.ippool import AddressLimit
 from ovnctl.ipam.mac import DEFAULT_MAC_PREFIX, parse_mac_prefix
 from ovnctl.ipam.results import (
     Allocation,
@@ -139,6 +140,8 @@ class IPAM:
         ips: str | Sequence[str] | None = None,
         mac: str | None = None,
         holder: str | None = None,
+        within: AddressLimit | None = None,
+        choices: Sequence[Sequence[str]] = (),
     ) -> Allocation:
         """Allocate in ``subnet`` for ``owner``; see :meth:`SubnetPool.allocate`."""
         pool = self._subnets.get(subnet)
@@ -146,7 +149,9 @@ class IPAM:
             raise UnknownSubnetError(
                 f"subnet {subnet!r} is not registered", value=subnet, subnet=subnet
             )
-        result = pool.allocate(owner, ips=ips, mac=mac, holder=holder)
+        result = pool.allocate(
+            owner, ips=ips, mac=mac, holder=holder, within=within, choices=choices
+        )
         names = self._owner_subnets.get(owner)
         if names is None:
             self._owner_subnets[owner] = (subnet,)

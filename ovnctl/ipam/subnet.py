@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import netaddr
 
@@ -62,6 +63,9 @@ from ovnctl.ipam.results import (
     UpdateConflict,
     UpdateReport,
 )
+
+if TYPE_CHECKING:
+    from ovnctl.ipam.ippool import AddressLimit
 
 __all__ = ["SubnetPool"]
 
@@ -270,8 +274,15 @@ class SubnetPool:
         ips: str | Sequence[str] | None = None,
         mac: str | None = None,
         holder: str | None = None,
+        within: AddressLimit | None = None,
+        choices: Sequence[Sequence[str]] = (),
     ) -> Allocation:
         """Give ``owner`` one address per family and a MAC; return what it holds.
+
+        ``within`` limits automatic addresses to a pool's ranges (an IPPool, an
+        ``ip_pool`` list); ``choices`` are candidate static requests (``ip_pool``
+        dual-stack pairs), of which the first whose addresses are all free is taken.
+        An owner already holding its addresses keeps them either way.
 
         ``ips`` is a static request: one address per family, comma-joined or a
         sequence (an ``/prefix`` suffix is refused as malformed). A family not
@@ -286,7 +297,9 @@ class SubnetPool:
         :class:`PoolExhaustedError`.
         """
         holding = self._owners.get(owner)
-        if ips is None and mac is None:
+        if choices and ips is None and not (holding and len(holding.addrs) == len(self._order)):
+            ips = self._first_free_choice(owner, choices, within)
+        if ips is None and mac is None and within is None:
             # Fast path: plain auto allocation, the overwhelmingly common call.
             if holding is not None and len(holding.addrs) == len(self._order):
                 if holder is not None and holder not in holding.result.holders:
@@ -315,9 +328,34 @@ class SubnetPool:
                 )
                 self._owners[owner] = _holding(addrs, mac_value, result)
                 return result
-        return self._allocate_planned(owner, holding, ips=ips, mac=mac, holder=holder)
+        return self._allocate_planned(
+            owner, holding, ips=ips, mac=mac, holder=holder, within=within
+        )
 
-    def _exhausted(self, pool: FamilyPool) -> PoolExhaustedError:
+    def _first_free_choice(
+        self, owner: str, choices: Sequence[Sequence[str]], within: AddressLimit | None
+    ) -> Sequence[str]:
+        for choice in choices:
+            free = True
+            for text in choice:
+                held_by = self.owner_of(text)
+                if held_by is not None and held_by != owner:
+                    free = False
+                    break
+            if free:
+                return choice
+        name = within.name if within is not None else "the requested list"
+        raise PoolExhaustedError(f"every entry of {name} is in use", value=name, subnet=self.name)
+
+    def _exhausted(
+        self, pool: FamilyPool, within: AddressLimit | None = None
+    ) -> PoolExhaustedError:
+        if within is not None:
+            return PoolExhaustedError(
+                f"no free IPv{int(pool.family)} address left in {within.name}",
+                value=within.name,
+                subnet=self.name,
+            )
         return PoolExhaustedError(
             f"no free IPv{int(pool.family)} address left in {pool.network}",
             value=str(pool.network),
@@ -372,6 +410,7 @@ class SubnetPool:
         ips: str | Sequence[str] | None,
         mac: str | None,
         holder: str | None,
+        within: AddressLimit | None = None,
     ) -> Allocation:
         # -- plan: every check, no mutation --
         wanted: dict[Family, int] = {}
@@ -416,9 +455,15 @@ class SubnetPool:
                     subnet=self.name,
                 )
         auto = [f for f in self._order if f not in wanted and f not in current]
+        limits = within.ranges if within is not None else {}
         for family in auto:
-            if not self._pools[family].free:
-                raise self._exhausted(self._pools[family])
+            pool = self._pools[family]
+            limit = limits.get(family)
+            if limit is not None:
+                if pool.free.lowest_in(limit) is None:
+                    raise self._exhausted(pool, within)
+            elif not pool.free:
+                raise self._exhausted(pool)
 
         # -- commit: cannot fail --
         addrs = dict(current)
@@ -432,7 +477,13 @@ class SubnetPool:
             pool.take(address, owner)
             addrs[family] = address
         for family in auto:
-            addrs[family] = self._pools[family].pop_lowest(owner)
+            limit = limits.get(family)
+            if limit is None:
+                addrs[family] = self._pools[family].pop_lowest(owner)
+            else:
+                found = self._pools[family].pop_lowest_in(limit, owner)
+                assert found is not None  # checked in the plan, nothing changed since
+                addrs[family] = found
         if holding is None:
             mac_value = wanted_mac if wanted_mac is not None else self._macs.generate()
         else:

@@ -25,37 +25,55 @@ import kubernetes.client
 
 from ovnctl.caches import (
     index_by_namespaced_name,
+    index_ipamclaim,
+    index_ippool_by_name,
+    index_ippool_by_namespace,
     index_nad_by_key,
+    index_namespace_pools,
     index_pod_by_key,
     index_pod_by_vm,
+    index_statefulset,
     index_subnet_by_name,
     index_subnet_by_namespace,
     index_subnet_by_provider,
     index_subnet_default,
+    index_vip_by_name,
 )
 from ovnctl.caches.index import MultiIndex
 from ovnctl.k8s.api import Resource
 from ovnctl.k8s.reflector import Reflector
 from ovnctl.k8s.resources import (
+    IPAMCLAIMS,
+    IPPOOLS,
     NADS,
+    NAMESPACES,
     PODS,
+    STATEFULSETS,
     SUBNETS,
+    VIPS,
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
 )
 from ovnctl.models import pod_owner
 
 __all__ = [
+    "IPAMCLAIMS_BY_KEY",
+    "IPPOOLS_BY_NAME",
+    "IPPOOLS_BY_NAMESPACE",
     "NADS_BY_KEY",
+    "NAMESPACE_POOLS",
     "PODS_BY_KEY",
     "PODS_BY_VM",
+    "STATEFULSETS_BY_KEY",
     "SUBNETS_BY_NAME",
     "SUBNETS_BY_NAMESPACE",
     "SUBNETS_BY_PROVIDER",
     "SUBNETS_DEFAULT",
+    "VIPS_BY_NAME",
     "VMIS",
     "VMS",
     "Informer",
+    "PinnedHooks",
     "WatchHooks",
     "build_indexes",
     "build_informers",
@@ -70,6 +88,12 @@ PODS_BY_KEY = "pods_by_key"
 PODS_BY_VM = "pods_by_vm"
 VMS = "vms"
 VMIS = "vmis"
+IPPOOLS_BY_NAME = "ippools_by_name"
+IPPOOLS_BY_NAMESPACE = "ippools_by_namespace"
+STATEFULSETS_BY_KEY = "statefulsets_by_key"
+VIPS_BY_NAME = "vips_by_name"
+IPAMCLAIMS_BY_KEY = "ipamclaims_by_key"
+NAMESPACE_POOLS = "namespace_pools"
 
 IndexFn = Callable[[Mapping[str, Any]], Mapping[Any, Any]]
 ObjectKey = tuple[str, str]
@@ -90,6 +114,26 @@ class WatchHooks(Protocol):
 
     def vm_changed(self, namespace: str, name: str) -> None:
         """A VirtualMachine or VirtualMachineInstance was created, changed or deleted."""
+
+
+class PinnedHooks(Protocol):
+    """What the informers of pinned-address kinds tell the controller (see
+    :mod:`ovnctl.controller.pinned`). Implementations must not block."""
+
+    def ippool_changed(self, name: str) -> None:
+        """An IPPool was created, changed or deleted."""
+
+    def statefulset_changed(self, namespace: str, name: str) -> None:
+        """A StatefulSet was created, changed (replicas, uid) or deleted."""
+
+    def vip_changed(self, name: str) -> None:
+        """A Vip was created, changed or deleted."""
+
+    def ipamclaim_changed(self, namespace: str, name: str) -> None:
+        """An IPAMClaim was created, changed or deleted."""
+
+    def namespace_changed(self, name: str) -> None:
+        """A Namespace was created, changed or deleted (its ``ip_pool`` annotation)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -227,6 +271,12 @@ def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
             PODS_BY_VM,
             VMS,
             VMIS,
+            IPPOOLS_BY_NAME,
+            IPPOOLS_BY_NAMESPACE,
+            STATEFULSETS_BY_KEY,
+            VIPS_BY_NAME,
+            IPAMCLAIMS_BY_KEY,
+            NAMESPACE_POOLS,
         )
     }
 
@@ -238,9 +288,11 @@ def build_informers(
     hooks: WatchHooks,
     namespaces: tuple[str, ...] = (),
     user_agent: str | None = None,
+    pinned: PinnedHooks | None = None,
 ) -> list[Informer]:
     """The informers that fill ``indexes``: one per kind (and namespace, when the
-    controller is limited to some)."""
+    controller is limited to some). ``pinned``: also watch the kinds of pinned
+    addresses (IPPools, StatefulSets, Vips, IPAMClaims), reported to it."""
     kinds: list[tuple[Resource, list[tuple[MultiIndex[Any, Any], IndexFn]], Changed, Any]] = [
         (
             NADS,
@@ -278,6 +330,50 @@ def build_informers(
             None,
         ),
     ]
+    if pinned is not None:
+        kinds.append(
+            (
+                IPPOOLS,
+                [
+                    (indexes[IPPOOLS_BY_NAME], index_ippool_by_name),
+                    (indexes[IPPOOLS_BY_NAMESPACE], index_ippool_by_namespace),
+                ],
+                lambda kind, key, extra: pinned.ippool_changed(key[1]),
+                None,
+            )
+        )
+        kinds.append(
+            (
+                STATEFULSETS,
+                [(indexes[STATEFULSETS_BY_KEY], index_statefulset)],
+                lambda kind, key, extra: pinned.statefulset_changed(*key),
+                None,
+            )
+        )
+        kinds.append(
+            (
+                VIPS,
+                [(indexes[VIPS_BY_NAME], index_vip_by_name)],
+                lambda kind, key, extra: pinned.vip_changed(key[1]),
+                None,
+            )
+        )
+        kinds.append(
+            (
+                IPAMCLAIMS,
+                [(indexes[IPAMCLAIMS_BY_KEY], index_ipamclaim)],
+                lambda kind, key, extra: pinned.ipamclaim_changed(*key),
+                None,
+            )
+        )
+        kinds.append(
+            (
+                NAMESPACES,
+                [(indexes[NAMESPACE_POOLS], index_namespace_pools)],
+                lambda kind, key, extra: pinned.namespace_changed(key[1]),
+                None,
+            )
+        )
     informers: list[Informer] = []
     for resource, indexers, on_change, extra in kinds:
         scopes: tuple[str | None, ...] = (

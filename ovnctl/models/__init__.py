@@ -44,7 +44,14 @@ from ovnctl.models.ip_object import (
     ip_object_name,
     parse_ip_object,
 )
-from ovnctl.models.kubevirt import VM_POD_TYPE, OwnerKind, PodOwner, pod_owner
+from ovnctl.models.kubevirt import (
+    STATEFULSET_POD_TYPE,
+    VM_POD_TYPE,
+    OwnerKind,
+    PodOwner,
+    pod_owner,
+    statefulset_ordinal,
+)
 from ovnctl.models.nad import KUBE_OVN_TYPE, NadConfig, NadProblem, nad_problem, parse_nad
 from ovnctl.models.networks import AttachmentRequest, parse_networks
 from ovnctl.models.provider import (
@@ -75,6 +82,7 @@ __all__ = [
     "NETWORKS_ANNOTATION",
     "NETWORK_STATUS_ANNOTATION",
     "PRIMARY_PROVIDER",
+    "STATEFULSET_POD_TYPE",
     "SUBNET_LABEL",
     "VM_NAME_LABEL",
     "VM_POD_TYPE",
@@ -117,4 +125,5 @@ __all__ = [
     "provider_keys",
     "read_allocation",
     "read_static_request",
+    "statefulset_ordinal",
 ]

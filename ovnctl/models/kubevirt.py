@@ -19,16 +19,20 @@ from ovnctl.models.annotations import MIGRATION_JOB_ANNOTATION, VM_NAME_LABEL
 
 __all__ = [
     "KUBEVIRT_GROUP",
+    "STATEFULSET_POD_TYPE",
     "VM_POD_TYPE",
     "OwnerKind",
     "PodOwner",
     "pod_owner",
+    "statefulset_ordinal",
 ]
 
 KUBEVIRT_GROUP = "kubevirt.io"
 VMI_KIND = "VirtualMachineInstance"
 VM_POD_TYPE = "VirtualMachine"
 """``spec.podType`` of the IP object of a VM's NIC."""
+STATEFULSET_POD_TYPE = "StatefulSet"
+"""``spec.podType`` of the IP object of a StatefulSet pod's NIC (its address is sticky)."""
 
 
 class OwnerKind(enum.StrEnum):
@@ -52,6 +56,9 @@ class PodOwner:
     namespace: str
     is_migration_target: bool = False
     """True for the target pod of a live migration: it shares the source's addresses."""
+    statefulset: str = ""
+    """The StatefulSet controlling the pod (``""``: none). Its pods keep their addresses
+    across deletion while their ordinal is below the StatefulSet's replicas."""
 
     @property
     def is_vm(self) -> bool:
@@ -60,8 +67,11 @@ class PodOwner:
 
     @property
     def pod_type(self) -> str:
-        """``spec.podType`` for this owner's IP objects: ``"VirtualMachine"`` or ``""``."""
-        return VM_POD_TYPE if self.is_vm else ""
+        """``spec.podType`` for this owner's IP objects: ``VirtualMachine``,
+        ``StatefulSet`` or ``""``."""
+        if self.is_vm:
+            return VM_POD_TYPE
+        return STATEFULSET_POD_TYPE if self.statefulset else ""
 
 
 def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
@@ -99,7 +109,20 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
         vm_name = str(label) if label else None
 
     if vm_name is None:
-        return PodOwner(kind=OwnerKind.POD, name=pod_name, namespace=namespace)
+        statefulset = next(
+            (
+                str(r["name"])
+                for r in refs
+                if r.get("kind") == "StatefulSet"
+                and _group(r.get("apiVersion")) == "apps"
+                and r.get("controller") is True
+                and r.get("name")
+            ),
+            "",
+        )
+        return PodOwner(
+            kind=OwnerKind.POD, name=pod_name, namespace=namespace, statefulset=statefulset
+        )
     annotations = metadata.get("annotations") or {}
     return PodOwner(
         kind=OwnerKind.VIRTUAL_MACHINE,
@@ -107,6 +130,15 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
         namespace=namespace,
         is_migration_target=bool(annotations.get(MIGRATION_JOB_ANNOTATION)),
     )
+
+
+def statefulset_ordinal(pod_name: str, statefulset: str) -> int | None:
+    """The ordinal of ``<statefulset>-<n>``, or None when the name is not of that form."""
+    prefix = f"{statefulset}-"
+    if not pod_name.startswith(prefix):
+        return None
+    suffix = pod_name[len(prefix) :]
+    return int(suffix) if suffix.isdigit() else None
 
 
 def _group(api_version: object) -> str:

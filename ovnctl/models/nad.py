@@ -59,6 +59,9 @@ class NadConfig:
     """Set when the declared provider disagrees with the derived one (the derived one wins)."""
     error: str | None = None
     """Set when the NAD is malformed; then ``provider`` is None."""
+    allow_persistent_ips: bool = False
+    """``"allowPersistentIPs": true`` in the config (top level, or the serving plugin):
+    attachments naming an ``ipam-claim-reference`` keep the claim's address."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -179,6 +182,8 @@ def _parse_config(*, namespace: str, name: str, body: Mapping[str, Any]) -> NadC
         served_by_ovn=served_by_ovn,
         declared_provider=declared,
         warning=warning,
+        allow_persistent_ips=conf.get("allowPersistentIPs") is True
+        or plugin.get("allowPersistentIPs") is True,
     )
 
 

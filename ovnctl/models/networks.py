@@ -55,6 +55,8 @@ class AttachmentRequest:
     ips: tuple[str, ...] = ()
     mac: str | None = None
     default_route: tuple[str, ...] = ()
+    ipam_claim: str | None = None
+    """``ipam-claim-reference``: the IPAMClaim (in the pod's namespace) owning the address."""
 
     @property
     def nad_key(self) -> tuple[str, str]:
@@ -202,6 +204,7 @@ def _parse_element(element: Any, *, index: int, pod_namespace: str) -> Attachmen
             value=cni_args,
         )
 
+    claim = _optional_string(element, "ipam-claim-reference", field)
     return AttachmentRequest(
         namespace=namespace,
         name=element["name"],
@@ -210,6 +213,7 @@ def _parse_element(element: Any, *, index: int, pod_namespace: str) -> Attachmen
         ips=ips,
         mac=mac,
         default_route=default_route,
+        ipam_claim=claim.strip() if claim and claim.strip() else None,
     )
 
 

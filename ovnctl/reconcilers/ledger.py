@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from ovnctl.models import VM_POD_TYPE, IpRecord
 from ovnctl.ovn import PortSpec
 
-__all__ = ["IpObjectState", "NicLedger", "OwnerKey"]
+__all__ = ["CLAIM_POD_TYPE", "IpObjectState", "NicLedger", "OwnerKey", "claim_ledger_owner"]
+
+CLAIM_POD_TYPE = "IPAMClaim"
+"""``spec.podType`` of the IP object of an IPAMClaim's NIC (ovnctl's own value; ``podName``
+is the claim's name)."""
+
+
+def claim_ledger_owner(claim: str) -> str:
+    """The pseudo pod name an IPAMClaim's NIC is recorded under: released like a pod's,
+    when the claim goes (see :mod:`ovnctl.reconcilers.claims`)."""
+    return f"ipamclaim:{claim}"
+
 
 OwnerKey = tuple[str, str]
 """``(namespace, pod name)`` for a pod, ``(namespace, VM name)`` for a VM."""
@@ -44,6 +55,8 @@ class NicLedger:
         self._owner_of: dict[str, tuple[bool, OwnerKey]] = {}
         self._written: dict[str, IpObjectState] = {}
         self._ports: dict[str, PortSpec] = {}
+        self._ipam_owners: dict[str, str] = {}
+        """NIC -> its IPAM owner, where that is not the NIC itself (a Vip's address)."""
 
     def record(self, nic: str, *, owner: OwnerKey, is_vm: bool) -> None:
         previous = self._owner_of.get(nic)
@@ -60,6 +73,18 @@ class NicLedger:
             self._unlink(nic, previous)
         self._written.pop(nic, None)
         self._ports.pop(nic, None)
+        self._ipam_owners.pop(nic, None)
+
+    def set_ipam_owner(self, nic: str, owner: str) -> None:
+        """Record that ``nic`` uses ``owner``'s address (``""``: its own)."""
+        if owner:
+            self._ipam_owners[nic] = owner
+        else:
+            self._ipam_owners.pop(nic, None)
+
+    def ipam_owner(self, nic: str) -> str:
+        """Who holds ``nic``'s address in the IPAM: the NIC itself unless a Vip lends it."""
+        return self._ipam_owners.get(nic, nic)
 
     def _unlink(self, nic: str, link: tuple[bool, OwnerKey]) -> None:
         is_vm, owner = link
@@ -106,7 +131,10 @@ class NicLedger:
         """Take in the IP objects found at start-up (only the ones the IPAM accepted)."""
         for ip in records:
             is_vm = ip.pod_type == VM_POD_TYPE
-            self.record(ip.name, owner=(ip.namespace, ip.pod_name), is_vm=is_vm)
+            owner = (
+                claim_ledger_owner(ip.pod_name) if ip.pod_type == CLAIM_POD_TYPE else ip.pod_name
+            )
+            self.record(ip.name, owner=(ip.namespace, owner), is_vm=is_vm)
             self._written[ip.name] = IpObjectState(
                 subnet=ip.subnet,
                 ips=ip.ips,

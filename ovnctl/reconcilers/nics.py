@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 from ovnctl.caches import NadCache, SubnetCache
 from ovnctl.caches.pods import PodRecord
+from ovnctl.ipam import AddressLimit
 from ovnctl.models import (
     NETWORKS_ANNOTATION,
     PRIMARY_PROVIDER,
     AnnotationError,
     AttachmentRequest,
+    NadConfig,
     NetworksAnnotationError,
     StaticRequest,
     ip_object_name,
@@ -32,7 +34,7 @@ from ovnctl.models import (
 )
 from ovnctl.reconcilers.waiting import nad_topic, provider_topic, subnet_topic
 
-__all__ = ["AttachmentProblem", "NicPlanner", "NicRequest"]
+__all__ = ["AttachmentProblem", "NicPlanner", "NicRequest", "PoolChoice", "PoolChooser"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,41 @@ class NicRequest:
     candidates: tuple[str, ...] = ()
     """Subnets this NIC could have been given (chosen by rule, not named): all are worth
     waiting on when the chosen one is full."""
+    within: AddressLimit | None = None
+    """An IPPool or ``ip_pool`` list the automatic address must come from."""
+    choices: tuple[tuple[str, ...], ...] = ()
+    """``ip_pool`` dual-stack pairs: the first wholly free one is taken."""
+    pool_topics: tuple[str, ...] = ()
+    """Topics worth waiting on when the pool is full (the pools themselves)."""
+    ipam_owner: str = ""
+    """The IPAM owner when it is not the NIC itself (a Vip whose address the NIC uses)."""
+    claim: str = ""
+    """The IPAMClaim the NIC belongs to (then the NIC is named after the claim)."""
+
+    @property
+    def owner_key(self) -> str:
+        """Who holds the NIC's address in the IPAM."""
+        return self.ipam_owner or self.nic
+
+
+@dataclass(frozen=True, slots=True)
+class PoolChoice:
+    """Where a NIC's pool sends it: the subnet (None: chosen as usual) and the limit."""
+
+    subnet: str | None
+    within: AddressLimit | None
+    choices: tuple[tuple[str, ...], ...] = ()
+    topics: tuple[str, ...] = ()
+    ipam_owner: str = ""
+
+
+ClaimChecker = Callable[[PodRecord, NadConfig, AttachmentRequest, str], None]
+"""``(pod, nad, attachment, nic name)``: checks the claim the attachment references; raises
+:class:`AttachmentProblem`. See :mod:`ovnctl.reconcilers.claims`."""
+
+PoolChooser = Callable[[PodRecord, str, dict[str, str], StaticRequest], PoolChoice | None]
+"""``(pod, provider, annotations, static request) -> PoolChoice | None``; raises
+:class:`AttachmentProblem`. See :mod:`ovnctl.reconcilers.pools`."""
 
 
 class AttachmentProblem(Exception):
@@ -75,7 +112,11 @@ class NicPlanner:
         serving: Callable[[str], bool],
         has_room: Callable[[str], bool],
         primary_network: bool = True,
+        pools: PoolChooser | None = None,
+        claims: ClaimChecker | None = None,
     ) -> None:
+        self._pools = pools
+        self._claims = claims
         self._nads = nads
         self._subnets = subnets
         self._serving = serving
@@ -118,8 +159,11 @@ class NicPlanner:
     def _primary(self, pod: PodRecord, annotations: dict[str, str]) -> NicRequest | None:
         static, ips_from, mac_from = self._static(annotations, PRIMARY_PROVIDER, attachment=None)
         candidates: list[str] = []
+        pool = self._pool(pod, PRIMARY_PROVIDER, annotations, static)
         if static.subnet is not None:
             subnet = self._named_subnet(static.subnet, PRIMARY_PROVIDER)
+        elif pool is not None and pool.subnet is not None:
+            subnet = pool.subnet
         else:
             bound = [
                 n
@@ -141,6 +185,10 @@ class NicPlanner:
             ips_from=ips_from,
             mac_from=mac_from,
             candidates=tuple(candidates),
+            within=pool.within if pool else None,
+            choices=pool.choices if pool else (),
+            pool_topics=pool.topics if pool else (),
+            ipam_owner=pool.ipam_owner if pool else "",
         )
 
     # -- Multus attachments --------------------------------------------------------------------
@@ -179,8 +227,11 @@ class NicPlanner:
         seen[provider] = entry
         static, ips_from, mac_from = self._static(annotations, provider, attachment=attachment)
         candidates: list[str] = []
+        pool = self._pool(pod, provider, annotations, static)
         if static.subnet is not None:
             subnet = self._named_subnet(static.subnet, provider)
+        elif pool is not None and pool.subnet is not None:
+            subnet = pool.subnet
         else:
             candidates = self._subnets.names_for_provider(provider)
             if not candidates:
@@ -190,15 +241,26 @@ class NicPlanner:
                     wait_for=(provider_topic(provider),),
                 )
             subnet = self._pick(candidates, provider)
+        # An IPAMClaim owns the address when the NAD allows it: the NIC is the claim's.
+        claim = attachment.ipam_claim if nad.allow_persistent_ips else None
+        nic_owner = claim or pod.owner.name
+        nic_name = ip_object_name(owner=nic_owner, namespace=pod.namespace, provider=provider)
+        if claim is not None and self._claims is not None:
+            self._claims(pod, nad, attachment, nic_name)
         return NicRequest(
             provider=provider,
             subnet=subnet,
-            nic=ip_object_name(owner=pod.owner.name, namespace=pod.namespace, provider=provider),
+            nic=nic_name,
+            claim=claim or "",
             static=static,
             interface=attachment.interface,
             ips_from=ips_from,
             mac_from=mac_from,
             candidates=tuple(candidates),
+            within=pool.within if pool else None,
+            choices=pool.choices if pool else (),
+            pool_topics=pool.topics if pool else (),
+            ipam_owner=pool.ipam_owner if pool else "",
         )
 
     # -- shared ------------------------------------------------------------------------------
@@ -230,6 +292,14 @@ class NicPlanner:
             else (f"{entry}.mac" if attachment is not None and attachment.mac else "")
         )
         return merge_requests(static=static, attachment=attachment), ips_from, mac_from
+
+    def _pool(
+        self, pod: PodRecord, provider: str, annotations: dict[str, str], static: StaticRequest
+    ) -> PoolChoice | None:
+        # A static IP wins over any pool, as in Kube-OVN.
+        if self._pools is None or static.ips:
+            return None
+        return self._pools(pod, provider, annotations, static)
 
     def _provider_of(self, subnet: str) -> str | None:
         record = self._subnets.get(subnet)

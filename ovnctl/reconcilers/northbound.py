@@ -8,6 +8,7 @@ a subnet, described from the IPAM allocation and the NIC's owner.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 
 from ovnctl.caches import SubnetCache
@@ -69,9 +70,10 @@ def _ports_of(
         return []
     is_vm, (namespace, owner) = link
     ports: list[PortSpec] = []
-    for allocation in ipam.lookup(nic):
-        if allocation.subnet not in wanted:
+    for held in ipam.lookup(ledger.ipam_owner(nic)):
+        if held.subnet not in wanted:
             continue
+        allocation = dataclasses.replace(held, owner=nic)  # a Vip's address: the NIC's port
         record = subnets.get(allocation.subnet)
         port = PortSpec.from_allocation(
             allocation,

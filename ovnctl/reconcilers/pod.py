@@ -12,7 +12,10 @@ allocates a second address.
 Ordinary pods give their addresses back when deleted or finished. A
 KubeVirt VM's addresses belong to the VM (see :mod:`.vm`): every new
 virt-launcher pod, including a live-migration target running beside the
-source, gets the same IP and MAC.
+source, gets the same IP and MAC. Before releasing a gone pod, the injected
+keep rule is asked (:mod:`.sticky`: StatefulSet pods, IPAMClaims); a NIC
+using a Vip's address has the Vip as IPAM owner, so releasing it never frees
+the Vip's address.
 
 Bad input (a malformed annotation, an unknown NAD, a static IP out of range,
 ...) is a Warning Event on the pod naming the field and value; the pod then
@@ -22,6 +25,7 @@ waits for the change that can fix it (see :mod:`.waiting`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -41,10 +45,15 @@ from ovnctl.ipam import (
 from ovnctl.k8s.api import AlreadyExists, KubeApi, NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import IPS, PODS
-from ovnctl.models import VM_POD_TYPE, allocation_annotations, build_ip_object
+from ovnctl.models import allocation_annotations, build_ip_object
 from ovnctl.ovn import Northbound, NullNorthbound, OwnerKind, PortSpec
 from ovnctl.queue import Done, PermanentError, Result, RetryableError
-from ovnctl.reconcilers.ledger import IpObjectState, NicLedger
+from ovnctl.reconcilers.ledger import (
+    CLAIM_POD_TYPE,
+    IpObjectState,
+    NicLedger,
+    claim_ledger_owner,
+)
 from ovnctl.reconcilers.nics import AttachmentProblem, NicPlanner, NicRequest
 from ovnctl.reconcilers.release import NicReleaser
 from ovnctl.reconcilers.waiting import WaitList, subnet_topic
@@ -90,7 +99,11 @@ class PodReconciler:
         waits: WaitList[PodKey],
         on_allocated: Callable[[str], None],
         northbound: Northbound | None = None,
+        keeps: Callable[[PodKey], bool] | None = None,
     ) -> None:
+        # Whether a gone or finished pod keeps its addresses (a StatefulSet's, see
+        # ovnctl.reconcilers.sticky); None: never.
+        self._keeps = keeps or (lambda key: False)
         self._northbound: Northbound = northbound if northbound is not None else NullNorthbound()
         self._pods = pods
         self._subnets = subnets
@@ -111,11 +124,13 @@ class PodReconciler:
         pod = self._pods.get(*key)
         if pod is None:
             self._waits.clear(key)
-            await self._releaser.release(self._ledger.nics_of_pod(key))
+            if not self._keeps(key):
+                await self._releaser.release(self._ledger.nics_of_pod(key))
             return Done
         if pod.finished and not pod.owner.is_vm:
             self._waits.clear(key)
-            await self._releaser.release(self._ledger.nics_of_pod(key))
+            if not self._keeps(key):
+                await self._releaser.release(self._ledger.nics_of_pod(key))
             return Done
         if pod.deleting or pod.finished:
             # Terminating: it keeps what it has until it is gone; it gets nothing new.
@@ -142,21 +157,27 @@ class PodReconciler:
         fresh: list[NicRequest] = []
         moved: list[Allocation] = []
         for nic in nics:
-            elsewhere = [a for a in self._ipam.lookup(nic.nic) if a.subnet != nic.subnet]
-            before = self._ipam.get(nic.subnet, nic.nic)
+            owner_key = nic.owner_key  # the NIC itself, or the Vip whose address it uses
+            elsewhere = [a for a in self._ipam.lookup(owner_key) if a.subnet != nic.subnet]
+            before = self._ipam.get(nic.subnet, owner_key)
             try:
                 allocation = self._ipam.allocate(
                     nic.subnet,
-                    nic.nic,
+                    owner_key,
                     ips=nic.static.ips or None,
                     mac=nic.static.mac,
                     holder=holder,
+                    within=nic.within,
+                    choices=nic.choices,
                 )
             except IPAMError as exc:
                 for undo in fresh:
-                    self._ipam.release(undo.nic, subnet=undo.subnet)
+                    self._ipam.release(undo.owner_key, subnet=undo.subnet)
+                pooled = isinstance(exc, PoolExhaustedError) and nic.within is not None
                 raise AttachmentProblem(
-                    _IPAM_REASONS.get(type(exc).__name__, "AllocationFailed"),
+                    "IPPoolExhausted"
+                    if pooled
+                    else _IPAM_REASONS.get(type(exc).__name__, "AllocationFailed"),
                     _ipam_message(nic, exc),
                     wait_for=_ipam_waits(nic, exc),
                 ) from exc
@@ -186,7 +207,13 @@ class PodReconciler:
         for nic in nics:
             # Recorded before anything can fail: a NIC the IPAM holds is always one its
             # pod's (or VM's) release will find.
-            self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
+            if nic.claim:  # the claim's NIC: released with the claim, not the pod or VM
+                self._ledger.record(
+                    nic.nic, owner=(pod.namespace, claim_ledger_owner(nic.claim)), is_vm=False
+                )
+            else:
+                self._ledger.record(nic.nic, owner=(pod.namespace, owner.name), is_vm=owner.is_vm)
+            self._ledger.set_ipam_owner(nic.nic, nic.ipam_owner)
         for nic, allocation in zip(nics, allocations, strict=True):
             record = self._subnets.get(nic.subnet)
             spec = record.spec if record is not None else None
@@ -196,7 +223,8 @@ class PodReconciler:
             if spec.has_logical_switch:
                 ports.append(
                     PortSpec.from_allocation(
-                        allocation,
+                        # The port is the NIC's, even when the address is a Vip's.
+                        dataclasses.replace(allocation, owner=nic.nic),
                         owner_kind=OwnerKind.VM if owner.is_vm else OwnerKind.POD,
                         owner_namespace=pod.namespace,
                         owner_name=owner.name,
@@ -232,7 +260,7 @@ class PodReconciler:
                 body={"metadata": {"uid": pod.uid, "annotations": annotations}},
             )
         except NotFound:
-            if not owner.is_vm:
+            if not owner.is_vm and not self._keeps(pod.key):
                 await self._releaser.release(self._ledger.nics_of_pod(pod.key))
 
     async def _ensure_ports(self, ports: Sequence[PortSpec]) -> None:
@@ -264,9 +292,9 @@ class PodReconciler:
             ips=_canonical(allocation.ips),
             mac=allocation.mac,
             node_name=node,
-            pod_name=owner.name,
+            pod_name=nic.claim or owner.name,
             namespace=pod.namespace,
-            pod_type=VM_POD_TYPE if owner.is_vm else "",
+            pod_type=CLAIM_POD_TYPE if nic.claim else owner.pod_type,
         )
         if previous == state:
             return
@@ -308,7 +336,8 @@ def _ipam_waits(nic: NicRequest, exc: IPAMError) -> tuple[str, ...]:
     """Topics whose change may fix ``exc``: an address freed in the subnet (or, when the
     subnet was chosen by rule, in any subnet of the provider that could serve)."""
     if isinstance(exc, PoolExhaustedError):
-        return tuple(subnet_topic(s) for s in (nic.candidates or (nic.subnet,)))
+        subnets = (nic.subnet,) if nic.within is not None else (nic.candidates or (nic.subnet,))
+        return (*(subnet_topic(s) for s in subnets), *nic.pool_topics)
     if isinstance(exc, AddressConflictError | MACConflictError | SharedAddressMoveError):
         return (subnet_topic(nic.subnet),)
     return ()

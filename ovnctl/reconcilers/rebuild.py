@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from ovnctl.caches import SubnetCache, SubnetRecord
 from ovnctl.caches.pods import PodRecord
@@ -87,8 +87,14 @@ async def rebuild_ipam(
     ledger: NicLedger,
     pods: Iterable[PodRecord] = (),
     page_size: int = 500,
+    reserved: Sequence[AllocationRecord] = (),
 ) -> RebuildReport:
-    """Register the serving subnets' pools, then replay IP objects and pod annotations."""
+    """Register the serving subnets' pools, then replay IP objects and pod annotations.
+
+    ``reserved`` (Vip reservations, from their status) are replayed first: an IP
+    object carrying a reserved address is a pod using the Vip, not an owner of its
+    own, so it goes into the ledger but not into the IPAM.
+    """
     started = time.monotonic()
     for record in subnets:
         spec = await serving_spec(record)
@@ -121,7 +127,20 @@ async def rebuild_ipam(
     # still delete it. Only the IPAM decides who holds an address.
     ledger.rebuild(ip_objects)
     from_annotations = _annotated_allocations(pods, {ip.name for ip in ip_objects}, ledger)
-    report = ipam.rebuild([*records, *from_annotations])
+    # An annotation whose addresses an IP object already records is that NIC under
+    # another name (an IPAMClaim's NIC is named after the claim, not the pod): the IP
+    # object wins anyway, so it is not replayed (nor reported as a conflict).
+    recorded = {(r.subnet, ip) for r in records for ip in r.ips}
+    from_annotations = [
+        r for r in from_annotations if not all((r.subnet, ip) in recorded for ip in r.ips)
+    ]
+    lent = {(r.subnet, ip) for r in reserved for ip in r.ips}
+    if lent:
+        records = [r for r in records if not any((r.subnet, ip) in lent for ip in r.ips)]
+        from_annotations = [
+            r for r in from_annotations if not any((r.subnet, ip) in lent for ip in r.ips)
+        ]
+    report = ipam.rebuild([*reserved, *records, *from_annotations])
     for conflict in report.conflicts:
         logger.error(
             "IP object %s not restored (%s): %s",

@@ -107,6 +107,15 @@ BUILTIN_RESOURCES: tuple[ResourceInfo, ...] = (
         categories=("all",),
     ),
     _core(
+        "statefulsets",
+        "StatefulSet",
+        namespaced=True,
+        short=("sts",),
+        status=True,
+        group="apps",
+        categories=("all",),
+    ),
+    _core(
         "daemonsets",
         "DaemonSet",
         namespaced=True,

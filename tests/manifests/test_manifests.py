@@ -64,7 +64,12 @@ def test_kustomization_installs_every_manifest_and_the_crds() -> None:
         if path.name != "kustomization.yaml"
     }
     assert listed == present | crds
-    assert crds == {"crds/subnet.yaml", "crds/ip.yaml"}
+    assert crds == {
+        "crds/subnet.yaml",
+        "crds/ip.yaml",
+        "crds/ippool.yaml",
+        "crds/vip.yaml",
+    }
     assert not any("crds/test" in path for path in listed)
 
 
@@ -92,7 +97,12 @@ def test_objects_validate_against_kubernetes_schemas(version: str) -> None:
 def test_installed_crds_are_structural() -> None:
     """The CRDs the kustomization installs pass tests/models' structural-schema check."""
     crds = [d for d in documents() if d["kind"] == "CustomResourceDefinition"]
-    assert {c["metadata"]["name"] for c in crds} == {"subnets.kubeovn.io", "ips.kubeovn.io"}
+    assert {c["metadata"]["name"] for c in crds} == {
+        "subnets.kubeovn.io",
+        "ips.kubeovn.io",
+        "ippools.kubeovn.io",
+        "vips.kubeovn.io",
+    }
     for crd in crds:
         assert_structural(crd)  # type: ignore[no-untyped-call]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import re
 import threading
 from typing import Any
@@ -28,10 +29,15 @@ from ovnctl.k8s.connection import load_configuration
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.nodepods import NodePodWatcher
 from ovnctl.k8s.resources import (
+    IPAMCLAIMS,
+    IPPOOLS,
     IPS,
     NADS,
+    NAMESPACES,
     PODS,
+    STATEFULSETS,
     SUBNETS,
+    VIPS,
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
 )
@@ -66,6 +72,56 @@ def _vmi(name: str, namespace: str = "default") -> dict[str, Any]:
         "kind": "VirtualMachineInstance",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"domain": {"devices": {}}},
+    }
+
+
+def _persistent_nad(name: str) -> dict[str, Any]:
+    config = {"cniVersion": "0.3.1", "name": name, "type": "kube-ovn", "allowPersistentIPs": True}
+    return {
+        "apiVersion": "k8s.cni.cncf.io/v1",
+        "kind": "NetworkAttachmentDefinition",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"config": json.dumps(config)},
+    }
+
+
+def _claim(name: str, network: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "k8s.cni.cncf.io/v1alpha1",
+        "kind": "IPAMClaim",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"network": network, "interface": "net1"},
+    }
+
+
+def _claim_networks(nad: str, claim: str) -> str:
+    return json.dumps([{"name": nad, "ipam-claim-reference": claim}])
+
+
+def _vip(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubeovn.io/v1",
+        "kind": "Vip",
+        "metadata": {"name": name},
+        "spec": {"subnet": "ovn-default"},
+    }
+
+
+def _statefulset(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": {}},
+    }
+
+
+def _ippool(name: str, ips: list[str], namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubeovn.io/v1",
+        "kind": "IPPool",
+        "metadata": {"name": name},
+        "spec": {"subnet": "ovn-default", "ips": ips, "namespaces": [namespace]},
     }
 
 
@@ -121,7 +177,61 @@ async def _scenario(kube, controllers, sim_process) -> str:
     assert taken["spec"]["podName"] == "p-stale"
     assert taken["spec"]["ipAddress"] == stale[probes.key("ovn", "ip_address")]
     await probes.warning(kube, "p-orphan", "ProviderNotBound")
+    # An IPPool serving a namespace: its informer, and its status written.
+    await create_all(kube, _ippool("pool1", ["10.16.9.0/30"], "pooled"))
+    await kube.create(NAMESPACES, {"metadata": {"name": "pooled"}})
+    await create_all(kube, pod("p-pooled", "pooled"))
+    pooled = await probes.allocated(kube, "p-pooled", "ovn", namespace="pooled", within=30)
+    # A CIDR entry is all its addresses.
+    assert pooled[probes.key("ovn", "ip_address")] == "10.16.9.0"
+    await eventually(
+        lambda: kube.get(IPPOOLS, name="pool1"),
+        until=lambda b: (b.get("status") or {}).get("v4UsingIPs") == 1,
+    )
     await probes.allocated(kube, "virt-launcher-vm1-aaaaa", ATTACH, within=30)
+
+    # A Vip taken by a pod, then deleted (finalizer, status, the Vip informer).
+    await create_all(kube, _vip("vip1"))
+    await create_all(kube, pod("p-vip", annotations={"ovn.kubernetes.io/vip": "vip1"}))
+    await probes.allocated(kube, "p-vip", "ovn", within=30)
+    await kube.delete(PODS, name="p-vip", namespace="default")
+    await kube.delete(VIPS, name="vip1")
+    await eventually(lambda: _gone(lambda: kube.get(VIPS, name="vip1")), until=bool)
+
+    # An IPAMClaim owning an attachment's address, its status written, then deleted.
+    await kube.create(NADS, _persistent_nad("claimnet"), namespace="default")
+    await create_all(kube, subnet("claimsub", "172.19.0.0/24", provider="claimnet.default.ovn"))
+    await kube.create(IPAMCLAIMS, _claim("c1", "claimnet"), namespace="default")
+    await create_all(kube, pod("p-claim", networks=_claim_networks("claimnet", "c1")))
+    await probes.allocated(kube, "p-claim", "claimnet.default.ovn", within=30)
+    await eventually(
+        lambda: kube.get(IPAMCLAIMS, name="c1", namespace="default"),
+        until=lambda b: bool((b.get("status") or {}).get("ips")),
+    )
+    await kube.delete(PODS, name="p-claim", namespace="default")
+    await kube.delete(IPAMCLAIMS, name="c1", namespace="default")
+    await eventually(
+        lambda: probes.ip_object(kube, "c1.default.claimnet.default.ovn"),
+        until=lambda ip: ip is None,
+    )
+
+    # A StatefulSet pod: its address is kept across deletion (the StatefulSet informer).
+    await kube.create(STATEFULSETS, _statefulset("db"), namespace="default")
+    sts_pod = pod("db-0")
+    sts_pod["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "name": "db",
+            "uid": "u",
+            "controller": True,
+        }
+    ]
+    await create_all(kube, sts_pod)
+    await probes.allocated(kube, "db-0", "ovn", within=30)
+    await kube.delete(PODS, name="db-0", namespace="default")
+    await kube.delete(STATEFULSETS, name="db", namespace="default")
+    await eventually(lambda: probes.ip_object(kube, "db-0.default"), until=lambda ip: ip is None)
 
     # A pod deleted while the watches were away (every reconnect answered 410): the
     # informer's re-list reports it deleted (its snapshot replaces the cache whole),
