@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ovnctl.sim.admission import check_body
+from ovnctl.sim.admission import check_body, check_subresource
 from ovnctl.sim.admission_review import (
     CallError,
     apply_json_patch,
@@ -439,7 +439,7 @@ class WebhookAdmission:
         content_type: str,
     ) -> Stored:
         """UPDATE for both PUT and PATCH (a patch is an update of current + patch, as upstream)."""
-        _check_subresource(info, subresource)
+        check_subresource(info, subresource)
         dry_run = bool(query.get("dryRun"))
         store = self.store
         for _ in range(_ATTEMPTS):
@@ -590,18 +590,6 @@ class WebhookAdmission:
 
 def _key(info: ResourceInfo, namespace: str | None, name: str) -> tuple[str, str]:
     return (namespace or "", name) if info.namespaced else ("", name)
-
-
-def _check_subresource(info: ResourceInfo, subresource: str | None) -> None:
-    """The store's own 404 for an unknown subresource, before any webhook is called."""
-    if subresource is not None and not (subresource == "status" and info.status_subresource):
-        raise ApiError(
-            code=404,
-            reason="NotFound",
-            message=(
-                f"the server could not find the requested resource ({info.plural}/{subresource})"
-            ),
-        )
 
 
 def _replace_object(
