@@ -38,7 +38,7 @@ import collections
 import json
 import random
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ovnctl.sim.admission import (
@@ -407,8 +407,12 @@ class Store:
         content_type: str,
         subresource: str | None = None,
         dry_run: bool = False,
+        on_patched: Callable[[Any], None] | None = None,
     ) -> Stored:
-        """PATCH in any of the three dialects; a resourceVersion in the result is a precondition."""
+        """PATCH in any of the three dialects; a resourceVersion in the result is a precondition.
+
+        ``on_patched`` sees the patched object first (field validation's strict decode).
+        """
         check_subresource(info, subresource)
         current = self.get(info, namespace, name)
         patched = apply_patch(
@@ -417,6 +421,8 @@ class Store:
             content_type=content_type,
             strategic_allowed=info.builtin,
         )
+        if on_patched is not None:
+            on_patched(patched)
         obj = check_body(info, namespace, patched, url_name=name)
         meta = obj["metadata"]
         check_preconditions(

@@ -3,14 +3,22 @@
 The server hands every create, update, patch, delete and deletecollection to
 :class:`WebhookAdmission`. Without any webhook configuration stored (or for
 the configurations themselves) it calls the store at once, so the write path
-costs nothing extra. Otherwise, for each request, as kube-apiserver does:
+costs nothing extra. Before either, a create, update or patch body gets
+server-side field validation (``?fieldValidation``, :mod:`ovnctl.sim.field_validation`),
+as kube-apiserver's decoding does. Then, for each request, in kube-apiserver's order:
 
+0. A custom resource is **decoded**: pruned and defaulted by its schema
+   (:meth:`~ovnctl.sim.enforcement.SchemaEnforcer.decode_request`), not yet
+   validated. Webhooks never see a field the schema drops.
 1. **Mutating** webhooks whose rules and selectors match are called one at a
    time, in configuration-name order; each sees the object as the previous
    one left it, and its ``JSONPatch`` is applied.
 2. The store runs the write as a dry run: every check it makes (conflicts,
    names, status rules, CRD checks...) applies, and the result is the object
-   as it would be stored.
+   as it would be stored. This is where a custom resource is pruned and
+   defaulted again (what mutating webhooks added) and validated against its
+   schema: a webhook's patch that breaks the schema fails the request with 422,
+   and a field it adds that the schema does not declare is dropped silently.
 3. **Validating** webhooks that match are called concurrently with that
    object (``oldObject`` is the stored one).
 4. If the stored object changed while webhooks were called, the request is
@@ -33,7 +41,7 @@ import functools
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ovnctl.sim.admission import check_body, check_subresource
@@ -46,7 +54,9 @@ from ovnctl.sim.admission_review import (
     verify_response,
 )
 from ovnctl.sim.errors import ApiError
+from ovnctl.sim.field_validation import FieldValidation
 from ovnctl.sim.patching import apply_patch
+from ovnctl.sim.pruning import Node
 from ovnctl.sim.resources import ResourceInfo
 from ovnctl.sim.selectors import Matcher
 from ovnctl.sim.store import Store, Stored
@@ -122,6 +132,11 @@ class WebhookAdmission:
             self._validating = webhooks_from(validating, mutating=False)
             self._cache_key = key
         return self._mutating, self._validating
+
+    def _schema_root(self, info: ResourceInfo) -> Node | None:
+        """The pruning tree field validation reads (``None``: built-in kind or checks off)."""
+        schema = self.store.schemas.schema(info)
+        return None if schema is None else schema.root
 
     async def close(self) -> None:
         await self.client.close()
@@ -328,15 +343,21 @@ class WebhookAdmission:
         body: Any,
         query: Mapping[str, str],
         warnings: list[str],
+        duplicates: tuple[str, ...] = (),
     ) -> Stored:
         """POST: admitted, or straight to the store when no webhook is configured."""
         dry_run = bool(query.get("dryRun"))
+        fields = FieldValidation.from_query(
+            query, "CreateOptions", duplicates=duplicates, warnings=warnings
+        )
+        fields.check_body(info.kind, info.version, body, self._schema_root(info))
         if not self.active(info):
             return self.store.create(info, namespace, body, dry_run=dry_run)
         obj = check_body(info, namespace, body, url_name=None)
         if info.namespaced and namespace:
             obj["metadata"]["namespace"] = namespace
             self._check_namespace(info, namespace)
+        obj = self.store.schemas.decode_request(info, obj)  # webhooks see it pruned, defaulted
         attrs = self._attrs(
             info,
             "CREATE",
@@ -368,8 +389,13 @@ class WebhookAdmission:
         subresource: str | None,
         query: Mapping[str, str],
         warnings: list[str],
+        duplicates: tuple[str, ...] = (),
     ) -> Stored:
         """PUT, admitted as UPDATE."""
+        fields = FieldValidation.from_query(
+            query, "UpdateOptions", duplicates=duplicates, warnings=warnings
+        )
+        fields.check_body(info.kind, info.version, body, self._schema_root(info))
         if not self.active(info):
             return self.store.update(
                 info,
@@ -389,6 +415,7 @@ class WebhookAdmission:
             body=body,
             patch=None,
             content_type="",
+            on_patched=None,
         )
 
     async def patch(
@@ -401,8 +428,18 @@ class WebhookAdmission:
         subresource: str | None,
         query: Mapping[str, str],
         warnings: list[str],
+        duplicates: tuple[str, ...] = (),
     ) -> Stored:
         """PATCH, admitted as UPDATE of the patched object (as upstream)."""
+        fields = FieldValidation.from_query(
+            query, "PatchOptions", duplicates=duplicates, warnings=warnings
+        )
+        patch_errors = fields.check_patch(patch, content_type == "application/json-patch+json")
+        root = self._schema_root(info)
+
+        def check_patched(patched: Any) -> None:
+            fields.check_patched(patch_errors, patched, root)
+
         if not self.active(info):
             return self.store.patch(
                 info,
@@ -412,6 +449,7 @@ class WebhookAdmission:
                 content_type=content_type,
                 subresource=subresource,
                 dry_run=bool(query.get("dryRun")),
+                on_patched=check_patched,
             )
         return await self._admit_update(
             info,
@@ -423,6 +461,7 @@ class WebhookAdmission:
             body=None,
             patch=patch,
             content_type=content_type,
+            on_patched=check_patched,
         )
 
     async def _admit_update(
@@ -437,8 +476,12 @@ class WebhookAdmission:
         body: Any,
         patch: Any,
         content_type: str,
+        on_patched: Callable[[Any], None] | None,
     ) -> Stored:
-        """UPDATE for both PUT and PATCH (a patch is an update of current + patch, as upstream)."""
+        """UPDATE for both PUT and PATCH (a patch is an update of current + patch, as upstream).
+
+        ``on_patched`` is field validation of the patched object, before any webhook.
+        """
         check_subresource(info, subresource)
         dry_run = bool(query.get("dryRun"))
         store = self.store
@@ -451,12 +494,15 @@ class WebhookAdmission:
                     content_type=content_type,
                     strategic_allowed=info.builtin,
                 )
+                if on_patched is not None:
+                    on_patched(new_raw)
             else:
                 new_raw = body
             obj = check_body(info, namespace, new_raw, url_name=name)
             obj["metadata"]["name"] = name
             if info.namespaced and namespace:
                 obj["metadata"]["namespace"] = namespace
+            obj = store.schemas.decode_request(info, obj)  # webhooks see it pruned, defaulted
             attrs = self._attrs(
                 info,
                 "UPDATE",
