@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ovnctl.sim.errors import ApiError
@@ -32,6 +33,7 @@ __all__ = [
     "carry_over",
     "check_body",
     "check_name",
+    "check_namespace_open",
     "check_preconditions",
     "check_subresource",
     "defaults_on_create",
@@ -199,6 +201,26 @@ def spec_changed(info: ResourceInfo, old: dict[str, Any], new: dict[str, Any]) -
     ignored = {"metadata", "status"} if info.status_subresource else {"metadata"}
     keys = (set(old) | set(new)) - ignored
     return any(old.get(k) != new.get(k) for k in keys)
+
+
+def check_namespace_open(
+    info: ResourceInfo, namespace: str, meta: Mapping[str, Any] | None
+) -> None:
+    """NamespaceLifecycle: no create in a missing (404) or terminating (403) namespace.
+
+    ``meta`` is the namespace's metadata, ``None`` if there is no such namespace.
+    """
+    if meta is None:
+        raise ApiError.not_found(kind="namespaces", name=namespace)
+    if meta.get("deletionTimestamp"):
+        raise ApiError(
+            code=403,
+            reason="Forbidden",
+            message=(
+                f"{info.plural} is forbidden: unable to create new content in namespace "
+                f"{namespace} because it is being terminated"
+            ),
+        )
 
 
 def check_subresource(info: ResourceInfo, subresource: str | None) -> None:

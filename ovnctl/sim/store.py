@@ -49,6 +49,7 @@ from ovnctl.sim.admission import (
     carry_over,
     check_body,
     check_name,
+    check_namespace_open,
     check_preconditions,
     check_subresource,
     defaults_on_create,
@@ -273,17 +274,7 @@ class Store:
                 f"POST .../namespaces/<namespace>/{info.plural}"
             )
         ns = self._objects[NS_KEY].get(("", namespace))
-        if ns is None:
-            raise ApiError.not_found(kind="namespaces", name=namespace)
-        if ns.meta.get("deletionTimestamp"):
-            raise ApiError(
-                code=403,
-                reason="Forbidden",
-                message=(
-                    f"{info.plural} is forbidden: unable to create new content in namespace "
-                    f"{namespace} because it is being terminated"
-                ),
-            )
+        check_namespace_open(info, namespace, None if ns is None else ns.meta)
 
     def create(
         self, info: ResourceInfo, namespace: str | None, body: Any, *, dry_run: bool = False

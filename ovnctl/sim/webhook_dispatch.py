@@ -36,7 +36,6 @@ every answer are collected into ``warnings`` for the ``Warning`` headers.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import json
 import logging
@@ -44,14 +43,17 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ovnctl.sim.admission import check_body, check_subresource
+from ovnctl.sim.admission import check_body, check_namespace_open, check_subresource
 from ovnctl.sim.admission_review import (
     CallError,
     apply_json_patch,
     denial,
     internal_error,
+    request_attributes,
+    review_options,
     review_request,
     verify_response,
+    with_object,
 )
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.field_validation import FieldValidation
@@ -76,21 +78,6 @@ logger = logging.getLogger(__name__)
 
 # Admission of a write is retried this often when the object keeps changing meanwhile.
 _ATTEMPTS = 5
-
-
-def _options(
-    kind: str, query: Mapping[str, str], extra: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The ``options`` of the review: Create/Update/Patch/DeleteOptions from the query."""
-    options: dict[str, Any] = {"kind": kind, "apiVersion": "meta.k8s.io/v1", **(extra or {})}
-    if query.get("dryRun"):
-        options["dryRun"] = (
-            query.getall("dryRun") if hasattr(query, "getall") else [query["dryRun"]]
-        )
-    for key in ("fieldManager", "fieldValidation"):
-        if query.get(key):
-            options[key] = query[key]
-    return options
 
 
 class WebhookAdmission:
@@ -162,17 +149,7 @@ class WebhookAdmission:
         """NamespaceLifecycle, which upstream runs before any webhook: no create in a
         missing or terminating namespace (the same errors the store gives)."""
         ns = self.store.objects(self.store.resource("", "v1", "namespaces")).get(("", namespace))
-        if ns is None:
-            raise ApiError.not_found(kind="namespaces", name=namespace)
-        if ns.meta.get("deletionTimestamp"):
-            raise ApiError(
-                code=403,
-                reason="Forbidden",
-                message=(
-                    f"{info.plural} is forbidden: unable to create new content in namespace "
-                    f"{namespace} because it is being terminated"
-                ),
-            )
+        check_namespace_open(info, namespace, None if ns is None else ns.meta)
 
     def _match(
         self, hook: Webhook, info: ResourceInfo, attrs: Attributes
@@ -240,7 +217,7 @@ class WebhookAdmission:
                     continue
                 mutated = await self._call_mutating(hook, attrs, version, warnings)
                 if mutated is not None and mutated != attrs.obj:
-                    attrs = _replace_object(attrs, mutated)
+                    attrs = with_object(attrs, mutated)
                     if round_ == 0:
                         reinvoke.update(invoked)
                 if round_ == 0 and hook.reinvocation == "IfNeeded":
@@ -306,36 +283,6 @@ class WebhookAdmission:
 
     # --- the admitted verbs --------------------------------------------------------------------
 
-    def _attrs(
-        self,
-        info: ResourceInfo,
-        operation: str,
-        *,
-        namespace: str | None,
-        name: str,
-        subresource: str | None,
-        obj: Mapping[str, Any] | None,
-        old: Mapping[str, Any] | None,
-        dry_run: bool,
-        options: Mapping[str, Any],
-    ) -> Attributes:
-        is_namespace = info.group == "" and info.plural == "namespaces"
-        return Attributes(
-            operation=operation,
-            group=info.group,
-            version=info.version,
-            plural=info.plural,
-            kind=info.kind,
-            subresource=subresource or "",
-            # Requests about a Namespace carry its own name as their namespace, as upstream.
-            namespace=name if is_namespace else (namespace or "" if info.namespaced else ""),
-            name=name,
-            obj=obj,
-            old_obj=old,
-            dry_run=dry_run,
-            options=options,
-        )
-
     async def create(
         self,
         info: ResourceInfo,
@@ -358,7 +305,7 @@ class WebhookAdmission:
             obj["metadata"]["namespace"] = namespace
             self._check_namespace(info, namespace)
         obj = self.store.schemas.decode_request(info, obj)  # webhooks see it pruned, defaulted
-        attrs = self._attrs(
+        attrs = request_attributes(
             info,
             "CREATE",
             namespace=namespace,
@@ -367,13 +314,13 @@ class WebhookAdmission:
             obj=obj,
             old=None,
             dry_run=dry_run,
-            options=_options("CreateOptions", query),
+            options=review_options("CreateOptions", query),
         )
         attrs = await self._mutate(info, attrs, warnings)
         mutated = dict(attrs.obj or {})
         result = self.store.create(info, namespace, mutated, dry_run=True)
         name = result.meta["name"]
-        await self._validate(info, _replace_object(attrs, result.obj, name=name), warnings)
+        await self._validate(info, with_object(attrs, result.obj, name=name), warnings)
         if dry_run:
             return result
         # Keep the name a generateName produced in the dry run: it is what was validated.
@@ -503,7 +450,7 @@ class WebhookAdmission:
             if info.namespaced and namespace:
                 obj["metadata"]["namespace"] = namespace
             obj = store.schemas.decode_request(info, obj)  # webhooks see it pruned, defaulted
-            attrs = self._attrs(
+            attrs = request_attributes(
                 info,
                 "UPDATE",
                 namespace=namespace,
@@ -512,7 +459,9 @@ class WebhookAdmission:
                 obj=obj,
                 old=current.obj,
                 dry_run=dry_run,
-                options=_options("PatchOptions" if patch is not None else "UpdateOptions", query),
+                options=review_options(
+                    "PatchOptions" if patch is not None else "UpdateOptions", query
+                ),
             )
             attrs = await self._mutate(info, attrs, warnings)
             mutated = dict(attrs.obj or {})
@@ -536,7 +485,7 @@ class WebhookAdmission:
                 obj=mutated,
             )
             result = commit(dry_run=True)
-            await self._validate(info, _replace_object(attrs, result.obj), warnings)
+            await self._validate(info, with_object(attrs, result.obj), warnings)
             if store.objects(info).get(_key(info, namespace, name)) is not current:
                 continue  # changed while the webhooks ran: admit the request again
             return result if dry_run else commit(dry_run=False)
@@ -584,7 +533,7 @@ class WebhookAdmission:
             return store.delete(info, namespace, name, options=options, dry_run=dry_run)
         for _ in range(_ATTEMPTS):
             current = store.delete(info, namespace, name, options=options, dry_run=True)
-            attrs = self._attrs(
+            attrs = request_attributes(
                 info,
                 "DELETE",
                 namespace=namespace,
@@ -593,7 +542,7 @@ class WebhookAdmission:
                 obj=None,
                 old=current.obj,
                 dry_run=dry_run,
-                options=_options("DeleteOptions", query, options),
+                options=review_options("DeleteOptions", query, options),
             )
             await self._mutate(info, attrs, warnings)
             await self._validate(info, attrs, warnings)
@@ -636,9 +585,3 @@ class WebhookAdmission:
 
 def _key(info: ResourceInfo, namespace: str | None, name: str) -> tuple[str, str]:
     return (namespace or "", name) if info.namespaced else ("", name)
-
-
-def _replace_object(
-    attrs: Attributes, obj: Mapping[str, Any], *, name: str | None = None
-) -> Attributes:
-    return dataclasses.replace(attrs, obj=obj, name=attrs.name if name is None else name)
