@@ -32,7 +32,7 @@ import aiohttp.web
 import attrs
 from kmock import KubernetesEmulator
 
-from ovnctl.sim import discovery, field_validation
+from ovnctl.sim import admin, discovery, field_validation
 from ovnctl.sim.errors import ApiError, status_body
 from ovnctl.sim.faults import Faults
 from ovnctl.sim.requestlog import LoggedRequest, RequestLog
@@ -175,7 +175,7 @@ class SimEmulator(KubernetesEmulator):
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         path = raw_request.path
         if path.startswith("/_sim/"):
-            return await self._admin(raw_request)
+            return await admin.serve(self, raw_request)
         route: Route | None = None
         status = 500
         warnings: list[str] = []  # field validation and webhooks: sent as Warning headers
@@ -604,44 +604,6 @@ class SimEmulator(KubernetesEmulator):
             await response.write_eof()
         except (ConnectionError, aiohttp.ClientConnectionResetError):
             pass
-
-    # --- admin endpoints (used by SimProcess to steer a server in another process) -------------
-
-    async def _admin(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
-        op = raw_request.path.removeprefix("/_sim/")
-        method = raw_request.method
-        try:
-            body = await self._read_json(raw_request, required=False) if method == "POST" else None
-            body = body or {}
-            if op == "requests" and method == "GET":
-                return _json_response(self.request_log.to_json())
-            if op == "requests/reset" and method == "POST":
-                self.request_log.reset()
-                return _json_response({})
-            if op == "faults" and method == "GET":
-                return _json_response(self.faults.to_json())
-            if op == "faults" and method == "POST":
-                try:
-                    self.faults.update(**body)
-                except (TypeError, ValueError) as exc:
-                    raise ApiError.bad_request(str(exc)) from None
-                return _json_response(self.faults.to_json())
-            if op == "cut-watches" and method == "POST":
-                return _json_response({"cut": self.store.cut_watches()})
-            if op == "compact" and method == "POST":
-                self.store.compact()
-                return _json_response({})
-            if op == "stats" and method == "GET":
-                return _json_response(self.stats())
-            if op == "service-endpoints":  # where webhook Services listen (webhook_client)
-                if method == "POST":
-                    self.webhooks.client.set_service_endpoint_json(body)
-                return _json_response(self.webhooks.client.endpoints_json())
-            raise ApiError(
-                code=404, reason="NotFound", message=f"no admin endpoint {method} /_sim/{op}"
-            )
-        except ApiError as exc:
-            return _json_response(exc.status(), status=exc.code)
 
     def stats(self) -> dict[str, Any]:
         """Counters for benchmarks: current resourceVersion, objects, open watches, requests."""
