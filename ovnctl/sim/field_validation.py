@@ -15,8 +15,9 @@ object (the last one wins). ``fieldValidation`` says what to do with them:
   ``patch`` (``The request is invalid: patch: Invalid value: "{...}": strict
   decoding error: ...`` in kubectl), as upstream's ``jsonPatcher`` does.
 
-kubectl apply/create/replace/patch send ``fieldValidation=Strict`` (kubectl
->= 1.27 with the default ``--validate=true``), so on a real cluster, and here,
+kubectl apply, create and replace send ``fieldValidation=Strict`` (kubectl
+>= 1.27 with the default ``--validate=true``; ``kubectl patch`` and ``label``
+send none, so the server's Warn applies), so on a real cluster, and here,
 ``kubectl apply`` of YAML with a misspelt field fails.
 
 It runs where kube-apiserver decodes: on the request body (create, PUT) or

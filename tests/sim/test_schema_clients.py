@@ -115,6 +115,12 @@ def test_kubectl_sees_pruned_and_defaulted_objects(kube_ovn_process: SimProcess)
     assert result.returncode == 1
     assert result.stderr.startswith("The request is invalid: patch: Invalid value: ")
     assert result.stderr.strip().endswith('strict decoding error: unknown field "spec.bogus"')
+    # kubectl patch sends no fieldValidation: the server's default, Warn.
+    result = run_kubectl(
+        kube_ovn_process, "patch", "widget", "k1", "--type", "merge", "-p", '{"spec":{"x":1}}'
+    )
+    assert result.returncode == 0, result.stderr
+    assert 'Warning: unknown field "spec.x"' in result.stderr
     widget["metadata"]["name"] = "k2"
     widget["spec"] = {"mode": "medium"}
     result = run_kubectl(kube_ovn_process, "apply", "-f", "-", stdin=json.dumps(widget))
