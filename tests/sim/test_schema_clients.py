@@ -134,6 +134,29 @@ def api_client(threaded_sim: ThreadedSimServer) -> Iterator[client.ApiClient]:
     api.close()
 
 
+def test_python_client_field_validation(api_client: client.ApiClient) -> None:
+    """The Python client's ``field_validation``: Strict raises 400, the default warns in headers."""
+    objects = client.CustomObjectsApi(api_client)
+    objects.create_cluster_custom_object(
+        "apiextensions.k8s.io", "v1", "customresourcedefinitions", widget_crd(SCHEMA)
+    )
+    body = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "f1"}}
+    body["spec"] = {"bogus": True}
+    with pytest.raises(client.ApiException) as caught:
+        objects.create_cluster_custom_object(
+            "example.com", "v1", "widgets", body, field_validation="Strict"
+        )
+    assert caught.value.status == 400
+    assert json.loads(caught.value.body)["message"].endswith(
+        'strict decoding error: unknown field "spec.bogus"'
+    )
+    _, status, headers = objects.create_cluster_custom_object_with_http_info(
+        "example.com", "v1", "widgets", body
+    )
+    assert status == 201
+    assert headers["Warning"] == '299 - "unknown field \\"spec.bogus\\""'
+
+
 def test_python_client_gets_422_with_causes(api_client: client.ApiClient) -> None:
     """CustomObjectsApi raises ApiException 422; its body's causes name the field."""
     objects = client.CustomObjectsApi(api_client)
