@@ -4,15 +4,20 @@ Upstream's admission, validation and create strategies, for what ovnctl's
 clients and tests rely on: the body's apiVersion, kind, namespace and name
 agree with the URL; labels, annotations and finalizers have the right types;
 names are DNS-1123 subdomains; namespaces and pods get their initial status;
-a CRD is validated and gets ``Established``. All functions are pure: they
-take a body and return or raise :class:`~ovnctl.sim.errors.ApiError`; the
-store (:mod:`ovnctl.sim.store`) calls them and owns everything stateful.
+a CRD is validated and gets ``Established``. An update (PUT or patch) keeps
+what the client may not change (:func:`carry_over`: server metadata, the status
+or everything but it around a status subresource, no new finalizers while
+deleting) and is guarded by its preconditions (:func:`check_preconditions`:
+uid and resourceVersion). All functions are pure: they take a body and return
+or raise :class:`~ovnctl.sim.errors.ApiError`; the store
+(:mod:`ovnctl.sim.store`) calls them and owns everything stateful.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ovnctl.sim.errors import ApiError
@@ -25,8 +30,12 @@ __all__ = [
     "NS_KEY",
     "SERVER_META",
     "SUFFIX_ALPHABET",
+    "carry_over",
     "check_body",
     "check_name",
+    "check_namespace_open",
+    "check_preconditions",
+    "check_subresource",
     "defaults_on_create",
     "spec_changed",
     "timestamp",
@@ -192,3 +201,107 @@ def spec_changed(info: ResourceInfo, old: dict[str, Any], new: dict[str, Any]) -
     ignored = {"metadata", "status"} if info.status_subresource else {"metadata"}
     keys = (set(old) | set(new)) - ignored
     return any(old.get(k) != new.get(k) for k in keys)
+
+
+def check_namespace_open(
+    info: ResourceInfo, namespace: str, meta: Mapping[str, Any] | None
+) -> None:
+    """NamespaceLifecycle: no create in a missing (404) or terminating (403) namespace.
+
+    ``meta`` is the namespace's metadata, ``None`` if there is no such namespace.
+    """
+    if meta is None:
+        raise ApiError.not_found(kind="namespaces", name=namespace)
+    if meta.get("deletionTimestamp"):
+        raise ApiError(
+            code=403,
+            reason="Forbidden",
+            message=(
+                f"{info.plural} is forbidden: unable to create new content in namespace "
+                f"{namespace} because it is being terminated"
+            ),
+        )
+
+
+def check_subresource(info: ResourceInfo, subresource: str | None) -> None:
+    """Only ``status`` exists, and only where declared: anything else is 404, as upstream."""
+    if subresource is None:
+        return
+    if subresource != "status" or not info.status_subresource:
+        raise ApiError(
+            code=404,
+            reason="NotFound",
+            message=(
+                f"the server could not find the requested resource ({info.plural}/{subresource})"
+            ),
+        )
+
+
+def check_preconditions(
+    info: ResourceInfo, current: dict[str, Any], *, resource_version: Any, uid: Any
+) -> None:
+    """A resourceVersion or uid in the written object must be the stored one (409 otherwise).
+
+    Upstream's storage layer refuses an update whose object carries another
+    uid, so a client can put ``metadata.uid`` in a patch to make sure it
+    never writes to a deleted and recreated namesake.
+    """
+    meta = current["metadata"]
+    if resource_version is not None and str(resource_version) != meta["resourceVersion"]:
+        raise ApiError.conflict(kind=info.plural, name=meta["name"], group=info.group)
+    stored = meta.get("uid")
+    if uid and uid != stored:
+        raise ApiError(
+            code=409,
+            reason="Conflict",
+            message=f"Precondition failed: UID in precondition: {uid}, "
+            f"UID in object meta: {stored}",
+        )
+
+
+def carry_over(
+    info: ResourceInfo, old: dict[str, Any], new: dict[str, Any], *, subresource: str | None
+) -> dict[str, Any]:
+    """The object an update stores before schemas and versions: what the client may change.
+
+    A ``/status`` write changes only ``status``; a main write keeps the stored
+    status when the kind has a status subresource, keeps the server's metadata
+    (uid, timestamps, name, namespace, generation) and may not add finalizers
+    to an object being deleted (422). ``apiVersion`` and ``kind`` are the stored ones.
+    """
+    old_meta = old["metadata"]
+    if subresource == "status":
+        merged = {k: v for k, v in old.items() if k != "status"}
+        if "status" in new:
+            merged["status"] = new["status"]
+        new = merged
+        new["metadata"] = dict(old_meta)
+    else:
+        if info.status_subresource:
+            new.pop("status", None)
+            if "status" in old:
+                new["status"] = old["status"]
+        meta = new["metadata"] = dict(new.get("metadata") or {})
+        for server_field in (*SERVER_META, "name", "namespace"):
+            if server_field in old_meta:
+                meta[server_field] = old_meta[server_field]
+            else:
+                meta.pop(server_field, None)
+        meta["generation"] = old_meta.get("generation", 1)
+        if old_meta.get("deletionTimestamp"):
+            added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
+            if added:
+                raise ApiError(
+                    code=422,
+                    reason="Invalid",
+                    message=(
+                        f'{info.kind} "{old_meta["name"]}" is invalid: metadata.finalizers: '
+                        "Forbidden: no new finalizers can be added if the object is being "
+                        "deleted"
+                    ),
+                )
+        if not meta.get("finalizers"):
+            meta.pop("finalizers", None)
+    new["apiVersion"] = old["apiVersion"]
+    new["kind"] = info.kind
+    return new

@@ -10,6 +10,8 @@ Pure functions, following ``k8s.io/apiserver/pkg/admission/plugin/webhook``:
 * :func:`denial` is ``webhookerrors.ToStatusErr``: the ``Status`` a client
   sees when a webhook says no.
 * :func:`apply_json_patch` applies a mutating webhook's ``JSONPatch``.
+* :func:`request_attributes`, :func:`review_options` and :func:`with_object`
+  describe the request under review (``admission.Attributes``).
 
 A :class:`CallError` is what ``failurePolicy: Ignore`` may swallow; anything
 else (a denial, an unapplicable patch) always fails the request, as upstream.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from typing import Any
 import jsonpatch
 
 from ovnctl.sim.errors import ApiError
+from ovnctl.sim.resources import ResourceInfo
 from ovnctl.sim.webhooks import Attributes
 
 __all__ = [
@@ -36,8 +40,11 @@ __all__ = [
     "apply_json_patch",
     "denial",
     "internal_error",
+    "request_attributes",
+    "review_options",
     "review_request",
     "verify_response",
+    "with_object",
 ]
 
 ADMIN_USER: dict[str, Any] = {
@@ -207,3 +214,56 @@ def apply_json_patch(obj: Mapping[str, Any], patch: bytes, *, webhook: str) -> d
             f"admission webhook {json.dumps(webhook)} made the object a non-object"
         )
     return patched
+
+
+def review_options(
+    kind: str, query: Mapping[str, str], extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The ``options`` of the review: Create/Update/Patch/DeleteOptions from the query."""
+    options: dict[str, Any] = {"kind": kind, "apiVersion": "meta.k8s.io/v1", **(extra or {})}
+    if query.get("dryRun"):
+        options["dryRun"] = (
+            query.getall("dryRun") if hasattr(query, "getall") else [query["dryRun"]]
+        )
+    for key in ("fieldManager", "fieldValidation"):
+        if query.get(key):
+            options[key] = query[key]
+    return options
+
+
+def request_attributes(
+    info: ResourceInfo,
+    operation: str,
+    *,
+    namespace: str | None,
+    name: str,
+    subresource: str | None,
+    obj: Mapping[str, Any] | None,
+    old: Mapping[str, Any] | None,
+    dry_run: bool,
+    options: Mapping[str, Any],
+) -> Attributes:
+    """The attributes of one admitted request, which rules match and reviews carry."""
+    is_namespace = info.group == "" and info.plural == "namespaces"
+    return Attributes(
+        operation=operation,
+        group=info.group,
+        version=info.version,
+        plural=info.plural,
+        kind=info.kind,
+        subresource=subresource or "",
+        # Requests about a Namespace carry its own name as their namespace, as upstream.
+        namespace=name if is_namespace else (namespace or "" if info.namespaced else ""),
+        name=name,
+        obj=obj,
+        old_obj=old,
+        dry_run=dry_run,
+        options=options,
+    )
+
+
+def with_object(
+    attrs: Attributes, obj: Mapping[str, Any], *, name: str | None = None
+) -> Attributes:
+    """``attrs`` about another object (a mutated one, or the one that would be stored)."""
+    return dataclasses.replace(attrs, obj=obj, name=attrs.name if name is None else name)

@@ -126,12 +126,8 @@ class SchemaEnforcer:
         schema = self.schema(info)
         if schema is None:
             return obj
-        sent, obj = obj, schema.coerce(obj)
+        obj = self._coerce(info, schema, obj)
         name = str((obj.get("metadata") or {}).get("name", ""))
-        if obj is not sent:
-            dropped = tuple(dropped_paths(sent, obj))
-            if dropped:
-                self.pruned.append((info.kind, name, dropped))
         errors = schema.validate(obj)
         if errors and old is not None:
             errors = [e for e in errors if not _unchanged(e, old, obj)]
@@ -139,6 +135,27 @@ class SchemaEnforcer:
             errors = [e for e in errors if _under_status(e.field)]
         if errors:
             raise invalid(kind=info.kind, group=info.group, name=name, errors=errors)
+        return obj
+
+    def decode_request(self, info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
+        """A request's object as kube-apiserver decodes it: pruned and defaulted, unvalidated.
+
+        What admission webhooks are sent: upstream decodes the body (pruning and
+        defaulting it) before mutating admission, and validates only after it.
+        """
+        schema = self.schema(info)
+        return obj if schema is None else self._coerce(info, schema, obj)
+
+    def _coerce(
+        self, info: ResourceInfo, schema: CompiledSchema, sent: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Prune and default, recording what pruning dropped (see ``pruned``)."""
+        obj = schema.coerce(sent)
+        if obj is not sent:
+            dropped = tuple(dropped_paths(sent, obj))
+            if dropped:
+                name = str((obj.get("metadata") or {}).get("name", ""))
+                self.pruned.append((info.kind, name, dropped))
         return obj
 
     def decode(self, storage_key: tuple[str, str], obj: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,10 @@ Paths that are neither (anything outside ``/api``, ``/apis``, ``/version``,
 remains usable for ad-hoc endpoints: ``emulator['get /hello'] << b'hi'``.
 
 Flow of one request: admin? -> parse route -> latency -> injected fault? ->
-discovery or store call (writes go through admission webhooks first when any
-are configured, :mod:`~ovnctl.sim.webhook_dispatch`) -> JSON response (or a
-watch stream) with webhook ``Warning`` headers -> request log.
+discovery or store call (writes go through field validation and admission
+webhooks first, :mod:`~ovnctl.sim.field_validation` and
+:mod:`~ovnctl.sim.webhook_dispatch`) -> JSON response (or a watch stream) with
+``Warning`` headers (unknown/duplicate fields, webhook warnings) -> request log.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import aiohttp.web
 import attrs
 from kmock import KubernetesEmulator
 
-from ovnctl.sim import discovery
+from ovnctl.sim import admin, discovery, field_validation
 from ovnctl.sim.errors import ApiError, status_body
 from ovnctl.sim.faults import Faults
 from ovnctl.sim.requestlog import LoggedRequest, RequestLog
@@ -98,7 +99,7 @@ def parse_route(method: str, path: str, query: Any) -> Route | None:
 
 
 def _add_warning_headers(response: aiohttp.web.StreamResponse, warnings: list[str]) -> None:
-    """``Warning: 299 - "text"`` per distinct warning, as kube-apiserver sends webhook warnings."""
+    """``Warning: 299 - "text"`` per distinct warning, as kube-apiserver sends its warnings."""
     for text in dict.fromkeys(warnings):
         clean = "".join(c if c.isprintable() else " " for c in text)
         quoted = clean.replace("\\", "\\\\").replace('"', '\\"')
@@ -174,10 +175,10 @@ class SimEmulator(KubernetesEmulator):
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         path = raw_request.path
         if path.startswith("/_sim/"):
-            return await self._admin(raw_request)
+            return await admin.serve(self, raw_request)
         route: Route | None = None
         status = 500
-        warnings: list[str] = []  # from admission webhooks, sent as Warning headers
+        warnings: list[str] = []  # field validation and webhooks: sent as Warning headers
         try:
             if self.faults.latency_ms:
                 await asyncio.sleep(self.faults.latency_ms / 1000.0)
@@ -335,6 +336,17 @@ class SimEmulator(KubernetesEmulator):
         return info
 
     @staticmethod
+    async def _read_write_body(raw_request: aiohttp.web.BaseRequest) -> tuple[Any, tuple[str, ...]]:
+        """A create/update/patch body and its duplicate fields (for ``fieldValidation``)."""
+        body = await raw_request.read()
+        if not body.strip():
+            raise ApiError.bad_request("the request body is empty; a JSON object is required")
+        try:
+            return field_validation.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError.bad_request(f"the request body is not valid JSON: {exc}") from None
+
+    @staticmethod
     async def _read_json(raw_request: aiohttp.web.BaseRequest, *, required: bool = True) -> Any:
         body = await raw_request.read()
         if not body.strip():
@@ -361,20 +373,27 @@ class SimEmulator(KubernetesEmulator):
         if route.verb == "list":
             return self._sim_list(info, route, query)
         if route.verb == "create":
-            body = await self._read_json(raw_request)
-            stored = await admit.create(info, route.namespace, body, query, warnings)
+            body, duplicates = await self._read_write_body(raw_request)
+            stored = await admit.create(info, route.namespace, body, query, warnings, duplicates)
             return _json_response(_present(info, stored), status=201)
         if route.verb == "deletecollection":
             return await self._sim_deletecollection(raw_request, route, warnings)
         assert route.name is not None  # every remaining verb names an object
         if route.verb == "update":
-            body = await self._read_json(raw_request)
+            body, duplicates = await self._read_write_body(raw_request)
             stored = await admit.update(
-                info, route.namespace, route.name, body, route.subresource, query, warnings
+                info,
+                route.namespace,
+                route.name,
+                body,
+                route.subresource,
+                query,
+                warnings,
+                duplicates,
             )
             return _json_response(_present(info, stored))
         if route.verb == "patch":
-            body = await self._read_json(raw_request)
+            body, duplicates = await self._read_write_body(raw_request)
             stored = await admit.patch(
                 info,
                 route.namespace,
@@ -384,6 +403,7 @@ class SimEmulator(KubernetesEmulator):
                 route.subresource,
                 query,
                 warnings,
+                duplicates,
             )
             return _json_response(_present(info, stored))
         if route.verb == "delete":
@@ -584,44 +604,6 @@ class SimEmulator(KubernetesEmulator):
             await response.write_eof()
         except (ConnectionError, aiohttp.ClientConnectionResetError):
             pass
-
-    # --- admin endpoints (used by SimProcess to steer a server in another process) -------------
-
-    async def _admin(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
-        op = raw_request.path.removeprefix("/_sim/")
-        method = raw_request.method
-        try:
-            body = await self._read_json(raw_request, required=False) if method == "POST" else None
-            body = body or {}
-            if op == "requests" and method == "GET":
-                return _json_response(self.request_log.to_json())
-            if op == "requests/reset" and method == "POST":
-                self.request_log.reset()
-                return _json_response({})
-            if op == "faults" and method == "GET":
-                return _json_response(self.faults.to_json())
-            if op == "faults" and method == "POST":
-                try:
-                    self.faults.update(**body)
-                except (TypeError, ValueError) as exc:
-                    raise ApiError.bad_request(str(exc)) from None
-                return _json_response(self.faults.to_json())
-            if op == "cut-watches" and method == "POST":
-                return _json_response({"cut": self.store.cut_watches()})
-            if op == "compact" and method == "POST":
-                self.store.compact()
-                return _json_response({})
-            if op == "stats" and method == "GET":
-                return _json_response(self.stats())
-            if op == "service-endpoints":  # where webhook Services listen (webhook_client)
-                if method == "POST":
-                    self.webhooks.client.set_service_endpoint_json(body)
-                return _json_response(self.webhooks.client.endpoints_json())
-            raise ApiError(
-                code=404, reason="NotFound", message=f"no admin endpoint {method} /_sim/{op}"
-            )
-        except ApiError as exc:
-            return _json_response(exc.status(), status=exc.code)
 
     def stats(self) -> dict[str, Any]:
         """Counters for benchmarks: current resourceVersion, objects, open watches, requests."""

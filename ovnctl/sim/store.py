@@ -3,10 +3,10 @@
 This is where the API server's semantics live, independent of HTTP: the
 server parses a request into a call on :class:`Store`, which either returns
 the stored object(s) or raises :class:`~ovnctl.sim.errors.ApiError`. What a
-write must look like is checked in :mod:`ovnctl.sim.admission`, and a custom
-resource is pruned, defaulted and validated by its CRD's schema in
-:mod:`ovnctl.sim.enforcement`; the versions, events and watch streams are
-:mod:`ovnctl.sim.objects`.
+write must look like, and what an update may change, is checked in
+:mod:`ovnctl.sim.admission`; a custom resource is pruned, defaulted and
+validated by its CRD's schema in :mod:`ovnctl.sim.enforcement`; the versions,
+events and watch streams are :mod:`ovnctl.sim.objects`.
 
 Invariants the rest of the package relies on:
 
@@ -38,7 +38,7 @@ import collections
 import json
 import random
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ovnctl.sim.admission import (
@@ -46,8 +46,12 @@ from ovnctl.sim.admission import (
     NS_KEY,
     SERVER_META,
     SUFFIX_ALPHABET,
+    carry_over,
     check_body,
     check_name,
+    check_namespace_open,
+    check_preconditions,
+    check_subresource,
     defaults_on_create,
     spec_changed,
     timestamp,
@@ -270,17 +274,7 @@ class Store:
                 f"POST .../namespaces/<namespace>/{info.plural}"
             )
         ns = self._objects[NS_KEY].get(("", namespace))
-        if ns is None:
-            raise ApiError.not_found(kind="namespaces", name=namespace)
-        if ns.meta.get("deletionTimestamp"):
-            raise ApiError(
-                code=403,
-                reason="Forbidden",
-                message=(
-                    f"{info.plural} is forbidden: unable to create new content in namespace "
-                    f"{namespace} because it is being terminated"
-                ),
-            )
+        check_namespace_open(info, namespace, None if ns is None else ns.meta)
 
     def create(
         self, info: ResourceInfo, namespace: str | None, body: Any, *, dry_run: bool = False
@@ -343,40 +337,7 @@ class Store:
         """The common tail of update and patch: status rules, generation, version, finalizers."""
         old_obj = old.obj
         old_meta = old.meta
-        if subresource == "status":
-            merged = {k: v for k, v in old_obj.items() if k != "status"}
-            if "status" in new:
-                merged["status"] = new["status"]
-            new = merged
-            new["metadata"] = dict(old_meta)
-        else:
-            if info.status_subresource:
-                new.pop("status", None)
-                if "status" in old_obj:
-                    new["status"] = old_obj["status"]
-            meta = new["metadata"] = dict(new.get("metadata") or {})
-            for server_field in (*SERVER_META, "name", "namespace"):
-                if server_field in old_meta:
-                    meta[server_field] = old_meta[server_field]
-                else:
-                    meta.pop(server_field, None)
-            meta["generation"] = old_meta.get("generation", 1)
-            if old_meta.get("deletionTimestamp"):
-                added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
-                if added:
-                    raise ApiError(
-                        code=422,
-                        reason="Invalid",
-                        message=(
-                            f'{info.kind} "{old_meta["name"]}" is invalid: metadata.finalizers: '
-                            "Forbidden: no new finalizers can be added if the object is being "
-                            "deleted"
-                        ),
-                    )
-            if not meta.get("finalizers"):
-                meta.pop("finalizers", None)
-        new["apiVersion"] = old_obj["apiVersion"]
-        new["kind"] = info.kind
+        new = carry_over(info, old_obj, new, subresource=subresource)
         if info.storage_key in CONFIGURATION_KEYS:  # before the no-op test: defaults count
             prepare_configuration(info.storage_key, new)
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
@@ -400,10 +361,6 @@ class Store:
             return self._remove(info, key)
         return stored
 
-    def _check_version(self, info: ResourceInfo, current: Stored, wanted: Any) -> None:
-        if wanted is not None and str(wanted) != current.meta["resourceVersion"]:
-            raise ApiError.conflict(kind=info.plural, name=current.meta["name"], group=info.group)
-
     def update(
         self,
         info: ResourceInfo,
@@ -415,7 +372,7 @@ class Store:
         dry_run: bool = False,
     ) -> Stored:
         """PUT: replace the object (or its status), guarded by ``metadata.resourceVersion``."""
-        self._check_subresource(info, subresource)
+        check_subresource(info, subresource)
         obj = check_body(info, namespace, body, url_name=name)
         current = self.get(info, namespace, name)
         wanted = obj["metadata"].get("resourceVersion")
@@ -426,8 +383,9 @@ class Store:
                 kind=info.kind,
                 name=name,
             )
-        self._check_version(info, current, wanted or None)
-        self._check_uid(current, obj["metadata"].get("uid"))
+        check_preconditions(
+            info, current.obj, resource_version=wanted or None, uid=obj["metadata"].get("uid")
+        )
         return self._write(info, current, obj, subresource=subresource, dry_run=dry_run)
 
     def patch(
@@ -440,9 +398,13 @@ class Store:
         content_type: str,
         subresource: str | None = None,
         dry_run: bool = False,
+        on_patched: Callable[[Any], None] | None = None,
     ) -> Stored:
-        """PATCH in any of the three dialects; a resourceVersion in the result is a precondition."""
-        self._check_subresource(info, subresource)
+        """PATCH in any of the three dialects; a resourceVersion in the result is a precondition.
+
+        ``on_patched`` sees the patched object first (field validation's strict decode).
+        """
+        check_subresource(info, subresource)
         current = self.get(info, namespace, name)
         patched = apply_patch(
             target=current.obj,
@@ -450,40 +412,17 @@ class Store:
             content_type=content_type,
             strategic_allowed=info.builtin,
         )
+        if on_patched is not None:
+            on_patched(patched)
         obj = check_body(info, namespace, patched, url_name=name)
-        self._check_version(info, current, obj["metadata"].get("resourceVersion") or None)
-        self._check_uid(current, obj["metadata"].get("uid"))
+        meta = obj["metadata"]
+        check_preconditions(
+            info,
+            current.obj,
+            resource_version=meta.get("resourceVersion") or None,
+            uid=meta.get("uid"),
+        )
         return self._write(info, current, obj, subresource=subresource, dry_run=dry_run)
-
-    @staticmethod
-    def _check_uid(current: Stored, wanted: object) -> None:
-        """A uid in the written object must be the stored one: a precondition, as upstream.
-
-        Upstream's storage layer refuses an update whose object carries another
-        uid, so a client can put ``metadata.uid`` in a patch to make sure it
-        never writes to a deleted and recreated namesake.
-        """
-        stored = current.meta.get("uid")
-        if wanted and wanted != stored:
-            raise ApiError(
-                code=409,
-                reason="Conflict",
-                message=f"Precondition failed: UID in precondition: {wanted}, "
-                f"UID in object meta: {stored}",
-            )
-
-    def _check_subresource(self, info: ResourceInfo, subresource: str | None) -> None:
-        if subresource is None:
-            return
-        if subresource != "status" or not info.status_subresource:
-            raise ApiError(
-                code=404,
-                reason="NotFound",
-                message=(
-                    "the server could not find the requested resource "
-                    f"({info.plural}/{subresource})"
-                ),
-            )
 
     def delete(
         self,
@@ -506,7 +445,9 @@ class Store:
                     f"UID in object meta: {current.meta.get('uid')}"
                 ),
             )
-        self._check_version(info, current, preconditions.get("resourceVersion"))
+        check_preconditions(
+            info, current.obj, resource_version=preconditions.get("resourceVersion"), uid=None
+        )
         if dry_run:
             return current
         key = self._key(info, namespace, name)

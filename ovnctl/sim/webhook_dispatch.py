@@ -3,14 +3,22 @@
 The server hands every create, update, patch, delete and deletecollection to
 :class:`WebhookAdmission`. Without any webhook configuration stored (or for
 the configurations themselves) it calls the store at once, so the write path
-costs nothing extra. Otherwise, for each request, as kube-apiserver does:
+costs nothing extra. Before either, a create, update or patch body gets
+server-side field validation (``?fieldValidation``, :mod:`ovnctl.sim.field_validation`),
+as kube-apiserver's decoding does. Then, for each request, in kube-apiserver's order:
 
+0. A custom resource is **decoded**: pruned and defaulted by its schema
+   (:meth:`~ovnctl.sim.enforcement.SchemaEnforcer.decode_request`), not yet
+   validated. Webhooks never see a field the schema drops.
 1. **Mutating** webhooks whose rules and selectors match are called one at a
    time, in configuration-name order; each sees the object as the previous
    one left it, and its ``JSONPatch`` is applied.
 2. The store runs the write as a dry run: every check it makes (conflicts,
    names, status rules, CRD checks...) applies, and the result is the object
-   as it would be stored.
+   as it would be stored. This is where a custom resource is pruned and
+   defaulted again (what mutating webhooks added) and validated against its
+   schema: a webhook's patch that breaks the schema fails the request with 422,
+   and a field it adds that the schema does not declare is dropped silently.
 3. **Validating** webhooks that match are called concurrently with that
    object (``oldObject`` is the stored one).
 4. If the stored object changed while webhooks were called, the request is
@@ -28,25 +36,29 @@ every answer are collected into ``warnings`` for the ``Warning`` headers.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ovnctl.sim.admission import check_body
+from ovnctl.sim.admission import check_body, check_namespace_open, check_subresource
 from ovnctl.sim.admission_review import (
     CallError,
     apply_json_patch,
     denial,
     internal_error,
+    request_attributes,
+    review_options,
     review_request,
     verify_response,
+    with_object,
 )
 from ovnctl.sim.errors import ApiError
+from ovnctl.sim.field_validation import FieldValidation
 from ovnctl.sim.patching import apply_patch
+from ovnctl.sim.pruning import Node
 from ovnctl.sim.resources import ResourceInfo
 from ovnctl.sim.selectors import Matcher
 from ovnctl.sim.store import Store, Stored
@@ -66,21 +78,6 @@ logger = logging.getLogger(__name__)
 
 # Admission of a write is retried this often when the object keeps changing meanwhile.
 _ATTEMPTS = 5
-
-
-def _options(
-    kind: str, query: Mapping[str, str], extra: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The ``options`` of the review: Create/Update/Patch/DeleteOptions from the query."""
-    options: dict[str, Any] = {"kind": kind, "apiVersion": "meta.k8s.io/v1", **(extra or {})}
-    if query.get("dryRun"):
-        options["dryRun"] = (
-            query.getall("dryRun") if hasattr(query, "getall") else [query["dryRun"]]
-        )
-    for key in ("fieldManager", "fieldValidation"):
-        if query.get(key):
-            options[key] = query[key]
-    return options
 
 
 class WebhookAdmission:
@@ -123,6 +120,11 @@ class WebhookAdmission:
             self._cache_key = key
         return self._mutating, self._validating
 
+    def _schema_root(self, info: ResourceInfo) -> Node | None:
+        """The pruning tree field validation reads (``None``: built-in kind or checks off)."""
+        schema = self.store.schemas.schema(info)
+        return None if schema is None else schema.root
+
     async def close(self) -> None:
         await self.client.close()
 
@@ -147,17 +149,7 @@ class WebhookAdmission:
         """NamespaceLifecycle, which upstream runs before any webhook: no create in a
         missing or terminating namespace (the same errors the store gives)."""
         ns = self.store.objects(self.store.resource("", "v1", "namespaces")).get(("", namespace))
-        if ns is None:
-            raise ApiError.not_found(kind="namespaces", name=namespace)
-        if ns.meta.get("deletionTimestamp"):
-            raise ApiError(
-                code=403,
-                reason="Forbidden",
-                message=(
-                    f"{info.plural} is forbidden: unable to create new content in namespace "
-                    f"{namespace} because it is being terminated"
-                ),
-            )
+        check_namespace_open(info, namespace, None if ns is None else ns.meta)
 
     def _match(
         self, hook: Webhook, info: ResourceInfo, attrs: Attributes
@@ -225,7 +217,7 @@ class WebhookAdmission:
                     continue
                 mutated = await self._call_mutating(hook, attrs, version, warnings)
                 if mutated is not None and mutated != attrs.obj:
-                    attrs = _replace_object(attrs, mutated)
+                    attrs = with_object(attrs, mutated)
                     if round_ == 0:
                         reinvoke.update(invoked)
                 if round_ == 0 and hook.reinvocation == "IfNeeded":
@@ -291,36 +283,6 @@ class WebhookAdmission:
 
     # --- the admitted verbs --------------------------------------------------------------------
 
-    def _attrs(
-        self,
-        info: ResourceInfo,
-        operation: str,
-        *,
-        namespace: str | None,
-        name: str,
-        subresource: str | None,
-        obj: Mapping[str, Any] | None,
-        old: Mapping[str, Any] | None,
-        dry_run: bool,
-        options: Mapping[str, Any],
-    ) -> Attributes:
-        is_namespace = info.group == "" and info.plural == "namespaces"
-        return Attributes(
-            operation=operation,
-            group=info.group,
-            version=info.version,
-            plural=info.plural,
-            kind=info.kind,
-            subresource=subresource or "",
-            # Requests about a Namespace carry its own name as their namespace, as upstream.
-            namespace=name if is_namespace else (namespace or "" if info.namespaced else ""),
-            name=name,
-            obj=obj,
-            old_obj=old,
-            dry_run=dry_run,
-            options=options,
-        )
-
     async def create(
         self,
         info: ResourceInfo,
@@ -328,16 +290,22 @@ class WebhookAdmission:
         body: Any,
         query: Mapping[str, str],
         warnings: list[str],
+        duplicates: tuple[str, ...] = (),
     ) -> Stored:
         """POST: admitted, or straight to the store when no webhook is configured."""
         dry_run = bool(query.get("dryRun"))
+        fields = FieldValidation.from_query(
+            query, "CreateOptions", duplicates=duplicates, warnings=warnings
+        )
+        fields.check_body(info.kind, info.version, body, self._schema_root(info))
         if not self.active(info):
             return self.store.create(info, namespace, body, dry_run=dry_run)
         obj = check_body(info, namespace, body, url_name=None)
         if info.namespaced and namespace:
             obj["metadata"]["namespace"] = namespace
             self._check_namespace(info, namespace)
-        attrs = self._attrs(
+        obj = self.store.schemas.decode_request(info, obj)  # webhooks see it pruned, defaulted
+        attrs = request_attributes(
             info,
             "CREATE",
             namespace=namespace,
@@ -346,13 +314,13 @@ class WebhookAdmission:
             obj=obj,
             old=None,
             dry_run=dry_run,
-            options=_options("CreateOptions", query),
+            options=review_options("CreateOptions", query),
         )
         attrs = await self._mutate(info, attrs, warnings)
         mutated = dict(attrs.obj or {})
         result = self.store.create(info, namespace, mutated, dry_run=True)
         name = result.meta["name"]
-        await self._validate(info, _replace_object(attrs, result.obj, name=name), warnings)
+        await self._validate(info, with_object(attrs, result.obj, name=name), warnings)
         if dry_run:
             return result
         # Keep the name a generateName produced in the dry run: it is what was validated.
@@ -368,8 +336,13 @@ class WebhookAdmission:
         subresource: str | None,
         query: Mapping[str, str],
         warnings: list[str],
+        duplicates: tuple[str, ...] = (),
     ) -> Stored:
         """PUT, admitted as UPDATE."""
+        fields = FieldValidation.from_query(
+            query, "UpdateOptions", duplicates=duplicates, warnings=warnings
+        )
+        fields.check_body(info.kind, info.version, body, self._schema_root(info))
         if not self.active(info):
             return self.store.update(
                 info,
@@ -389,6 +362,7 @@ class WebhookAdmission:
             body=body,
             patch=None,
             content_type="",
+            on_patched=None,
         )
 
     async def patch(
@@ -401,8 +375,18 @@ class WebhookAdmission:
         subresource: str | None,
         query: Mapping[str, str],
         warnings: list[str],
+        duplicates: tuple[str, ...] = (),
     ) -> Stored:
         """PATCH, admitted as UPDATE of the patched object (as upstream)."""
+        fields = FieldValidation.from_query(
+            query, "PatchOptions", duplicates=duplicates, warnings=warnings
+        )
+        patch_errors = fields.check_patch(patch, content_type == "application/json-patch+json")
+        root = self._schema_root(info)
+
+        def check_patched(patched: Any) -> None:
+            fields.check_patched(patch_errors, patched, root)
+
         if not self.active(info):
             return self.store.patch(
                 info,
@@ -412,6 +396,7 @@ class WebhookAdmission:
                 content_type=content_type,
                 subresource=subresource,
                 dry_run=bool(query.get("dryRun")),
+                on_patched=check_patched,
             )
         return await self._admit_update(
             info,
@@ -423,6 +408,7 @@ class WebhookAdmission:
             body=None,
             patch=patch,
             content_type=content_type,
+            on_patched=check_patched,
         )
 
     async def _admit_update(
@@ -437,9 +423,13 @@ class WebhookAdmission:
         body: Any,
         patch: Any,
         content_type: str,
+        on_patched: Callable[[Any], None] | None,
     ) -> Stored:
-        """UPDATE for both PUT and PATCH (a patch is an update of current + patch, as upstream)."""
-        _check_subresource(info, subresource)
+        """UPDATE for both PUT and PATCH (a patch is an update of current + patch, as upstream).
+
+        ``on_patched`` is field validation of the patched object, before any webhook.
+        """
+        check_subresource(info, subresource)
         dry_run = bool(query.get("dryRun"))
         store = self.store
         for _ in range(_ATTEMPTS):
@@ -451,13 +441,16 @@ class WebhookAdmission:
                     content_type=content_type,
                     strategic_allowed=info.builtin,
                 )
+                if on_patched is not None:
+                    on_patched(new_raw)
             else:
                 new_raw = body
             obj = check_body(info, namespace, new_raw, url_name=name)
             obj["metadata"]["name"] = name
             if info.namespaced and namespace:
                 obj["metadata"]["namespace"] = namespace
-            attrs = self._attrs(
+            obj = store.schemas.decode_request(info, obj)  # webhooks see it pruned, defaulted
+            attrs = request_attributes(
                 info,
                 "UPDATE",
                 namespace=namespace,
@@ -466,7 +459,9 @@ class WebhookAdmission:
                 obj=obj,
                 old=current.obj,
                 dry_run=dry_run,
-                options=_options("PatchOptions" if patch is not None else "UpdateOptions", query),
+                options=review_options(
+                    "PatchOptions" if patch is not None else "UpdateOptions", query
+                ),
             )
             attrs = await self._mutate(info, attrs, warnings)
             mutated = dict(attrs.obj or {})
@@ -490,7 +485,7 @@ class WebhookAdmission:
                 obj=mutated,
             )
             result = commit(dry_run=True)
-            await self._validate(info, _replace_object(attrs, result.obj), warnings)
+            await self._validate(info, with_object(attrs, result.obj), warnings)
             if store.objects(info).get(_key(info, namespace, name)) is not current:
                 continue  # changed while the webhooks ran: admit the request again
             return result if dry_run else commit(dry_run=False)
@@ -538,7 +533,7 @@ class WebhookAdmission:
             return store.delete(info, namespace, name, options=options, dry_run=dry_run)
         for _ in range(_ATTEMPTS):
             current = store.delete(info, namespace, name, options=options, dry_run=True)
-            attrs = self._attrs(
+            attrs = request_attributes(
                 info,
                 "DELETE",
                 namespace=namespace,
@@ -547,7 +542,7 @@ class WebhookAdmission:
                 obj=None,
                 old=current.obj,
                 dry_run=dry_run,
-                options=_options("DeleteOptions", query, options),
+                options=review_options("DeleteOptions", query, options),
             )
             await self._mutate(info, attrs, warnings)
             await self._validate(info, attrs, warnings)
@@ -590,21 +585,3 @@ class WebhookAdmission:
 
 def _key(info: ResourceInfo, namespace: str | None, name: str) -> tuple[str, str]:
     return (namespace or "", name) if info.namespaced else ("", name)
-
-
-def _check_subresource(info: ResourceInfo, subresource: str | None) -> None:
-    """The store's own 404 for an unknown subresource, before any webhook is called."""
-    if subresource is not None and not (subresource == "status" and info.status_subresource):
-        raise ApiError(
-            code=404,
-            reason="NotFound",
-            message=(
-                f"the server could not find the requested resource ({info.plural}/{subresource})"
-            ),
-        )
-
-
-def _replace_object(
-    attrs: Attributes, obj: Mapping[str, Any], *, name: str | None = None
-) -> Attributes:
-    return dataclasses.replace(attrs, obj=obj, name=attrs.name if name is None else name)

@@ -82,7 +82,8 @@ def test_kubectl_applies_kube_ovn_examples_and_names_a_wrong_field(
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 def test_kubectl_sees_pruned_and_defaulted_objects(kube_ovn_process: SimProcess) -> None:
-    """What kubectl applied reads back without unknown fields, with defaults, via kubectl get."""
+    """kubectl apply of an unknown field fails (kubectl asks for Strict) unless told to warn;
+    what it applied then reads back without the field, with defaults, via kubectl get."""
     result = run_kubectl(kube_ovn_process, "apply", "-f", "-", stdin=json.dumps(widget_crd(SCHEMA)))
     assert result.returncode == 0, result.stderr
     widget: dict[str, Any] = {
@@ -93,15 +94,35 @@ def test_kubectl_sees_pruned_and_defaulted_objects(kube_ovn_process: SimProcess)
     }
     for _ in range(50):  # discovery of the new kind may lag one request behind
         result = run_kubectl(kube_ovn_process, "apply", "-f", "-", stdin=json.dumps(widget))
-        if result.returncode == 0:
+        if "strict decoding error" in result.stderr or result.returncode == 0:
             break
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'Error from server (BadRequest): error when creating "STDIN": Widget in version "v1" '
+        'cannot be handled as a Widget: strict decoding error: unknown field "spec.bogus"'
+    )
+    result = run_kubectl(
+        kube_ovn_process, "apply", "--validate=warn", "-f", "-", stdin=json.dumps(widget)
+    )
     assert result.returncode == 0, result.stderr
+    assert 'Warning: unknown field "spec.bogus"' in result.stderr
     spec = json.loads(run_kubectl(kube_ovn_process, "get", "widget", "k1", "-o", "json").stdout)[
         "spec"
     ]
     assert spec == {"mode": "fast", "size": 3}
+    # Re-applying goes through a merge patch: refused on "patch" under Strict, as upstream.
+    result = run_kubectl(kube_ovn_process, "apply", "-f", "-", stdin=json.dumps(widget))
+    assert result.returncode == 1
+    assert result.stderr.startswith("The request is invalid: patch: Invalid value: ")
+    assert result.stderr.strip().endswith('strict decoding error: unknown field "spec.bogus"')
+    # kubectl patch sends no fieldValidation: the server's default, Warn.
+    result = run_kubectl(
+        kube_ovn_process, "patch", "widget", "k1", "--type", "merge", "-p", '{"spec":{"x":1}}'
+    )
+    assert result.returncode == 0, result.stderr
+    assert 'Warning: unknown field "spec.x"' in result.stderr
     widget["metadata"]["name"] = "k2"
-    widget["spec"]["mode"] = "medium"
+    widget["spec"] = {"mode": "medium"}
     result = run_kubectl(kube_ovn_process, "apply", "-f", "-", stdin=json.dumps(widget))
     assert 'The Widget "k2" is invalid: spec.mode: Unsupported value: "medium"' in result.stderr
 
@@ -111,6 +132,29 @@ def api_client(threaded_sim: ThreadedSimServer) -> Iterator[client.ApiClient]:
     api = config.new_client_from_config(config_file=str(threaded_sim.kubeconfig_path))
     yield api
     api.close()
+
+
+def test_python_client_field_validation(api_client: client.ApiClient) -> None:
+    """The Python client's ``field_validation``: Strict raises 400, the default warns in headers."""
+    objects = client.CustomObjectsApi(api_client)
+    objects.create_cluster_custom_object(
+        "apiextensions.k8s.io", "v1", "customresourcedefinitions", widget_crd(SCHEMA)
+    )
+    body = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "f1"}}
+    body["spec"] = {"bogus": True}
+    with pytest.raises(client.ApiException) as caught:
+        objects.create_cluster_custom_object(
+            "example.com", "v1", "widgets", body, field_validation="Strict"
+        )
+    assert caught.value.status == 400
+    assert json.loads(caught.value.body or "{}")["message"].endswith(
+        'strict decoding error: unknown field "spec.bogus"'
+    )
+    _, status, headers = objects.create_cluster_custom_object_with_http_info(
+        "example.com", "v1", "widgets", body
+    )
+    assert status == 201
+    assert headers["Warning"] == '299 - "unknown field \\"spec.bogus\\""'
 
 
 def test_python_client_gets_422_with_causes(api_client: client.ApiClient) -> None:
