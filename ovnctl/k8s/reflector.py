@@ -20,7 +20,6 @@ reads raw JSON lines: no generated models.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ import kubernetes.client
 import urllib3
 
 from ovnctl.k8s.api import Resource
+from ovnctl.k8s.transport import decode_json
 
 __all__ = ["Reflector"]
 
@@ -154,7 +154,7 @@ class Reflector(Generic[T]):
                 query["fieldSelector"] = self._selector
             if token:
                 query["continue"] = token
-            page = json.loads(self._get(query, stream=False))
+            page = decode_json(self._get(query, stream=False))
             objects.extend(self._reduce(item) for item in page.get("items") or [])
             metadata = page.get("metadata") or {}
             token = metadata.get("continue")
@@ -186,7 +186,7 @@ class Reflector(Generic[T]):
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
                     if line.strip():
-                        version = self._dispatch(json.loads(line), version)
+                        version = self._dispatch(decode_json(line), version)
         except (urllib3.exceptions.HTTPError, OSError):
             if not self._stop.is_set() and not self._relist.is_set():
                 raise
