@@ -173,6 +173,7 @@ class Controller:
             waits=self.waits,
             refused=lambda: self.subnet_reconciler.refused,
             rivals=lambda name: self.subnet_reconciler.rivals_of(name),
+            own_patch=lambda key, record: self.pod_reconciler.is_echo(key, record),
         )
         self._informers = build_informers(
             indexes=indexes,
@@ -490,7 +491,7 @@ class Controller:
             await self.elector.release()
             self.elector.close()
         await self.northbound.close()
-        self.api.close()
+        await self.api.aclose()
         return reports
 
     async def _dead_subnet(self, name: str, error: BaseException) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import copy
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -130,6 +131,43 @@ def _classify(*, status: int, body: bytes, verb: str, path: str) -> ApiError:
     return cls(status=status, reason=reason, message=message, verb=verb, path=path)
 
 
+class _Slots:
+    """At most ``size`` holders, first come first served.
+
+    Not :class:`asyncio.Semaphore`: on Python 3.11 its ``acquire`` scans every
+    waiter, which with a thousand queued writes made each request cost time in
+    the length of the queue.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a slot just as it was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):  # release() may have dropped it
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes straight to the next in line
+                return
+        self._free += 1
+
+
 class KubeApi:
     """Async JSON access to the API server.
 
@@ -162,7 +200,7 @@ class KubeApi:
             timeout=request_timeout,
             user_agent=user_agent or f"ovnctl/{__version__}",
         )
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: _Slots | None = None
         self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._timeout = request_timeout
         self._on_request = on_request
@@ -225,9 +263,17 @@ class KubeApi:
                 return
 
     async def create(
-        self, resource: Resource, body: Mapping[str, Any], *, namespace: str | None = None
+        self,
+        resource: Resource,
+        body: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        read_back: bool = True,
     ) -> Any:
-        return await self._request("POST", "create", resource, namespace=namespace, body=body)
+        """POST; the created object, or None with ``read_back=False`` (not decoded)."""
+        return await self._request(
+            "POST", "create", resource, namespace=namespace, body=body, read_back=read_back
+        )
 
     async def patch(
         self,
@@ -238,7 +284,9 @@ class KubeApi:
         namespace: str | None = None,
         subresource: str | None = None,
         content_type: str = JSON_MERGE_PATCH,
+        read_back: bool = True,
     ) -> Any:
+        """PATCH; the patched object, or None with ``read_back=False`` (not decoded)."""
         return await self._request(
             "PATCH",
             "patch",
@@ -248,6 +296,7 @@ class KubeApi:
             subresource=subresource,
             body=body,
             content_type=content_type,
+            read_back=read_back,
         )
 
     async def replace(
@@ -297,6 +346,7 @@ class KubeApi:
         query: Mapping[str, str] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        read_back: bool = True,
     ) -> Any:
         path = resource.path(namespace=namespace, name=name)
         self._check_fence(verb, path)
@@ -305,9 +355,10 @@ class KubeApi:
         data = encode_json(body) if body is not None else None
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots_loop is not loop:
-            self._slots, self._slots_loop = asyncio.Semaphore(self._max_concurrency), loop
+            self._slots, self._slots_loop = _Slots(self._max_concurrency), loop
         slots = self._slots
-        async with slots:
+        await slots.acquire()
+        try:
             # Again, just before sending: the write may have waited for its slot.
             self._check_fence(verb, path)
             self.request_counts[(verb, resource.plural)] += 1
@@ -323,9 +374,11 @@ class KubeApi:
             finally:
                 if self._on_request is not None:
                     self._on_request(verb, resource.plural, status)
+        finally:
+            slots.release()
         if status >= 400:
             raise _classify(status=status, body=raw, verb=verb, path=path)
-        return decode_json(raw) if raw else None
+        return decode_json(raw) if raw and read_back else None
 
     def _check_fence(self, verb: str, path: str) -> None:
         if verb in _WRITE_VERBS and self._write_fence is not None and not self._write_fence():
