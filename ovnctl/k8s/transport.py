@@ -33,9 +33,13 @@ import ssl
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import orjson
+from yarl import URL
+
+from ovnctl.k8s.http1 import ConnectFailed, Http1Pool, ProtocolError, StaleConnection
 
 if TYPE_CHECKING:
     from kubernetes.client import Configuration
@@ -51,6 +55,12 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 class ConnectionFailed(Exception):
     """No HTTP answer: the connection failed, broke or timed out."""
+
+
+def _header_value(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{name} contains a line break; refusing to send it as a header")
+    return value
 
 
 def encode_json(body: Any) -> bytes:
@@ -96,7 +106,11 @@ def _proxy(configuration: Configuration) -> str | None:
 
 
 class AsyncTransport:
-    """One aiohttp session per event loop, at most ``max_connections`` connections."""
+    """Requests on the running event loop, at most ``max_connections`` connections.
+
+    Without a proxy, through :class:`~ovnctl.k8s.http1.Http1Pool`; with one,
+    through an aiohttp session. Either is made per event loop, on first use.
+    """
 
     def __init__(
         self,
@@ -114,8 +128,24 @@ class AsyncTransport:
         # Resolved now: a bad proxy setting fails at start-up, not on the first write.
         self._proxy = _proxy(configuration)
         self._proxy_headers = configuration.proxy_headers
-        self._server_hostname: str | None = configuration.tls_server_name or None
+        # Only what differs from aiohttp's defaults is passed per request: each keyword
+        # given costs on every call of a hot path.
+        self._extra: dict[str, Any] = {}
+        if self._proxy:
+            self._extra.update(proxy=self._proxy, proxy_headers=self._proxy_headers)
+        if configuration.tls_server_name:
+            self._extra["server_hostname"] = configuration.tls_server_name
         self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        endpoint = urlsplit(configuration.host)
+        if endpoint.scheme not in ("http", "https") or not endpoint.hostname:
+            raise ValueError(f"host {configuration.host!r}: expected http(s)://HOST[:PORT]")
+        self._endpoint = endpoint
+        self._prefix = endpoint.path.rstrip("/")
+        self._pool: Http1Pool | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
+        self._head_fixed = (
+            f"User-Agent: {_header_value('user agent', user_agent)}\r\nAccept: application/json\r\n"
+        )
         self._auth: str | None = None
         self._auth_checked = -AUTH_RECHECK_S
         self._session: aiohttp.ClientSession | None = None
@@ -148,7 +178,8 @@ class AsyncTransport:
             connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl),
             headers=self._headers,
             timeout=self._timeout,
-            skip_auto_headers=("Accept-Encoding",),
+            # The API server sets no cookies; filtering an empty jar costs on every request.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         return self._session
 
@@ -162,12 +193,80 @@ class AsyncTransport:
         content_type: str = "application/json",
     ) -> tuple[int, bytes]:
         """Send one request; its status and body. Raises :class:`ConnectionFailed`."""
+        if self._proxy:
+            return await self._request_aiohttp(method, path, query, body, content_type)
+        return await self._request_http1(method, path, query, body, content_type)
+
+    def _pool_for_loop(self) -> Http1Pool:
+        loop = asyncio.get_running_loop()
+        if self._pool is not None and self._pool_loop is loop:
+            return self._pool
+        if self._pool is not None and self._pool_loop and not self._pool_loop.is_closed():
+            self._pool.close()
+        endpoint = self._endpoint
+        https = endpoint.scheme == "https"
+        assert endpoint.hostname is not None  # checked in __init__
+        self._pool = Http1Pool(
+            endpoint.hostname,
+            endpoint.port or (443 if https else 80),
+            ssl_context=self._ssl if isinstance(self._ssl, ssl.SSLContext) else None,
+            server_hostname=self._configuration.tls_server_name or None,
+            max_idle=self._max_connections,
+        )
+        self._pool_loop = loop
+        return self._pool
+
+    async def _request_http1(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        body: bytes | None,
+        content_type: str,
+    ) -> tuple[int, bytes]:
+        pool = self._pool_for_loop()
+        target = self._prefix + path + (f"?{urlencode(query)}" if query else "")
+        lines = [f"{method} {target} HTTP/1.1\r\nHost: {pool.host_header}\r\n", self._head_fixed]
+        authorization = self._authorization()
+        if authorization:
+            lines.append(f"Authorization: {_header_value('authorization', authorization)}\r\n")
+        if body is not None:
+            lines.append(f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n")
+        lines.append("\r\n")
+        head = "".join(lines).encode("latin-1")
+        attempt = 0
+        while True:
+            try:
+                async with asyncio.timeout(self._timeout.total):
+                    return await pool.request(head, body)
+            except ConnectFailed as exc:
+                # Never reached the server: safe to send again, whatever the method.
+                if attempt >= CONNECT_RETRIES:
+                    raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
+            except (StaleConnection, ProtocolError, TimeoutError, OSError) as exc:
+                # Perhaps received: only an idempotent request may be sent twice.
+                if method not in _IDEMPOTENT or attempt >= CONNECT_RETRIES:
+                    raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
+            except asyncio.IncompleteReadError as exc:
+                if method not in _IDEMPOTENT or attempt >= CONNECT_RETRIES:
+                    raise ConnectionFailed("connection closed mid-answer") from exc
+            attempt += 1
+
+    async def _request_aiohttp(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        body: bytes | None,
+        content_type: str,
+    ) -> tuple[int, bytes]:
         session = self._session_for_loop()
         headers = {"Content-Type": content_type}
         authorization = self._authorization()
         if authorization:
             headers["Authorization"] = authorization
-        url = self._base + path
+        # Resource.path quoted the names already: no second parse and quote by yarl.
+        url = URL(self._base + path, encoded=True)
         attempt = 0
         while True:
             try:
@@ -177,9 +276,7 @@ class AsyncTransport:
                     params=query,
                     data=body,
                     headers=headers,
-                    proxy=self._proxy,
-                    proxy_headers=self._proxy_headers,
-                    server_hostname=self._server_hostname,
+                    **self._extra,
                 ) as response:
                     return response.status, await response.read()
             except aiohttp.ClientConnectorError as exc:
@@ -193,7 +290,10 @@ class AsyncTransport:
             attempt += 1
 
     def close(self) -> None:
-        """Close the session: now if its loop has stopped, else as a task on that loop."""
+        """Close the connections: the aiohttp session as a task when its loop still runs."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         session, self._session = self._session, None
         loop = self._loop
         if session is None or session.closed or loop is None:
@@ -206,6 +306,9 @@ class AsyncTransport:
         task.add_done_callback(self._closing.discard)
 
     async def aclose(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
