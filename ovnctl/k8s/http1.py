@@ -109,7 +109,9 @@ class Http1Pool:
         now = time.monotonic()
         while self._idle:
             conn = self._idle.pop()
-            if now - conn.idle_since < IDLE_TIMEOUT_S and not conn.writer.is_closing():
+            # at_eof: the server already closed it (urllib3 polls for the same before reuse).
+            fresh = now - conn.idle_since < IDLE_TIMEOUT_S
+            if fresh and not conn.writer.is_closing() and not conn.reader.at_eof():
                 return conn
             conn.close()
         return None

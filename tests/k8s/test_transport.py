@@ -253,3 +253,24 @@ def test_a_socks_proxy_is_refused_at_start() -> None:
             timeout=1.0,
             user_agent="t",
         )
+
+
+async def test_a_connection_the_server_closed_is_not_reused(server: Server) -> None:
+    """After the server hangs up an idle keep-alive connection, a POST still goes through."""
+
+    async def close_after(request: web.Request) -> web.Response:
+        return web.json_response({}, headers={"Connection": "keep-alive"})
+
+    await server.start(close_after)
+    transport = AsyncTransport(config(server.url), max_connections=2, timeout=5.0, user_agent="t")
+    try:
+        await transport.request("GET", "/api/v1/namespaces")
+        for request in server.seen:
+            assert request.transport is not None
+            request.transport.close()  # the server side of the idle connection goes away
+        await asyncio.sleep(0.05)
+        status, _ = await transport.request("POST", "/api/v1/namespaces", body=b"{}")
+    finally:
+        await transport.aclose()
+    assert status == 200
+    assert [r.method for r in server.seen] == ["GET", "POST"]
