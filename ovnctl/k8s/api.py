@@ -4,7 +4,7 @@ Reconcilers never call the Kubernetes client directly; they are given a
 :class:`KubeApi`, whose coroutines send JSON and return plain dicts: a pod
 patch does not pay for deserialising the whole pod into generated models,
 which matters at 100k pods. Requests go out on the event loop through
-:class:`~ovnctl.k8s.transport.AsyncTransport` (aiohttp), configured from the
+:class:`~ovnctl.k8s.transport.AsyncTransport`, configured from the
 official client's ``Configuration`` (authentication, TLS, proxy); the
 official client's thread-pooled ``ApiClient`` cost most of the controller's
 CPU per allocated NIC (docs/bench.md).

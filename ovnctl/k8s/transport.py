@@ -1,11 +1,14 @@
-"""HTTP to the API server on the event loop: aiohttp, with the official client's settings.
+"""HTTP to the API server on the event loop, with the official client's settings.
 
 :class:`~ovnctl.k8s.api.KubeApi` used to run the official client's
 synchronous ``ApiClient`` (urllib3) on a thread pool. Profiling the
 ``alloc`` benchmark (docs/bench.md) showed that most of the controller's CPU
 per NIC went there: urllib3's request plumbing, a thread hand-off each way
 and the GIL contention of 16 threads. Here the same requests go out from the
-event loop through one aiohttp session, with no thread.
+event loop, with no thread: through :class:`~ovnctl.k8s.http1.Http1Pool`
+(a lean keep-alive HTTP/1.1 client; aiohttp, tried first, cost more than
+twice its CPU per request), or through an aiohttp session when a proxy is
+configured.
 
 What the official client did is kept, from the same
 ``kubernetes.client.Configuration`` that :mod:`ovnctl.k8s.connection` resolves
@@ -18,12 +21,12 @@ as kubectl does:
   certificates (``cert_file``/``key_file``);
 * TLS: ``ssl_ca_cert``/``ca_cert_data``, ``verify_ssl``, ``assert_hostname``
   and ``tls_server_name``;
-* an HTTP proxy (``proxy``, ``no_proxy``, ``proxy_headers``);
+* an HTTP proxy (``proxy``, ``no_proxy``, ``proxy_headers``), through aiohttp;
 * urllib3's default retries: a request that could not connect is tried up to
   3 more times, one whose connection broke only if its method is idempotent.
 
-A session belongs to one event loop; it is made on first use in the running
-loop (and again if a later call runs in another loop, as tests do).
+A pool or session belongs to one event loop; it is made on first use in the
+running loop (and again if a later call runs in another loop, as tests do).
 """
 
 from __future__ import annotations
