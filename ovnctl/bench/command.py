@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 __all__ = ["bench"]
 
@@ -45,7 +46,13 @@ SCENARIOS = ("nad-cache", "alloc", "restart", "memory")
     default=50,
     help="nad-cache: multi-homed pods (2 attachments) running through the churn.",
 )
-@click.option("--pods", type=click.IntRange(1), default=1000, help="alloc: VM pods.")
+@click.option(
+    "--pods",
+    type=click.IntRange(1),
+    multiple=True,
+    default=(1000,),
+    help="alloc: VM pods. Several sizes (--pods 1000 5000 10000) run a sweep.",
+)
 @click.option(
     "--attachments", type=click.IntRange(1), default=2, help="alloc: attachments per pod."
 )
@@ -79,6 +86,9 @@ SCENARIOS = ("nad-cache", "alloc", "restart", "memory")
     help="Keep the controller logs here (default: a temporary directory).",
 )
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
+# `--pods 1000 5000 10000`: click options take one value each, so the sizes after the
+# first arrive as arguments (the command has no other arguments).
+@click.argument("more_pods", nargs=-1, type=click.IntRange(1), metavar="")
 def bench(
     *,
     scenarios: tuple[str, ...],
@@ -86,7 +96,8 @@ def bench(
     subnets: int,
     churn: float,
     resident_pods: int,
-    pods: int,
+    pods: tuple[int, ...],
+    more_pods: tuple[int, ...],
     attachments: int,
     ips: int,
     memory_pods: int,
@@ -112,6 +123,13 @@ def bench(
     import logging
     import tempfile
 
+    sizes = [*pods, *more_pods]
+    context = click.get_current_context()
+    if more_pods and context.get_parameter_source("pods") is ParameterSource.DEFAULT:
+        raise click.UsageError(
+            f"unexpected arguments {list(more_pods)}: sizes follow --pods (--pods 1000 5000)"
+        )
+
     from ovnctl.bench import report
     from ovnctl.bench.runner import Progress
 
@@ -135,7 +153,7 @@ def bench(
                     subnets=subnets,
                     churn=churn,
                     resident_pods=resident_pods,
-                    pods=pods,
+                    pods=sizes,
                     attachments=attachments,
                     ips=ips,
                     memory_pods=memory_pods,
@@ -174,7 +192,7 @@ def _run_one(
     subnets: int,
     churn: float,
     resident_pods: int,
-    pods: int,
+    pods: list[int],
     attachments: int,
     ips: int,
     memory_pods: int,

@@ -10,7 +10,7 @@ bodies (containers, status, managed fields) are never retained.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ovnctl.caches._stores import newest
@@ -76,6 +76,12 @@ class PodRecord:
 
     def annotation_map(self) -> dict[str, str]:
         return dict(self.annotations)
+
+    def patched(self, annotations: Mapping[str, str]) -> PodRecord:
+        """This record as the cache will show it once ``annotations`` are merged in."""
+        merged = dict(self.annotations)
+        merged.update((k, v) for k, v in annotations.items() if _kept(k))
+        return replace(self, annotations=tuple(sorted(merged.items())))
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ovnctl.caches import PodCache, PodKey, SubnetCache
+from ovnctl.caches.pods import PodRecord
 from ovnctl.models import PRIMARY_PROVIDER
 from ovnctl.queue import RateLimitingQueue
 from ovnctl.reconcilers.ledger import OwnerKey
@@ -39,6 +40,7 @@ class KeyRouter:
         waits: WaitList[PodKey],
         refused: Callable[[], set[str]],
         rivals: Callable[[str], set[str]],
+        own_patch: Callable[[PodKey, PodRecord | None], bool] = lambda key, record: False,
     ) -> None:
         self._subnets = subnets
         self._pods = pods
@@ -48,6 +50,7 @@ class KeyRouter:
         self._waits = waits
         self._refused = refused
         self._rivals = rivals
+        self._own_patch = own_patch
         self._subnet_fingerprints: dict[str, tuple[object, ...]] = {}
         self.spec_version = 0
         """Bumped whenever the set of Subnet specs may have changed (not on status writes):
@@ -97,7 +100,13 @@ class KeyRouter:
                 self._subnet_queue.add(subnet)
 
     def pod_changed(self, namespace: str, name: str, *, vm: str | None) -> None:
-        self._pod_queue.add((namespace, name))
+        key = (namespace, name)
+        # The echo of the pod reconciler's own annotation patch changes nothing any
+        # reconciler reads (its VM's pods are the same pods): half the pod events of
+        # an allocation burst, each of which used to cost a pod and a VM reconcile.
+        if self._own_patch(key, self._pods.get(namespace, name)):
+            return
+        self._pod_queue.add(key)
         if vm is not None:
             self._vm_queue.add((namespace, vm))
             # A migration's source or target came or went: the other launcher pod's IP

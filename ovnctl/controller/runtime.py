@@ -177,6 +177,7 @@ class Controller:
             waits=self.waits,
             refused=lambda: self.subnet_reconciler.refused,
             rivals=lambda name: self.subnet_reconciler.rivals_of(name),
+            own_patch=lambda key, record: self.pod_reconciler.is_echo(key, record),
         )
         # Addresses users pin (IPPools, ip_pool, Vips, StatefulSet pods, IPAMClaims):
         # their informers, queues and rules live in ovnctl.controller.pinned.
@@ -542,7 +543,7 @@ class Controller:
             await self.elector.release()
             self.elector.close()
         await self.northbound.close()
-        self.api.close()
+        await self.api.aclose()
         return reports
 
     async def _dead_subnet(self, name: str, error: BaseException) -> None:

@@ -1,12 +1,13 @@
 """The controller's only door to the API server for reads and writes.
 
 Reconcilers never call the Kubernetes client directly; they are given a
-:class:`KubeApi`, whose coroutines run the official client's blocking HTTP
-calls on a bounded thread pool so the event loop (and Kopf's watches on it)
-never blocks. Calls go through ``ApiClient.call_api`` with JSON bodies and
-return plain dicts: the client still does authentication, TLS and connection
-pooling, but a pod patch does not pay for deserialising the whole pod into
-generated models, which matters at 100k pods.
+:class:`KubeApi`, whose coroutines send JSON and return plain dicts: a pod
+patch does not pay for deserialising the whole pod into generated models,
+which matters at 100k pods. Requests go out on the event loop through
+:class:`~ovnctl.k8s.transport.AsyncTransport`, configured from the
+official client's ``Configuration`` (authentication, TLS, proxy); the
+official client's thread-pooled ``ApiClient`` cost most of the controller's
+CPU per allocated NIC (docs/bench.md).
 
 Failures come back as one exception hierarchy whose classes say what the
 caller should do: :class:`NotFound`, :class:`AlreadyExists`, :class:`Conflict`
@@ -19,20 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import copy
 import dataclasses
-import functools
-import json
-import threading
 from collections.abc import AsyncIterator, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-import kubernetes.client
-import urllib3
-
 from ovnctl import __version__
+from ovnctl.k8s.transport import AsyncTransport, ConnectionFailed, decode_json, encode_json
+
+if TYPE_CHECKING:
+    from kubernetes.client import Configuration
 
 __all__ = [
     "AlreadyExists",
@@ -114,7 +113,7 @@ _WRITE_VERBS = frozenset({"create", "update", "patch", "delete"})
 def _classify(*, status: int, body: bytes, verb: str, path: str) -> ApiError:
     reason, message = "", body.decode("utf-8", "replace")[:500]
     try:
-        decoded = json.loads(body) if body else {}
+        decoded = decode_json(body) if body else {}
     except ValueError:
         decoded = {}
     if isinstance(decoded, dict):
@@ -132,22 +131,61 @@ def _classify(*, status: int, body: bytes, verb: str, path: str) -> ApiError:
     return cls(status=status, reason=reason, message=message, verb=verb, path=path)
 
 
-class KubeApi:
-    """Async JSON access to the API server through the official client.
+class _Slots:
+    """At most ``size`` holders, first come first served.
 
-    ``max_concurrency`` bounds both the thread pool and the HTTP connection
-    pool, so it is also the number of requests in flight at once. Every
+    Not :class:`asyncio.Semaphore`: on Python 3.11 its ``acquire`` scans every
+    waiter, which with a thousand queued writes made each request cost time in
+    the length of the queue.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a slot just as it was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):  # release() may have dropped it
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes straight to the next in line
+                return
+        self._free += 1
+
+
+class KubeApi:
+    """Async JSON access to the API server.
+
+    ``max_concurrency`` bounds the requests in flight at once (and the HTTP
+    connections). Every
     request is counted per (verb, resource) in :attr:`request_counts`, which
     the metrics layer exports. ``write_fence``, when given, is asked before
     every write and a write is refused (:class:`Fenced`) unless it answers
     True: the leader election's guarantee that a replica which lost its lease
-    never writes.
+    never writes. It is asked again when the write's turn to be sent comes: a
+    write that waited for a free slot while the API server was slow (exactly
+    when a Lease is lost) may be past the renew deadline by then.
     """
 
     def __init__(
         self,
         *,
-        configuration: kubernetes.client.Configuration,
+        configuration: Configuration,
         max_concurrency: int = 16,
         request_timeout: float = 30.0,
         on_request: Callable[[str, str, int], None] | None = None,
@@ -155,20 +193,22 @@ class KubeApi:
         user_agent: str | None = None,
     ) -> None:
         self._configuration = configuration
-        configuration.connection_pool_maxsize = max_concurrency
-        self._client = kubernetes.client.ApiClient(configuration)
-        self._client.user_agent = user_agent or f"ovnctl/{__version__}"
-        self._executor = ThreadPoolExecutor(
-            max_workers=max_concurrency, thread_name_prefix="ovnctl-api"
+        self._max_concurrency = max_concurrency
+        self._transport = AsyncTransport(
+            configuration,
+            max_connections=max_concurrency,
+            timeout=request_timeout,
+            user_agent=user_agent or f"ovnctl/{__version__}",
         )
+        self._slots: _Slots | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._timeout = request_timeout
         self._on_request = on_request
         self._write_fence = write_fence
-        self._counts_lock = threading.Lock()
         self.request_counts: collections.Counter[tuple[str, str]] = collections.Counter()
 
     @property
-    def configuration(self) -> kubernetes.client.Configuration:
+    def configuration(self) -> Configuration:
         """The official client's configuration this facade uses (for reflectors)."""
         return self._configuration
 
@@ -179,15 +219,18 @@ class KubeApi:
             configuration=configuration,
             max_concurrency=max_concurrency,
             request_timeout=self._timeout,
-            user_agent=self._client.user_agent,
+            user_agent=self._transport.user_agent,
         )
 
     def set_write_fence(self, fence: Callable[[], bool] | None) -> None:
         self._write_fence = fence
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._client.close()
+        """Close the connections (as a task when the loop still runs: prefer :meth:`aclose`)."""
+        self._transport.close()
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
 
     # -- the verbs ---------------------------------------------------------
 
@@ -220,9 +263,17 @@ class KubeApi:
                 return
 
     async def create(
-        self, resource: Resource, body: Mapping[str, Any], *, namespace: str | None = None
+        self,
+        resource: Resource,
+        body: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        read_back: bool = True,
     ) -> Any:
-        return await self._request("POST", "create", resource, namespace=namespace, body=body)
+        """POST; the created object, or None with ``read_back=False`` (not decoded)."""
+        return await self._request(
+            "POST", "create", resource, namespace=namespace, body=body, read_back=read_back
+        )
 
     async def patch(
         self,
@@ -233,7 +284,9 @@ class KubeApi:
         namespace: str | None = None,
         subresource: str | None = None,
         content_type: str = JSON_MERGE_PATCH,
+        read_back: bool = True,
     ) -> Any:
+        """PATCH; the patched object, or None with ``read_back=False`` (not decoded)."""
         return await self._request(
             "PATCH",
             "patch",
@@ -243,6 +296,7 @@ class KubeApi:
             subresource=subresource,
             body=body,
             content_type=content_type,
+            read_back=read_back,
         )
 
     async def replace(
@@ -292,15 +346,39 @@ class KubeApi:
         query: Mapping[str, str] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        read_back: bool = True,
     ) -> Any:
         path = resource.path(namespace=namespace, name=name)
         self._check_fence(verb, path)
         if subresource:
             path += f"/{subresource}"
-        call = functools.partial(
-            self._blocking_request, method, verb, resource, path, query, body, content_type
-        )
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        data = encode_json(body) if body is not None else None
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots_loop is not loop:
+            self._slots, self._slots_loop = _Slots(self._max_concurrency), loop
+        slots = self._slots
+        await slots.acquire()
+        try:
+            # Again, just before sending: the write may have waited for its slot.
+            self._check_fence(verb, path)
+            self.request_counts[(verb, resource.plural)] += 1
+            status = 0
+            try:
+                status, raw = await self._transport.request(
+                    method, path, query=query, body=data, content_type=content_type
+                )
+            except ConnectionFailed as exc:
+                raise Transient(
+                    status=0, reason="ConnectionError", message=str(exc), verb=verb, path=path
+                ) from exc
+            finally:
+                if self._on_request is not None:
+                    self._on_request(verb, resource.plural, status)
+        finally:
+            slots.release()
+        if status >= 400:
+            raise _classify(status=status, body=raw, verb=verb, path=path)
+        return decode_json(raw) if raw and read_back else None
 
     def _check_fence(self, verb: str, path: str) -> None:
         if verb in _WRITE_VERBS and self._write_fence is not None and not self._write_fence():
@@ -311,49 +389,3 @@ class KubeApi:
                 verb=verb,
                 path=path,
             )
-
-    def _blocking_request(
-        self,
-        method: str,
-        verb: str,
-        resource: Resource,
-        path: str,
-        query: Mapping[str, str] | None,
-        body: Any,
-        content_type: str,
-    ) -> Any:
-        # Again here, in the pool thread, just before sending: a write that waited for
-        # a free thread while the API server was slow (exactly when a Lease is lost)
-        # may be past the renew deadline by now.
-        self._check_fence(verb, path)
-        with self._counts_lock:
-            self.request_counts[(verb, resource.plural)] += 1
-        headers = {"Accept": "application/json", "Content-Type": content_type}
-        _, url, headers, _, _ = self._client.param_serialize(
-            method=method,
-            resource_path=path,
-            query_params=list(query.items()) if query else None,
-            header_params=headers,
-            auth_settings=["BearerToken"],
-        )
-        status = 0
-        try:
-            response = self._client.call_api(
-                method,
-                url,
-                header_params=headers,
-                body=body,
-                _request_timeout=self._timeout,
-            )
-            status = int(response.status)
-            data: bytes = response.read() or b""
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Transient(
-                status=0, reason="ConnectionError", message=str(exc), verb=verb, path=path
-            ) from exc
-        finally:
-            if self._on_request is not None:
-                self._on_request(verb, resource.plural, status)
-        if status >= 400:
-            raise _classify(status=status, body=data, verb=verb, path=path)
-        return json.loads(data) if data else None

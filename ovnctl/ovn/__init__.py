@@ -18,9 +18,9 @@ Imports nothing of Kopf, Kubernetes or the controller; only the queue's error
 classes, the models and the IPAM's result types.
 """
 
-from ovnctl.ovn.api import Change, ConvergeReport, Northbound
-from ovnctl.ovn.client import OvnNorthbound
-from ovnctl.ovn.drift import Drift
+from typing import TYPE_CHECKING, Any
+
+from ovnctl.ovn.api import Change, ConvergeReport, Drift, Northbound
 from ovnctl.ovn.errors import (
     ForeignObjectError,
     MissingSwitchError,
@@ -46,6 +46,9 @@ from ovnctl.ovn.specs import (
     switch_router_port_name,
 )
 from ovnctl.ovn.tls import NbTls
+
+if TYPE_CHECKING:
+    from ovnctl.ovn.client import OvnNorthbound
 
 __all__ = [
     "CLUSTER_ROUTER",
@@ -76,6 +79,16 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # OvnNorthbound pulls in ovsdbapp and python-ovs: imported when first asked for,
+    # so a controller without --ovn-nb does not pay for them at start-up.
+    if name == "OvnNorthbound":
+        from ovnctl.ovn.client import OvnNorthbound
+
+        return OvnNorthbound
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def build_northbound(
     remote: str | None,
     *,
@@ -91,4 +104,6 @@ def build_northbound(
         if tls is not None:
             raise ValueError("TLS files for the OVN northbound are given, but no --ovn-nb")
         return NullNorthbound()
+    from ovnctl.ovn.client import OvnNorthbound
+
     return OvnNorthbound(remote=remote, tls=tls, metrics=metrics, timeout=timeout)

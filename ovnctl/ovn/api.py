@@ -13,14 +13,23 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from ovnctl.ovn.specs import PortSpec, SwitchSpec
 
-if TYPE_CHECKING:
-    from ovnctl.ovn.drift import Drift
+__all__ = ["Change", "ConvergeReport", "Drift", "Northbound"]
 
-__all__ = ["Change", "ConvergeReport", "Northbound"]
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """Names whose NB rows someone changed or deleted (ovnctl's own writes included).
+
+    Raised from IDL row events by :mod:`ovnctl.ovn.drift`; defined here, beside the
+    port it travels through, so reading it never imports ovsdbapp.
+    """
+
+    switches: frozenset[str] = frozenset()
+    ports: frozenset[str] = frozenset()
 
 
 class Change(enum.Enum):

@@ -34,7 +34,7 @@ from ovsdbapp.backend.ovs_idl import connection as ovs_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.schema.ovn_northbound import impl_idl
 
-from ovnctl.ovn.api import Change, ConvergeReport
+from ovnctl.ovn.api import Change, ConvergeReport, Drift
 from ovnctl.ovn.commands import (
     LR,
     LRP,
@@ -47,7 +47,7 @@ from ovnctl.ovn.commands import (
     Writer,
     count_managed,
 )
-from ovnctl.ovn.drift import Drift, EventIdl, drift_events
+from ovnctl.ovn.drift import EventIdl, drift_events
 from ovnctl.ovn.errors import (
     ForeignObjectError,
     MissingSwitchError,

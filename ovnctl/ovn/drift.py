@@ -18,27 +18,19 @@ Events run on ovsdbapp's notify thread; the callback must be thread-safe.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ovsdbapp.backend.ovs_idl import connection as ovs_connection
 from ovsdbapp.backend.ovs_idl import event as ovs_event
 
+from ovnctl.ovn.api import Drift
 from ovnctl.ovn.commands import LRP, LS, LSP, is_owned
 from ovnctl.ovn.specs import KEY_LOGICAL_SWITCH, KEY_VENDOR, VENDOR
 
-__all__ = ["WATCHED_TABLES", "Drift", "EventIdl", "OwnedRowEvent", "drift_events"]
+__all__ = ["WATCHED_TABLES", "EventIdl", "OwnedRowEvent", "drift_events"]
 
 WATCHED_TABLES = (LS, LSP, LRP)
 """The logical router itself is not watched: deleting it deletes its router ports."""
-
-
-@dataclass(frozen=True, slots=True)
-class Drift:
-    """Names whose NB rows someone changed or deleted (ovnctl's own writes included)."""
-
-    switches: frozenset[str] = frozenset()
-    ports: frozenset[str] = frozenset()
 
 
 class EventIdl(ovs_connection.OvsdbIdl):  # type: ignore[misc]

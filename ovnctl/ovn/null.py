@@ -13,8 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import final
 
-from ovnctl.ovn.api import Change, ConvergeReport
-from ovnctl.ovn.drift import Drift
+from ovnctl.ovn.api import Change, ConvergeReport, Drift
 from ovnctl.ovn.specs import PortSpec, SwitchSpec
 
 __all__ = ["NullNorthbound"]

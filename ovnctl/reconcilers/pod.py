@@ -119,6 +119,17 @@ class PodReconciler:
         """NICs newly allocated since start (exported as a metric)."""
         self.failed = 0
         """Allocation attempts refused for bad input or lack of room (exported as a metric)."""
+        self._echoes: dict[PodKey, PodRecord] = {}
+        """Pods being patched: the record each will have when the watch echoes the patch."""
+
+    def is_echo(self, key: PodKey, record: PodRecord | None) -> bool:
+        """Is ``record`` (None: gone) just the watch's echo of this reconciler's own patch?
+
+        Then reconciling it again would find nothing to do: the pod is exactly as the
+        last pass left it. Each expectation is used once, by the pod's next event.
+        """
+        expected = self._echoes.pop(key, None)
+        return expected is not None and expected == record
 
     async def __call__(self, key: PodKey) -> Result:
         pod = self._pods.get(*key)
@@ -250,6 +261,8 @@ class PodReconciler:
         current = pod.annotation_map()
         if all(current.get(k) == v for k, v in annotations.items()):
             return
+        # Expected before sending: the watch may deliver the echo before the answer.
+        self._echoes[pod.key] = pod.patched(annotations)
         try:
             # The uid makes the patch a precondition: a deleted-and-recreated namesake
             # answers 409 and the key is retried against the new pod.
@@ -258,10 +271,15 @@ class PodReconciler:
                 name=pod.name,
                 namespace=pod.namespace,
                 body={"metadata": {"uid": pod.uid, "annotations": annotations}},
+                read_back=False,  # the watch brings the pod back; its body is not needed here
             )
         except NotFound:
+            self._echoes.pop(pod.key, None)
             if not owner.is_vm and not self._keeps(pod.key):
                 await self._releaser.release(self._ledger.nics_of_pod(pod.key))
+        except BaseException:
+            self._echoes.pop(pod.key, None)
+            raise
 
     async def _ensure_ports(self, ports: Sequence[PortSpec]) -> None:
         if not self._northbound.enabled:
@@ -309,7 +327,7 @@ class PodReconciler:
             pod_type=state.pod_type,
         )
         try:
-            await self._api.create(IPS, body)
+            await self._api.create(IPS, body, read_back=False)
         except AlreadyExists:
             await self._api.patch(
                 IPS,

@@ -93,6 +93,10 @@ class SubnetReconciler:
         self.serving: set[str] = set()
         """Subnets that are Ready: the only ones pods are given addresses from."""
         self._written: dict[str, tuple[str, dict[str, object]]] = {}
+        self._applied: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        """Per subnet: the spec its pool last took. Re-applying the same spec changes
+        nothing but costs time in the number of addresses held, and an allocation burst
+        reconciles each subnet every STATUS_COALESCE_SECONDS to refresh its usage."""
         self._conflict_specs: frozenset[SubnetSpec] = frozenset()
         self._conflict_version: object = None
         self._conflicts: dict[str, tuple[SubnetConflict, ...]] = {}
@@ -115,6 +119,7 @@ class SubnetReconciler:
         if record is None:
             # Gone from the cluster (the finalizer was already removed): forget its pool.
             self._ipam.remove_subnet(name)
+            self._applied.pop(name, None)
             self.refused.discard(name)
             self.serving.discard(name)
             self._written.pop(name, None)
@@ -250,12 +255,17 @@ class SubnetReconciler:
         )
 
     async def _register(self, spec: SubnetSpec, record: SubnetRecord) -> list[Verdict]:
+        applied = (spec.cidr_block, spec.gateway, tuple(spec.exclude_ips))
+        if spec.name in self._ipam and self._applied.get(spec.name) == applied:
+            return []
         try:
             report = self._ipam.apply_subnet(
                 spec.name, spec.cidr_block, gateway=spec.gateway, exclude_ips=spec.exclude_ips
             )
         except IPAMError as exc:
+            self._applied.pop(spec.name, None)
             return [Verdict("Validated", False, "InvalidSpec", str(exc))]
+        self._applied[spec.name] = applied
         if report.conflicts:
             shown = ", ".join(f"{c.owner}={c.ip} ({c.reason})" for c in report.conflicts[:10])
             more = len(report.conflicts) - 10
@@ -337,6 +347,7 @@ class SubnetReconciler:
             await self._northbound.delete_subnet(record.name)
         self.switches.pop(record.name, None)
         self._ipam.remove_subnet(record.name)
+        self._applied.pop(record.name, None)
         self.refused.discard(record.name)
         if FINALIZER in record.finalizers:
             await self._set_finalizers(

@@ -77,6 +77,13 @@ def test_bench_tiny_run_writes_table_json_and_plot(tmp_path: Path) -> None:
     assert alloc["ip_creates"] == 40
     assert alloc["pod_patches"] == 20
     assert alloc["p50_ms"] <= alloc["p99_ms"]
+    for field in ("cpu_per_nic_ms", "process_cpu_s", "scrape_cpu_ms", "ms_per_pod"):
+        assert field in alloc, field
+    assert alloc["startup_cpu_s"] > 0
+    assert alloc["floor_s"] > 0
+    assert alloc["floor_ratio"] > 0
+    assert "controller CPU per NIC ms" in table
+    assert "start-up CPU s" in table
 
     restart = scenarios["restart"]["metrics"]
     assert restart["ips"] == 200
@@ -95,3 +102,40 @@ def test_bench_tiny_run_writes_table_json_and_plot(tmp_path: Path) -> None:
             assert set(check) == {"name", "target", "measured", "met"}
 
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.timeout(90)
+def test_alloc_size_sweep_reports_each_size_and_growth(tmp_path: Path) -> None:
+    """`--pods 10 20`: one run per size, a sweep line each, growth checked between them."""
+    out_json = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "ovnctl", "bench", "--scenario", "alloc",
+         "--pods", "10", "20", "--json", str(out_json)],
+        capture_output=True,
+        text=True,
+        timeout=80,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout
+    assert "sweep 10 pods" in table
+    assert "sweep 20 pods" in table
+    assert "[20] controller CPU per NIC ms" in table
+    assert "time per pod at 20 over 10 pods" in table
+    assert "CPU per NIC at 20 over 10 pods" in table
+    alloc = json.loads(out_json.read_text())["scenarios"]["alloc"]
+    assert alloc["params"]["pods"] == [10, 20]
+    assert [m["pods"] for m in alloc["metrics"]["sweep"]] == [10, 20]
+    assert all(m["pod_patches"] == m["pods"] for m in alloc["metrics"]["sweep"])
+
+
+def test_sizes_without_pods_are_refused() -> None:
+    """A bare number is not taken as a size unless it follows --pods."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ovnctl", "bench", "--scenario", "alloc", "5000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "sizes follow --pods" in result.stderr

@@ -34,8 +34,8 @@ async def test_writes_are_refused_but_reads_pass(sim) -> None:
         api.close()
 
 
-async def test_fence_closing_while_a_write_waits_for_a_thread_refuses_it(sim) -> None:
-    """Open when queued, closed when its thread would send it (a slow server): not sent."""
+async def test_fence_closing_while_a_write_waits_for_its_slot_refuses_it(sim) -> None:
+    """Open when queued, closed when its turn to be sent comes (a slow server): not sent."""
     api = fenced_api(sim, [True, False])
     try:
         with pytest.raises(Fenced):
