@@ -196,6 +196,7 @@ class Controller:
             feed=build_subnet_feed(indexes=indexes, hooks=self.router),
             reviewer=self.subnet_admission.review,
             webhook=settings.webhook,
+            identity=identity,
         )
         lookup = self._cached_nad if settings.nad_lookup == "cache" else self._live_nad
         self.kube_ovn_walk: KubeOvnSubnetWalk | None = None

@@ -8,6 +8,7 @@ from typing import Any
 from ovnctl.controller import ControllerSettings
 from ovnctl.controller.runtime import CACHES_LISTED
 from ovnctl.k8s.connection import connect
+from ovnctl.k8s.kopf_subnets import kopf_user_agent
 from ovnctl.k8s.leader import LeaseSettings
 from ovnctl.k8s.resources import PODS, SUBNETS
 from ovnctl.sim.requestlog import LoggedRequest
@@ -129,6 +130,11 @@ async def test_a_standbys_kopf_writes_nothing(sim, kube) -> None:
         await eventually(
             lambda: asyncio.sleep(0, standby.controller.state), until=lambda s: s == "standby"
         )
+        # The standby's Kopf listed and watches Subnets under a User-Agent naming both.
+        standby_kopf = [
+            e.verb for e in subnet_requests(sim) if e.user_agent == kopf_user_agent("standby")
+        ]
+        assert standby_kopf == ["list", "watch"]
         sim.reset_request_log()
         await create_all(kube, subnet("b", "10.17.0.0/24"))
         await wait_ready(kube, "b")
