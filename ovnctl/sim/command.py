@@ -7,12 +7,17 @@ server lazily inside the command, so ``ovnctl --help`` stays fast.
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 from pathlib import Path
 
 import click
 
 __all__ = ["sim"]
+
+_SERVICE_RE = re.compile(
+    r"^(?P<namespace>[a-z0-9-]+)/(?P<name>[a-z0-9-]+)=(?P<host>[^:\s]+|\[[^]]+\]):(?P<port>\d{1,5})$"
+)
 
 
 @click.group("sim")
@@ -91,6 +96,17 @@ def sim() -> None:
     show_default=True,
     help="Seconds between BOOKMARK events on watches that allow them.",
 )
+@click.option(
+    "--webhook-service",
+    "webhook_services",
+    multiple=True,
+    metavar="NAMESPACE/NAME=HOST:PORT",
+    help=(
+        "Send admission webhook calls for the Service NAMESPACE/NAME to HOST:PORT "
+        "(there are no cluster Services; TLS is still checked against NAME.NAMESPACE.svc). "
+        "Repeatable."
+    ),
+)
 def serve(
     *,
     port: int,
@@ -104,6 +120,7 @@ def serve(
     seed: int | None,
     history_limit: int,
     bookmark_interval: float,
+    webhook_services: tuple[str, ...],
 ) -> None:
     """Serve the embedded API server on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM).
 
@@ -117,6 +134,18 @@ def serve(
     POST /_sim/faults (JSON body, e.g. {"latency_ms": 5}).
     """
     from ovnctl.sim.runner import SimServer
+
+    service_endpoints: dict[tuple[str, str], tuple[str, int]] = {}
+    for spec in webhook_services:
+        match = _SERVICE_RE.match(spec)
+        if match is None:
+            raise click.BadParameter(
+                f"{spec!r} is not NAMESPACE/NAME=HOST:PORT "
+                "(e.g. kube-system/ovnctl=127.0.0.1:9443)",
+                param_hint="--webhook-service",
+            )
+        key = (match["namespace"], match["name"])
+        service_endpoints[key] = (match["host"], int(match["port"]))
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -135,6 +164,7 @@ def serve(
             history_limit=history_limit,
             bookmark_interval=bookmark_interval,
             manifests=manifests,
+            service_endpoints=service_endpoints,
         )
         async with server:
             click.echo(f"ovnctl sim: serving {server.url}")

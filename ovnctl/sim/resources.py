@@ -124,6 +124,21 @@ BUILTIN_RESOURCES: tuple[ResourceInfo, ...] = (
         namespaced=False,
         group="rbac.authorization.k8s.io",
     ),
+    # Admission webhook configurations (ovnctl.sim.webhooks): kube-apiserver calls them.
+    _core(
+        "validatingwebhookconfigurations",
+        "ValidatingWebhookConfiguration",
+        namespaced=False,
+        group="admissionregistration.k8s.io",
+        categories=("api-extensions",),
+    ),
+    _core(
+        "mutatingwebhookconfigurations",
+        "MutatingWebhookConfiguration",
+        namespaced=False,
+        group="admissionregistration.k8s.io",
+        categories=("api-extensions",),
+    ),
     _core(
         "customresourcedefinitions",
         "CustomResourceDefinition",

@@ -40,6 +40,7 @@ from ovnctl.sim.faults import Faults
 from ovnctl.sim.requestlog import RequestLog
 from ovnctl.sim.server import SimEmulator
 from ovnctl.sim.store import Store
+from ovnctl.sim.webhook_client import ServiceEndpoints
 
 __all__ = ["SimProcess", "SimServer", "ThreadedSimServer", "load_manifests", "write_kubeconfig"]
 
@@ -140,6 +141,7 @@ class SimServer:
         history_limit: int = 10_000,
         bookmark_interval: float = 1.0,
         manifests: Iterable[Path | str] = (),
+        service_endpoints: ServiceEndpoints | None = None,
     ) -> None:
         self._port = port
         self._host = host
@@ -159,6 +161,8 @@ class SimServer:
             ),
             bookmark_interval=bookmark_interval,
         )
+        for (namespace, name), (host, svc_port) in (service_endpoints or {}).items():
+            self.emulator.webhooks.client.set_service_endpoint(namespace, name, host, svc_port)
         self._runner: aiohttp.web.ServerRunner | None = None
         self._url: str | None = None
 
@@ -193,6 +197,7 @@ class SimServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.emulator.webhooks.close()
         await self.emulator.__aexit__(exc_type, exc, tb)
         if self._tempdir is not None:
             self._tempdir.cleanup()
@@ -245,6 +250,10 @@ class SimServer:
 
     def reset_request_log(self) -> None:
         self.emulator.request_log.reset()
+
+    def set_service_endpoint(self, namespace: str, name: str, host: str, port: int) -> None:
+        """Send calls to webhooks of the Service ``namespace/name`` to ``host:port``."""
+        self.emulator.webhooks.client.set_service_endpoint(namespace, name, host, port)
 
     def stats(self) -> dict[str, Any]:
         return self.emulator.stats()
@@ -347,6 +356,9 @@ class ThreadedSimServer:
     def reset_request_log(self) -> None:
         self.call(lambda s: s.reset_request_log())
 
+    def set_service_endpoint(self, namespace: str, name: str, host: str, port: int) -> None:
+        self.call(lambda s: s.set_service_endpoint(namespace, name, host, port))
+
     def stats(self) -> dict[str, Any]:
         return self.call(lambda s: s.stats())
 
@@ -371,6 +383,7 @@ class SimProcess:
         seed: int | None = None,
         history_limit: int = 10_000,
         manifests: Iterable[Path | str] = (),
+        service_endpoints: ServiceEndpoints | None = None,
         extra_args: Iterable[str] = (),
         python: str = sys.executable,
         startup_timeout: float = 30.0,
@@ -393,6 +406,8 @@ class SimProcess:
             args += ["--seed", str(seed)]
         for manifest in manifests:
             args += ["--load", str(manifest)]
+        for (namespace, name), (host, svc_port) in (service_endpoints or {}).items():
+            args += ["--webhook-service", f"{namespace}/{name}={host}:{svc_port}"]
         self.args = [*args, *extra_args]
         self._startup_timeout = startup_timeout
         self.process: subprocess.Popen[str] | None = None
@@ -493,6 +508,13 @@ class SimProcess:
 
     def compact(self) -> None:
         self._admin("POST", "compact")
+
+    def set_service_endpoint(self, namespace: str, name: str, host: str, port: int) -> None:
+        self._admin(
+            "POST",
+            "service-endpoints",
+            {"namespace": namespace, "name": name, "host": host, "port": port},
+        )
 
     def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = self._admin("GET", "stats")

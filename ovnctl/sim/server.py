@@ -36,6 +36,7 @@ from ovnctl.sim.requestlog import LoggedRequest, RequestLog
 from ovnctl.sim.resources import ResourceInfo
 from ovnctl.sim.selectors import parse_field_selector, parse_label_selector
 from ovnctl.sim.store import Store, Stored
+from ovnctl.sim.webhook_dispatch import WebhookAdmission
 
 __all__ = ["Route", "SimEmulator", "parse_route"]
 
@@ -92,6 +93,14 @@ def parse_route(method: str, path: str, query: Any) -> Route | None:
             f"the server does not allow this method on the requested resource: {method} {path}"
         )
     return Route(verb, group, version, plural, namespace, name, subresource)
+
+
+def _add_warning_headers(response: aiohttp.web.StreamResponse, warnings: list[str]) -> None:
+    """``Warning: 299 - "text"`` per distinct warning, as kube-apiserver sends webhook warnings."""
+    for text in dict.fromkeys(warnings):
+        clean = "".join(c if c.isprintable() else " " for c in text)
+        quoted = clean.replace("\\", "\\\\").replace('"', '\\"')
+        response.headers.add("Warning", f'299 - "{quoted}"')
 
 
 def _json_response(
@@ -154,6 +163,9 @@ class SimEmulator(KubernetesEmulator):
     faults: Faults = attrs.field(factory=Faults)
     bookmark_interval: float = 1.0
     server_address: str = "127.0.0.1"
+    webhooks: WebhookAdmission = attrs.field(
+        default=attrs.Factory(lambda self: WebhookAdmission(self.store), takes_self=True)
+    )
     _watch_tasks: set[asyncio.Task[Any]] = attrs.field(factory=set, init=False)
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
@@ -162,6 +174,7 @@ class SimEmulator(KubernetesEmulator):
             return await self._admin(raw_request)
         route: Route | None = None
         status = 500
+        warnings: list[str] = []  # from admission webhooks, sent as Warning headers
         try:
             if self.faults.latency_ms:
                 await asyncio.sleep(self.faults.latency_ms / 1000.0)
@@ -175,7 +188,7 @@ class SimEmulator(KubernetesEmulator):
                 elif route.verb == "watch":
                     return await self._sim_watch(raw_request, route)
                 else:
-                    response = await self._sim_resource(raw_request, route)
+                    response = await self._sim_resource(raw_request, route, warnings)
         except ApiError as exc:
             response = _json_response(exc.status(), status=exc.code, headers=exc.headers or None)
         except Exception as exc:  # a bug here must still reach the client as a Status
@@ -183,6 +196,8 @@ class SimEmulator(KubernetesEmulator):
             body = status_body(code=500, reason="InternalError", message=f"internal error: {exc!r}")
             response = _json_response(body, status=500)
         status = response.status
+        if warnings:
+            _add_warning_headers(response, warnings)
         self._log(raw_request, route, status)
         return response
 
@@ -329,7 +344,7 @@ class SimEmulator(KubernetesEmulator):
             raise ApiError.bad_request(f"the request body is not valid JSON: {exc}") from None
 
     async def _sim_resource(
-        self, raw_request: aiohttp.web.BaseRequest, route: Route
+        self, raw_request: aiohttp.web.BaseRequest, route: Route, warnings: list[str]
     ) -> aiohttp.web.Response:
         info = self._resolve(route)
         query = raw_request.query
@@ -342,35 +357,65 @@ class SimEmulator(KubernetesEmulator):
             )
         if route.verb == "list":
             return self._sim_list(info, route, query)
+        # With webhook configurations stored, writes go through them (webhook_dispatch).
+        admission = self.webhooks if self.webhooks.active(info) else None
         if route.verb == "create":
             body = await self._read_json(raw_request)
-            stored = store.create(info, route.namespace, body, dry_run=dry_run)
+            if admission is not None:
+                stored = await admission.create(
+                    info, route.namespace, body, query=query, warnings=warnings
+                )
+            else:
+                stored = store.create(info, route.namespace, body, dry_run=dry_run)
             return _json_response(_present(info, stored), status=201)
         if route.verb == "deletecollection":
             return await self._sim_deletecollection(raw_request, route)
         assert route.name is not None  # every remaining verb names an object
         if route.verb == "update":
             body = await self._read_json(raw_request)
-            stored = store.update(
-                info,
-                route.namespace,
-                route.name,
-                body,
-                subresource=route.subresource,
-                dry_run=dry_run,
-            )
+            if admission is not None:
+                stored = await admission.update(
+                    info,
+                    route.namespace,
+                    route.name,
+                    body,
+                    subresource=route.subresource,
+                    query=query,
+                    warnings=warnings,
+                )
+            else:
+                stored = store.update(
+                    info,
+                    route.namespace,
+                    route.name,
+                    body,
+                    subresource=route.subresource,
+                    dry_run=dry_run,
+                )
             return _json_response(_present(info, stored))
         if route.verb == "patch":
             body = await self._read_json(raw_request)
-            stored = store.patch(
-                info,
-                route.namespace,
-                route.name,
-                body,
-                content_type=raw_request.content_type,
-                subresource=route.subresource,
-                dry_run=dry_run,
-            )
+            if admission is not None:
+                stored = await admission.patch(
+                    info,
+                    route.namespace,
+                    route.name,
+                    body,
+                    content_type=raw_request.content_type,
+                    subresource=route.subresource,
+                    query=query,
+                    warnings=warnings,
+                )
+            else:
+                stored = store.patch(
+                    info,
+                    route.namespace,
+                    route.name,
+                    body,
+                    content_type=raw_request.content_type,
+                    subresource=route.subresource,
+                    dry_run=dry_run,
+                )
             return _json_response(_present(info, stored))
         if route.verb == "delete":
             if route.subresource is not None:
@@ -378,9 +423,19 @@ class SimEmulator(KubernetesEmulator):
             options = await self._read_json(raw_request, required=False)
             if options is not None and not isinstance(options, dict):
                 raise ApiError.bad_request("DeleteOptions must be a JSON object")
-            stored = store.delete(
-                info, route.namespace, route.name, options=options, dry_run=dry_run
-            )
+            if admission is not None:
+                stored = await admission.delete(
+                    info,
+                    route.namespace,
+                    route.name,
+                    options=options,
+                    query=query,
+                    warnings=warnings,
+                )
+            else:
+                stored = store.delete(
+                    info, route.namespace, route.name, options=options, dry_run=dry_run
+                )
             # 202 Accepted while finalizers hold the object, 200 once it is gone (as upstream).
             still_there = store.objects(info).get((route.namespace or "", route.name)) is stored
             if still_there or info.plural in _RETURNS_DELETED_OBJECT or not info.builtin:
@@ -599,11 +654,25 @@ class SimEmulator(KubernetesEmulator):
                 return _json_response({})
             if op == "stats" and method == "GET":
                 return _json_response(self.stats())
+            if op == "service-endpoints":  # where webhook Services are (webhook_client)
+                if method == "POST":
+                    self._set_service_endpoint(body)
+                return _json_response(self.webhooks.client.endpoints_json())
             raise ApiError(
                 code=404, reason="NotFound", message=f"no admin endpoint {method} /_sim/{op}"
             )
         except ApiError as exc:
             return _json_response(exc.status(), status=exc.code)
+
+    def _set_service_endpoint(self, body: dict[str, Any]) -> None:
+        try:
+            namespace, name = str(body["namespace"]), str(body["name"])
+            host, port = str(body["host"]), int(body["port"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError.bad_request(
+                "a service endpoint needs namespace, name, host and port (an integer)"
+            ) from None
+        self.webhooks.client.set_service_endpoint(namespace, name, host, port)
 
     def stats(self) -> dict[str, Any]:
         """Counters for benchmarks: current resourceVersion, objects, open watches, requests."""

@@ -52,6 +52,7 @@ from ovnctl.sim.objects import Event, ListResult, ObjectKey, StorageKey, Stored,
 from ovnctl.sim.patching import apply_patch
 from ovnctl.sim.resources import Registry, ResourceInfo, resources_from_crd
 from ovnctl.sim.selectors import Matcher, match_all
+from ovnctl.sim.webhooks import CONFIGURATION_KEYS, prepare_configuration
 
 # Event, ListResult, Stored and Watcher are part of the store's interface (the server uses them).
 __all__ = ["DEFAULT_NAMESPACES", "Event", "ListResult", "Store", "Stored", "Watcher"]
@@ -305,6 +306,8 @@ class Store:
         meta["creationTimestamp"] = timestamp()
         meta["generation"] = 1
         defaults_on_create(info, obj)
+        if info.storage_key in CONFIGURATION_KEYS:
+            prepare_configuration(info.storage_key, obj)
         if dry_run:
             meta["resourceVersion"] = str(self.resource_version)
             return Stored(obj)
@@ -362,6 +365,8 @@ class Store:
                 meta.pop("finalizers", None)
         new["apiVersion"] = old_obj["apiVersion"]
         new["kind"] = info.kind
+        if info.storage_key in CONFIGURATION_KEYS:  # before the no-op test: defaults count
+            prepare_configuration(info.storage_key, new)
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
         if new == old_obj:
             return old  # a no-op write: no new version, no event (as upstream)
