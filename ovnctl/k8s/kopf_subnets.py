@@ -136,6 +136,24 @@ class ListingTracker:
             self._feed.listed.set()
 
 
+class _DenialsAreNotErrors(logging.Filter):
+    """Kopf logs each refused review as an ERROR ("Webhook ... failed permanently"); a
+    user's typo is not an operator error: log it at INFO, as the denial it is."""
+
+    PREFIX = "Webhook 'validate-subnet' failed permanently: "
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.levelno == logging.ERROR and message.startswith(self.PREFIX):
+            record.msg = "Subnet admission denied: " + message.removeprefix(self.PREFIX)
+            record.args = ()
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_DENIAL_FILTER = _DenialsAreNotErrors()
+
+
 _trackers: dict[int, ListingTracker] = {}
 """By ``id()`` of the Kopf settings each operator runs with."""
 _install_lock = threading.Lock()
@@ -322,6 +340,7 @@ class KopfSubnets:
         Kopf installs its own on the main thread, which the caller then overrides)."""
         _install_listing_hook()
         _trackers[id(self.settings)] = self.tracker
+        logging.getLogger("kopf.objects").addFilter(_DENIAL_FILTER)  # once: filters are a set
         loop = asyncio.get_running_loop()
         self._stop = loop.create_future()
         # spawn_tasks, not kopf.operator(): operator() cancels every task of the loop

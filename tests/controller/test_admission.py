@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -11,10 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from ovnctl.controller import Controller
+from ovnctl.controller import Controller, ControllerSettings
 from ovnctl.k8s.kopf_subnets import WebhookSettings
+from ovnctl.k8s.leader import LeaseSettings
 from ovnctl.k8s.resources import PODS, SUBNETS
-from tests.controller.conftest import ControllerFactory, eventually
+from tests.controller.conftest import ControllerFactory, ControllerThread, eventually
 from tests.controller.objects import create_all, kube_ovn_nad, pod, subnet
 from tests.controller.subnet_checks import wait_ready
 
@@ -205,10 +207,60 @@ async def test_reviews_read_no_api(sim, webhook: Webhook) -> None:
 
 def test_controller_without_webhook_settings_registers_no_webhook(sim) -> None:
     """No --webhook-port: no validation handler (Kopf refuses to run one without a server)."""
-    from ovnctl.controller import ControllerSettings
-
     controller = Controller(settings=ControllerSettings(kubeconfig=str(sim.kubeconfig_path)))
     try:
         assert not controller.kopf.registry._webhooks.get_all_handlers()
     finally:
         controller.api.close()
+
+
+async def test_a_denial_is_logged_at_info_not_as_an_error(webhook: Webhook, caplog) -> None:
+    """A refused spec is a user's mistake: Kopf's 'failed permanently' ERROR becomes INFO."""
+    with caplog.at_level(logging.INFO, logger="kopf"):
+        await webhook.denial(subnet("bad", "10.16.0.0/33"))
+    denials = [r for r in caplog.records if "spec.cidrBlock" in r.getMessage()]
+    assert denials
+    assert all(r.levelno == logging.INFO for r in denials)
+    assert denials[0].getMessage().startswith("Subnet admission denied: ")
+
+
+async def test_the_standby_serves_reviews_from_its_warm_caches(
+    sim, kube, start_controller: ControllerFactory
+) -> None:
+    """Both replicas serve: the standby (not leading, IPAM not rebuilt) refuses an overlap
+    with a Subnet it only knows from its cache."""
+    leader_port, standby_port = free_port(), free_port()
+
+    def settings(identity: str, port: int) -> dict[str, Any]:
+        return {
+            "leader_election": LeaseSettings(identity=identity, namespace="default"),
+            "webhook": WebhookSettings(port=port, addr="127.0.0.1", insecure=True),
+        }
+
+    await start_controller(**settings("leader", leader_port))
+    await create_all(kube, subnet("first", "10.16.0.0/16"))
+    await wait_ready(kube, "first")
+    standby = ControllerThread(
+        ControllerSettings(kubeconfig=str(sim.kubeconfig_path), **settings("standby", standby_port))
+    )
+    starting = asyncio.create_task(standby.start())
+    try:
+        await eventually(
+            lambda: asyncio.sleep(0, standby.controller.state), until=lambda s: s == "standby"
+        )
+        async with aiohttp.ClientSession() as session:
+            hook = Webhook(f"http://127.0.0.1:{standby_port}{PATH}", session)
+
+            async def overlap_denied() -> str:
+                try:
+                    response = await hook.review(subnet("second", "10.16.5.0/24"))
+                except (aiohttp.ClientError, AssertionError):
+                    return ""
+                return "" if response["allowed"] else str(response["status"]["message"])
+
+            message = await eventually(overlap_denied, until=bool)
+        assert "'first'" in message
+        assert standby.controller.state == "standby"
+    finally:
+        starting.cancel()
+        await asyncio.to_thread(standby.stop)
