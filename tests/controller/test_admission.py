@@ -40,11 +40,12 @@ class Webhook:
         self, obj: dict[str, Any], *, old: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         operation = "UPDATE" if old is not None else "CREATE"
-        body = {
+        uid = str(uuid.uuid4())
+        body: dict[str, Any] = {
             "apiVersion": "admission.k8s.io/v1",
             "kind": "AdmissionReview",
             "request": {
-                "uid": str(uuid.uuid4()),
+                "uid": uid,
                 "kind": {"group": "kubeovn.io", "version": "v1", "kind": "Subnet"},
                 "resource": {"group": "kubeovn.io", "version": "v1", "resource": "subnets"},
                 "name": obj["metadata"]["name"],
@@ -58,7 +59,7 @@ class Webhook:
         async with self._session.post(self.url, json=body) as response:
             assert response.status == 200, await response.text()
             review = await response.json()
-        assert review["response"]["uid"] == body["request"]["uid"]
+        assert review["response"]["uid"] == uid
         return dict(review["response"])
 
     async def denial(self, obj: dict[str, Any], *, old: dict[str, Any] | None = None) -> str:
