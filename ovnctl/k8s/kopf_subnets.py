@@ -47,6 +47,7 @@ from typing import Any
 import kopf
 import kubernetes.client
 from kopf._cogs.clients import watching as _kopf_watching
+from kopf._cogs.structs import references as _kopf_references
 
 from ovnctl.k8s.informers import IndexFeed
 from ovnctl.k8s.resources import SUBNETS
@@ -257,6 +258,8 @@ class KopfSubnets:
         self._webhook = webhook
         self._tasks: Collection[asyncio.Task[Any]] = ()
         self._stop: asyncio.Future[None] | None = None
+        self._insights = _kopf_references.Insights()
+        self._discovery: asyncio.Task[None] | None = None
         self._configure()
         self._register()
 
@@ -348,10 +351,27 @@ class KopfSubnets:
         self._tasks = await kopf.spawn_tasks(
             registry=self.registry,
             settings=self.settings,
+            insights=self._insights,
             clusterwide=True,
             standalone=True,
             stop_flag=self._stop,
         )
+        self._discovery = loop.create_task(self._check_served(), name="ovnctl-subnets-served")
+
+    async def _check_served(self) -> None:
+        # Kopf discovers the served resources once (scanning is off: it would LIST+WATCH
+        # every CRD). Without the Subnet CRD it never watches Subnets and this replica
+        # never becomes ready: say why, instead of leaving "starting" unexplained.
+        await self._insights.ready_resources.wait()
+        served = {(r.group, r.plural) for r in self._insights.watched_resources}
+        if (SUBNETS.group, SUBNETS.plural) not in served:
+            logger.error(
+                "%s/%s %s is not served by the API server: install ovnctl's CRDs "
+                "(kubectl apply -k manifests/), then restart ovnctl; not ready until then",
+                SUBNETS.group,
+                SUBNETS.version,
+                SUBNETS.plural,
+            )
 
     @property
     def alive(self) -> bool:
@@ -362,6 +382,8 @@ class KopfSubnets:
         """Raise Kopf's stop flag, then cancel its other root tasks (as ``kopf.run_tasks``
         does, but only Kopf's own tasks) and wait for them, at most ``grace`` seconds each."""
         _trackers.pop(id(self.settings), None)
+        if self._discovery is not None:
+            self._discovery.cancel()
         if self._stop is not None and not self._stop.done():
             self._stop.set_result(None)
         tasks = list(self._tasks)

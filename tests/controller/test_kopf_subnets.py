@@ -164,3 +164,23 @@ def test_subnets_are_not_on_a_reflector(sim) -> None:
         assert SUBNETS.path() not in paths
     finally:
         thread.controller.api.close()
+
+
+async def test_without_the_subnet_crd_the_replica_says_why_it_is_not_ready(caplog) -> None:
+    """Kopf discovers resources once: no Subnet CRD, no watch; the log names the CRD to install."""
+    from ovnctl.sim import ThreadedSimServer
+    from tests.controller.conftest import CRDS
+
+    manifests = [path for path in CRDS if path.name != "subnet.yaml"]
+    with ThreadedSimServer(manifests=manifests) as sim:
+        thread = ControllerThread(ControllerSettings(kubeconfig=str(sim.kubeconfig_path)))
+        starting = asyncio.create_task(thread.start())
+        try:
+            await eventually(
+                lambda: asyncio.sleep(0, [r.getMessage() for r in caplog.records]),
+                until=lambda messages: any("subnets is not served" in m for m in messages),
+            )
+            assert thread.controller.state == "starting"
+        finally:
+            starting.cancel()
+            await asyncio.to_thread(thread.stop)
