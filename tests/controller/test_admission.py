@@ -163,7 +163,11 @@ async def test_cidr_and_protocol_are_fixed_while_addresses_are_allocated(
     kube, webhook: Webhook
 ) -> None:
     """cidrBlock cannot change while a pod holds an address in it; with none, it can."""
-    await create_all(kube, subnet("used", "10.16.0.0/24", default=True), pod("p1"))
+    # The pod after the subnet is Ready: a pod seen before any default subnet keeps its
+    # primary network to itself (tests/controller/test_networks_forms.py).
+    await create_all(kube, subnet("used", "10.16.0.0/24", default=True))
+    await wait_ready(kube, "used")
+    await create_all(kube, pod("p1"))
     await eventually(
         lambda: kube.get(SUBNETS, name="used"),
         until=lambda body: (body.get("status") or {}).get("v4usingIPs") == 1,
