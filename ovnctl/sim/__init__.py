@@ -11,7 +11,10 @@ streams), :mod:`~ovnctl.sim.admission` (checks and defaults of a write),
 :mod:`~ovnctl.sim.server` (HTTP routing on kmock's emulator),
 :mod:`~ovnctl.sim.resources`, :mod:`~ovnctl.sim.selectors`,
 :mod:`~ovnctl.sim.patching`, :mod:`~ovnctl.sim.discovery`,
-:mod:`~ovnctl.sim.requestlog`, :mod:`~ovnctl.sim.faults`,
+:mod:`~ovnctl.sim.requestlog`, :mod:`~ovnctl.sim.faults`, admission webhooks
+(:mod:`~ovnctl.sim.webhooks` configurations and matching,
+:mod:`~ovnctl.sim.admission_review`, :mod:`~ovnctl.sim.webhook_client`,
+:mod:`~ovnctl.sim.webhook_dispatch`),
 :mod:`~ovnctl.sim.runner` (start it) and :mod:`~ovnctl.sim.command` (CLI).
 """
 

@@ -13,7 +13,9 @@ Paths that are neither (anything outside ``/api``, ``/apis``, ``/version``,
 remains usable for ad-hoc endpoints: ``emulator['get /hello'] << b'hi'``.
 
 Flow of one request: admin? -> parse route -> latency -> injected fault? ->
-discovery or store call -> JSON response (or a watch stream) -> request log.
+discovery or store call (writes go through admission webhooks first when any
+are configured, :mod:`~ovnctl.sim.webhook_dispatch`) -> JSON response (or a
+watch stream) with webhook ``Warning`` headers -> request log.
 """
 
 from __future__ import annotations
@@ -163,6 +165,7 @@ class SimEmulator(KubernetesEmulator):
     faults: Faults = attrs.field(factory=Faults)
     bookmark_interval: float = 1.0
     server_address: str = "127.0.0.1"
+    # Writes go through admission webhooks (or straight to the store when none are stored).
     webhooks: WebhookAdmission = attrs.field(
         default=attrs.Factory(lambda self: WebhookAdmission(self.store), takes_self=True)
     )
@@ -348,8 +351,8 @@ class SimEmulator(KubernetesEmulator):
     ) -> aiohttp.web.Response:
         info = self._resolve(route)
         query = raw_request.query
-        dry_run = bool(query.get("dryRun"))
         store = self.store
+        admit = self.webhooks  # writes: webhooks (if any are configured), then the store
         if route.verb == "get":
             self._check_subresource_read(info, route)
             return _json_response(
@@ -357,65 +360,31 @@ class SimEmulator(KubernetesEmulator):
             )
         if route.verb == "list":
             return self._sim_list(info, route, query)
-        # With webhook configurations stored, writes go through them (webhook_dispatch).
-        admission = self.webhooks if self.webhooks.active(info) else None
         if route.verb == "create":
             body = await self._read_json(raw_request)
-            if admission is not None:
-                stored = await admission.create(
-                    info, route.namespace, body, query=query, warnings=warnings
-                )
-            else:
-                stored = store.create(info, route.namespace, body, dry_run=dry_run)
+            stored = await admit.create(info, route.namespace, body, query, warnings)
             return _json_response(_present(info, stored), status=201)
         if route.verb == "deletecollection":
-            return await self._sim_deletecollection(raw_request, route)
+            return await self._sim_deletecollection(raw_request, route, warnings)
         assert route.name is not None  # every remaining verb names an object
         if route.verb == "update":
             body = await self._read_json(raw_request)
-            if admission is not None:
-                stored = await admission.update(
-                    info,
-                    route.namespace,
-                    route.name,
-                    body,
-                    subresource=route.subresource,
-                    query=query,
-                    warnings=warnings,
-                )
-            else:
-                stored = store.update(
-                    info,
-                    route.namespace,
-                    route.name,
-                    body,
-                    subresource=route.subresource,
-                    dry_run=dry_run,
-                )
+            stored = await admit.update(
+                info, route.namespace, route.name, body, route.subresource, query, warnings
+            )
             return _json_response(_present(info, stored))
         if route.verb == "patch":
             body = await self._read_json(raw_request)
-            if admission is not None:
-                stored = await admission.patch(
-                    info,
-                    route.namespace,
-                    route.name,
-                    body,
-                    content_type=raw_request.content_type,
-                    subresource=route.subresource,
-                    query=query,
-                    warnings=warnings,
-                )
-            else:
-                stored = store.patch(
-                    info,
-                    route.namespace,
-                    route.name,
-                    body,
-                    content_type=raw_request.content_type,
-                    subresource=route.subresource,
-                    dry_run=dry_run,
-                )
+            stored = await admit.patch(
+                info,
+                route.namespace,
+                route.name,
+                body,
+                raw_request.content_type,
+                route.subresource,
+                query,
+                warnings,
+            )
             return _json_response(_present(info, stored))
         if route.verb == "delete":
             if route.subresource is not None:
@@ -423,19 +392,7 @@ class SimEmulator(KubernetesEmulator):
             options = await self._read_json(raw_request, required=False)
             if options is not None and not isinstance(options, dict):
                 raise ApiError.bad_request("DeleteOptions must be a JSON object")
-            if admission is not None:
-                stored = await admission.delete(
-                    info,
-                    route.namespace,
-                    route.name,
-                    options=options,
-                    query=query,
-                    warnings=warnings,
-                )
-            else:
-                stored = store.delete(
-                    info, route.namespace, route.name, options=options, dry_run=dry_run
-                )
+            stored = await admit.delete(info, route.namespace, route.name, options, query, warnings)
             # 202 Accepted while finalizers hold the object, 200 once it is gone (as upstream).
             still_there = store.objects(info).get((route.namespace or "", route.name)) is stored
             if still_there or info.plural in _RETURNS_DELETED_OBJECT or not info.builtin:
@@ -484,15 +441,17 @@ class SimEmulator(KubernetesEmulator):
         return _json_response(body)
 
     async def _sim_deletecollection(
-        self, raw_request: aiohttp.web.BaseRequest, route: Route
+        self, raw_request: aiohttp.web.BaseRequest, route: Route, warnings: list[str]
     ) -> aiohttp.web.Response:
         info = self._resolve(route)
         query = raw_request.query
-        deleted = self.store.delete_collection(
+        deleted = await self.webhooks.delete_collection(
             info,
             route.namespace,
-            labels=parse_label_selector(query.get("labelSelector")),
-            fields=parse_field_selector(query.get("fieldSelector")),
+            parse_label_selector(query.get("labelSelector")),
+            parse_field_selector(query.get("fieldSelector")),
+            query,
+            warnings,
         )
         head = json.dumps(
             {
@@ -654,25 +613,15 @@ class SimEmulator(KubernetesEmulator):
                 return _json_response({})
             if op == "stats" and method == "GET":
                 return _json_response(self.stats())
-            if op == "service-endpoints":  # where webhook Services are (webhook_client)
+            if op == "service-endpoints":  # where webhook Services listen (webhook_client)
                 if method == "POST":
-                    self._set_service_endpoint(body)
+                    self.webhooks.client.set_service_endpoint_json(body)
                 return _json_response(self.webhooks.client.endpoints_json())
             raise ApiError(
                 code=404, reason="NotFound", message=f"no admin endpoint {method} /_sim/{op}"
             )
         except ApiError as exc:
             return _json_response(exc.status(), status=exc.code)
-
-    def _set_service_endpoint(self, body: dict[str, Any]) -> None:
-        try:
-            namespace, name = str(body["namespace"]), str(body["name"])
-            host, port = str(body["host"]), int(body["port"])
-        except (KeyError, TypeError, ValueError):
-            raise ApiError.bad_request(
-                "a service endpoint needs namespace, name, host and port (an integer)"
-            ) from None
-        self.webhooks.client.set_service_endpoint(namespace, name, host, port)
 
     def stats(self) -> dict[str, Any]:
         """Counters for benchmarks: current resourceVersion, objects, open watches, requests."""

@@ -20,12 +20,14 @@ import asyncio
 import json
 import socket
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from ovnctl.sim.admission_review import CallError
+from ovnctl.sim.errors import ApiError
 from ovnctl.sim.webhooks import Webhook
 
 __all__ = ["ServiceEndpoints", "WebhookClient"]
@@ -65,11 +67,24 @@ class WebhookClient:
         self.service_endpoints: ServiceEndpoints = dict(service_endpoints or {})
         self._session: aiohttp.ClientSession | None = None
         self._contexts: dict[bytes | None, ssl.SSLContext] = {}
+        self._closing: set[asyncio.Task[None]] = set()  # old sessions being closed
 
     def set_service_endpoint(self, namespace: str, name: str, host: str, port: int) -> None:
         """Map the Service ``namespace/name`` to ``host:port`` (replacing any earlier mapping)."""
         self.service_endpoints[(namespace, name)] = (host, int(port))
         self._drop_session()  # pooled connections may point at the old address
+
+    def set_service_endpoint_json(self, body: Mapping[str, Any]) -> None:
+        """``POST /_sim/service-endpoints`` with ``{namespace, name, host, port}``."""
+        try:
+            namespace, name = str(body["namespace"]), str(body["name"])
+            host, port = str(body["host"]), int(body["port"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError.bad_request(
+                "a service endpoint needs namespace, name, host and port (an integer), "
+                f"got {dict(body)!r}"
+            ) from None
+        self.set_service_endpoint(namespace, name, host, port)
 
     def endpoints_json(self) -> dict[str, Any]:
         """The mappings, as ``GET /_sim/service-endpoints`` lists them."""
@@ -83,9 +98,13 @@ class WebhookClient:
     def _drop_session(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
-            asyncio.get_running_loop().create_task(session.close())
+            task = asyncio.get_running_loop().create_task(session.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def close(self) -> None:
+        if self._closing:
+            await asyncio.gather(*self._closing)
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -1,8 +1,9 @@
 """Admission webhooks in the write path: mutate, check, validate, then commit.
 
-When at least one webhook configuration is stored, the server hands creates,
-updates, patches and deletes to :class:`WebhookAdmission` instead of calling
-the store directly. For each request, as kube-apiserver does:
+The server hands every create, update, patch, delete and deletecollection to
+:class:`WebhookAdmission`. Without any webhook configuration stored (or for
+the configurations themselves) it calls the store at once, so the write path
+costs nothing extra. Otherwise, for each request, as kube-apiserver does:
 
 1. **Mutating** webhooks whose rules and selectors match are called one at a
    time, in configuration-name order; each sees the object as the previous
@@ -47,6 +48,7 @@ from ovnctl.sim.admission_review import (
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.patching import apply_patch
 from ovnctl.sim.resources import ResourceInfo
+from ovnctl.sim.selectors import Matcher
 from ovnctl.sim.store import Store, Stored
 from ovnctl.sim.webhook_client import ServiceEndpoints, WebhookClient
 from ovnctl.sim.webhooks import (
@@ -141,6 +143,22 @@ class WebhookAdmission:
         labels: Mapping[str, str] = namespace.meta.get("labels") or {}
         return labels
 
+    def _check_namespace(self, info: ResourceInfo, namespace: str) -> None:
+        """NamespaceLifecycle, which upstream runs before any webhook: no create in a
+        missing or terminating namespace (the same errors the store gives)."""
+        ns = self.store.objects(self.store.resource("", "v1", "namespaces")).get(("", namespace))
+        if ns is None:
+            raise ApiError.not_found(kind="namespaces", name=namespace)
+        if ns.meta.get("deletionTimestamp"):
+            raise ApiError(
+                code=403,
+                reason="Forbidden",
+                message=(
+                    f"{info.plural} is forbidden: unable to create new content in namespace "
+                    f"{namespace} because it is being terminated"
+                ),
+            )
+
     def _match(
         self, hook: Webhook, info: ResourceInfo, attrs: Attributes
     ) -> tuple[str, str] | None:
@@ -189,36 +207,60 @@ class WebhookAdmission:
     async def _mutate(
         self, info: ResourceInfo, attrs: Attributes, warnings: list[str]
     ) -> Attributes:
-        """Run the matching mutating webhooks in order; return attrs with the mutated object."""
-        for hook in self._webhooks()[0]:
-            version = self._match(hook, info, attrs)
-            if version is None:
-                continue
-            try:
-                patch = await self._call(hook, attrs, version, warnings)
-            except CallError as error:
-                failure = self._call_failed(hook, error)
-                if failure is not None:
-                    raise failure from None
-                continue
+        """Run the matching mutating webhooks in order; return attrs with the mutated object.
+
+        ``reinvocationPolicy: IfNeeded`` as upstream: a webhook with it that was
+        called before another webhook changed the object is called once more,
+        in a second round (a change in that round triggers no third).
+        """
+        hooks = self._webhooks()[0]
+        reinvoke: set[str] = set()
+        invoked: list[str] = []  # IfNeeded webhooks called so far in the first round
+        for round_ in (0, 1):
+            for hook in hooks:
+                if round_ == 1 and hook.name not in reinvoke:
+                    continue
+                version = self._match(hook, info, attrs)
+                if version is None:
+                    continue
+                mutated = await self._call_mutating(hook, attrs, version, warnings)
+                if mutated is not None and mutated != attrs.obj:
+                    attrs = _replace_object(attrs, mutated)
+                    if round_ == 0:
+                        reinvoke.update(invoked)
+                if round_ == 0 and hook.reinvocation == "IfNeeded":
+                    invoked.append(hook.name)
+            if not reinvoke:
+                break
+        return attrs
+
+    async def _call_mutating(
+        self, hook: Webhook, attrs: Attributes, version: tuple[str, str], warnings: list[str]
+    ) -> dict[str, Any] | None:
+        """One mutating call: the patched object, or ``None`` if it changed nothing."""
+        try:
+            patch = await self._call(hook, attrs, version, warnings)
             if not patch:
-                continue
-            if attrs.obj is None:
-                if json.loads(patch):
+                return None
+            if attrs.obj is None:  # DELETE: nothing to patch
+                try:
+                    operations = json.loads(patch)
+                except ValueError as exc:
+                    raise CallError(
+                        hook.name, f"received undecodable patch in webhook response: {exc}"
+                    ) from None
+                if operations:
                     raise internal_error(
                         f"admission webhook {json.dumps(hook.name)} attempted to modify the "
                         "object, which is not supported for this operation"
                     )
-                continue
-            try:
-                mutated = apply_json_patch(attrs.obj, patch, webhook=hook.name)
-            except CallError as error:
-                failure = self._call_failed(hook, error)
-                if failure is not None:
-                    raise failure from None
-                continue
-            attrs = _replace_object(attrs, mutated)
-        return attrs
+                return None
+            return apply_json_patch(attrs.obj, patch, webhook=hook.name)
+        except CallError as error:
+            failure = self._call_failed(hook, error)
+            if failure is not None:
+                raise failure from None
+            return None
 
     async def _validate(self, info: ResourceInfo, attrs: Attributes, warnings: list[str]) -> None:
         """Call the matching validating webhooks concurrently; raise the first failure."""
@@ -284,14 +326,17 @@ class WebhookAdmission:
         info: ResourceInfo,
         namespace: str | None,
         body: Any,
-        *,
         query: Mapping[str, str],
         warnings: list[str],
     ) -> Stored:
+        """POST: admitted, or straight to the store when no webhook is configured."""
         dry_run = bool(query.get("dryRun"))
+        if not self.active(info):
+            return self.store.create(info, namespace, body, dry_run=dry_run)
         obj = check_body(info, namespace, body, url_name=None)
         if info.namespaced and namespace:
             obj["metadata"]["namespace"] = namespace
+            self._check_namespace(info, namespace)
         attrs = self._attrs(
             info,
             "CREATE",
@@ -320,11 +365,20 @@ class WebhookAdmission:
         namespace: str | None,
         name: str,
         body: Any,
-        *,
         subresource: str | None,
         query: Mapping[str, str],
         warnings: list[str],
     ) -> Stored:
+        """PUT, admitted as UPDATE."""
+        if not self.active(info):
+            return self.store.update(
+                info,
+                namespace,
+                name,
+                body,
+                subresource=subresource,
+                dry_run=bool(query.get("dryRun")),
+            )
         return await self._admit_update(
             info,
             namespace,
@@ -343,12 +397,22 @@ class WebhookAdmission:
         namespace: str | None,
         name: str,
         patch: Any,
-        *,
         content_type: str,
         subresource: str | None,
         query: Mapping[str, str],
         warnings: list[str],
     ) -> Stored:
+        """PATCH, admitted as UPDATE of the patched object (as upstream)."""
+        if not self.active(info):
+            return self.store.patch(
+                info,
+                namespace,
+                name,
+                patch,
+                content_type=content_type,
+                subresource=subresource,
+                dry_run=bool(query.get("dryRun")),
+            )
         return await self._admit_update(
             info,
             namespace,
@@ -463,13 +527,15 @@ class WebhookAdmission:
         info: ResourceInfo,
         namespace: str | None,
         name: str,
-        *,
         options: dict[str, Any] | None,
         query: Mapping[str, str],
         warnings: list[str],
     ) -> Stored:
+        """DELETE: reviewed with oldObject (no object), then deleted if still unchanged."""
         dry_run = bool(query.get("dryRun"))
         store = self.store
+        if not self.active(info):
+            return store.delete(info, namespace, name, options=options, dry_run=dry_run)
         for _ in range(_ATTEMPTS):
             current = store.delete(info, namespace, name, options=options, dry_run=True)
             attrs = self._attrs(
@@ -489,6 +555,37 @@ class WebhookAdmission:
                 continue
             return store.delete(info, namespace, name, options=options, dry_run=dry_run)
         raise ApiError.conflict(kind=info.plural, name=name, group=info.group)
+
+    async def delete_collection(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        labels: Matcher,
+        fields: Matcher,
+        query: Mapping[str, str],
+        warnings: list[str],
+    ) -> list[Stored]:
+        """DELETE on a collection: each object is admitted as its own DELETE, as upstream.
+
+        The first refusal ends the request; objects deleted before it stay deleted
+        (upstream deletes in parallel workers and also keeps what was done).
+        """
+        if not self.active(info):
+            return self.store.delete_collection(info, namespace, labels=labels, fields=fields)
+        victims = self.store.list_objects(
+            info, namespace=namespace, labels=labels, fields=fields
+        ).items
+        deleted: list[Stored] = []
+        for victim in victims:
+            key = _key(info, victim.meta.get("namespace"), victim.meta["name"])
+            if key not in self.store.objects(info):
+                continue  # gone meanwhile (a namespace's contents, another client)
+            deleted.append(
+                await self.delete(
+                    info, victim.meta.get("namespace"), victim.meta["name"], None, query, warnings
+                )
+            )
+        return deleted
 
 
 def _key(info: ResourceInfo, namespace: str | None, name: str) -> tuple[str, str]:

@@ -222,11 +222,16 @@ def _check_client_config(errors: _Errors, field: str, config: Any) -> None:
     bundle = config.get("caBundle")
     if bundle is not None:
         try:
-            base64.b64decode(str(bundle), validate=True)
+            _decode_bundle(bundle)
         except (binascii.Error, ValueError):
             errors.invalid(
                 f"{field}.caBundle", "<bytes>", "must be base64-encoded PEM certificates"
             )
+
+
+def _decode_bundle(bundle: Any) -> bytes:
+    """``caBundle`` bytes; line breaks inside the base64 are ignored, as Go's decoder does."""
+    return base64.b64decode("".join(str(bundle).split()), validate=True)
 
 
 def _check_webhook(errors: _Errors, field: str, hook: Any, *, mutating: bool) -> None:
@@ -451,6 +456,7 @@ class Webhook:
     url: str | None
     service: tuple[str, str, int, str] | None  # namespace, name, port, path
     ca_bundle: bytes | None  # decoded PEM, as clientConfig.caBundle carries it base64-encoded
+    reinvocation: str = "Never"  # mutating webhooks: Never or IfNeeded
 
     @classmethod
     def parse(cls, configuration: str, hook: Mapping[str, Any], *, mutating: bool) -> Webhook:
@@ -480,7 +486,8 @@ class Webhook:
                 if service
                 else None
             ),
-            ca_bundle=base64.b64decode(bundle) if bundle else None,
+            ca_bundle=_decode_bundle(bundle) if bundle else None,
+            reinvocation=hook.get("reinvocationPolicy", "Never"),
         )
 
     @property

@@ -432,3 +432,37 @@ async def test_bad_answers_are_call_failures(api: Api, hooks: HookServer) -> Non
     status, body = await api.post(NADS, nad("x"))
     assert status == 500
     assert "validating webhook may not return response.patch" in json.dumps(body)
+
+
+async def test_create_in_a_missing_namespace_fails_before_any_webhook(
+    api: Api, hooks: HookServer
+) -> None:
+    """NamespaceLifecycle runs before webhooks upstream: 404, and no review is sent."""
+    await _configure(
+        api, VWC, validating_configuration("v", webhook("check.ovnctl.test", _url(hooks, "/v")))
+    )
+    path = "/apis/k8s.cni.cncf.io/v1/namespaces/nowhere/network-attachment-definitions"
+    status, body = await api.post(path, nad("x"))
+    assert status == 404
+    assert body["message"] == 'namespaces "nowhere" not found'
+    assert hooks.reviews == []
+
+
+async def test_remapping_a_service_moves_the_calls(
+    sim: SimServer, api: Api, hooks: HookServer
+) -> None:
+    """set_service_endpoint at run time sends the next call to the new address."""
+    async with HookServer(hooks.ca) as moved:
+        sim.set_service_endpoint("default", "hooks", "127.0.0.1", hooks.port)
+        service = {
+            "service": {"namespace": "default", "name": "hooks", "path": "/svc"},
+            "caBundle": hooks.ca_bundle,
+        }
+        await _configure(
+            api, VWC, validating_configuration("svc", webhook("svc.ovnctl.test", service))
+        )
+        assert (await api.post(NADS, nad("first")))[0] == 201
+        sim.set_service_endpoint("default", "hooks", "127.0.0.1", moved.port)
+        assert (await api.post(NADS, nad("second")))[0] == 201
+        assert [r["name"] for r in hooks.requests()] == ["first"]
+        assert [r["name"] for r in moved.requests()] == ["second"]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
+import urllib.request
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from ovnctl.cli import main
+from ovnctl.sim import SimProcess
 from tests.sim.conftest import Api
 from tests.sim.webhook_server import mutating_configuration, validating_configuration, webhook
 
@@ -160,3 +165,25 @@ async def test_updates_are_validated_too(api: Api) -> None:
     assert status == 422
     assert "webhooks[0].timeoutSeconds" in body["message"]
     assert (await api.get(f"{VWC}/ok"))[1]["webhooks"][0]["timeoutSeconds"] == 10
+
+
+@pytest.mark.slow
+def test_process_takes_service_endpoints_from_the_cli_and_admin() -> None:
+    """``--webhook-service`` (SimProcess ``service_endpoints``) and POST /_sim/service-endpoints."""
+    endpoints = {("kube-system", "ovnctl-webhook"): ("127.0.0.1", 9443)}
+    with SimProcess(service_endpoints=endpoints) as process:
+        process.set_service_endpoint("default", "hooks", "127.0.0.1", 8443)
+        url = f"{process.url}/_sim/service-endpoints"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            listed = json.loads(response.read())["endpoints"]
+    assert listed == [
+        {"namespace": "default", "name": "hooks", "host": "127.0.0.1", "port": 8443},
+        {"namespace": "kube-system", "name": "ovnctl-webhook", "host": "127.0.0.1", "port": 9443},
+    ]
+
+
+def test_cli_refuses_a_malformed_webhook_service() -> None:
+    """A ``--webhook-service`` that is not NAMESPACE/NAME=HOST:PORT is a usage error."""
+    result = CliRunner().invoke(main, ["sim", "serve", "--webhook-service", "ovnctl:9443"])
+    assert result.exit_code == 2
+    assert "NAMESPACE/NAME=HOST:PORT" in result.output
