@@ -155,6 +155,17 @@ class _DenialsAreNotErrors(logging.Filter):
 _DENIAL_FILTER = _DenialsAreNotErrors()
 
 
+class _NotKopfsSignals(logging.Filter):
+    """Kopf warns that it cannot install signal handlers off the main thread (the demo,
+    tests); signals are ovnctl's business (``Controller.handle_signals``), not Kopf's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("OS signals are ignored")
+
+
+_SIGNALS_FILTER = _NotKopfsSignals()
+
+
 _trackers: dict[int, ListingTracker] = {}
 """By ``id()`` of the Kopf settings each operator runs with."""
 _install_lock = threading.Lock()
@@ -344,6 +355,7 @@ class KopfSubnets:
         _install_listing_hook()
         _trackers[id(self.settings)] = self.tracker
         logging.getLogger("kopf.objects").addFilter(_DENIAL_FILTER)  # once: filters are a set
+        logging.getLogger("kopf._core.reactor.running").addFilter(_SIGNALS_FILTER)
         loop = asyncio.get_running_loop()
         self._stop = loop.create_future()
         # spawn_tasks, not kopf.operator(): operator() cancels every task of the loop
