@@ -1,7 +1,8 @@
 """One running controller: from watch events to reconciled keys.
 
 Start-up order matters for correctness: every informer lists its kind into
-the indexes first (no key is reconciled before all have); then the IPAM and
+the indexes first, and Kopf lists the Subnets (:mod:`ovnctl.k8s.kopf_subnets`;
+no key is reconciled before all have); then the IPAM and
 the NIC ledger are rebuilt from the IP objects; then every subnet is reconciled once,
 so pods find their subnets Ready; only then do the worker pools start taking
 keys. Keys that arrive meanwhile wait, de-duplicated, in the queues.
