@@ -176,7 +176,7 @@ def statefulset_memory(count: int) -> float:
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    informer._apply_snapshot([informer._reduce(body) for body in bodies])
+    informer.apply_snapshot([informer.reduce(body) for body in bodies])
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()

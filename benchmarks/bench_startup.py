@@ -1,17 +1,19 @@
 """Start-up time against the number of existing pods or subnets: is it linear?
 
-The controller's informers LIST every watched kind, the IPAM is rebuilt and
-every subnet reconciled once before any work starts. This creates N objects
-on the embedded API server (in a thread), starts a controller (in another
-thread) and reports the time until it is ready, for each N given, so the
-growth with N is visible in one run.
+The controller's informers LIST every bulk kind and Kopf lists the Subnets
+(``@kopf.on.event`` handlers, no index: see ``benchmarks.bench_kopf_index``);
+the IPAM is rebuilt and every subnet reconciled once before any work starts.
+This creates N objects on the embedded API server (in a thread), starts a
+controller (in another thread) and reports the time until it is ready, for
+each N given, so the growth with N is visible in one run. For subnets it also
+reports who read them (one LIST and one WATCH, Kopf's) and, last, the time per
+subnet at the largest N over that at the smallest (linear: about 1).
 
     python -m benchmarks.bench_startup 500 1000 2000 8000
     python -m benchmarks.bench_startup --kind subnets 250 500 1000 2000
 
-The Kopf-based controller this replaced can be measured the same way by
-checking out the commit before "Informers of our own instead of Kopf" and
-running this file there (its controller fixture is the same).
+The pod informers' predecessor (Kopf indexes on pods) can be measured the same
+way by checking out the commit before "Informers of our own instead of Kopf".
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from tests.controller.conftest import ControllerThread
 from tests.controller.objects import pod, subnet
 
 
-async def measure(count: int, *, kind: str = "pods") -> float:
-    """Seconds from controller start to ready with ``count`` existing pods or subnets."""
+async def measure(count: int, *, kind: str = "pods") -> tuple[float, str]:
+    """Seconds from controller start to ready with ``count`` existing pods or subnets, and
+    the Subnet reads the start made (``list+watch by kopf/...``)."""
     with ThreadedSimServer(manifests=crd_manifests()) as sim:
         kube = connect(kubeconfig=str(sim.kubeconfig_path), max_concurrency=32)
         semaphore = asyncio.Semaphore(32)
@@ -44,6 +47,7 @@ async def measure(count: int, *, kind: str = "pods") -> float:
 
         await asyncio.gather(*(create(i) for i in range(count)))
         kube.close()
+        sim.reset_request_log()
         started = time.monotonic()
         thread = ControllerThread(
             ControllerSettings(kubeconfig=str(sim.kubeconfig_path), primary_network=False)
@@ -51,7 +55,12 @@ async def measure(count: int, *, kind: str = "pods") -> float:
         await thread.start(within=3600)
         elapsed = time.monotonic() - started
         thread.stop()
-        return elapsed
+        reads = [
+            f"{e.verb} by {e.user_agent}"
+            for e in sim.request_log.entries
+            if e.resource == "subnets" and e.verb in ("get", "list", "watch")
+        ]
+        return elapsed, ", ".join(reads)
 
 
 def main() -> None:
@@ -59,10 +68,15 @@ def main() -> None:
     parser.add_argument("counts", nargs="*", type=int, default=[500, 1000, 2000, 8000])
     parser.add_argument("--kind", choices=["pods", "subnets"], default="pods")
     args = parser.parse_args()
-    print(f"{args.kind:>8}  {'ready after s':>13}  {'ms per object':>13}")
+    print(f"{args.kind:>8}  {'ready after s':>13}  {'ms per object':>13}  subnet reads")
+    per_object: list[float] = []
     for n in args.counts:
-        seconds = asyncio.run(measure(n, kind=args.kind))
-        print(f"{n:>8}  {seconds:>13.2f}  {seconds / n * 1000:>13.3f}")
+        seconds, reads = asyncio.run(measure(n, kind=args.kind))
+        per_object.append(seconds / n)
+        print(f"{n:>8}  {seconds:>13.2f}  {seconds / n * 1000:>13.3f}  {reads}")
+    if len(per_object) > 1:
+        ratio = per_object[-1] / per_object[0]
+        print(f"time per object at {args.counts[-1]} / at {args.counts[0]}: {ratio:.2f}")
 
 
 if __name__ == "__main__":

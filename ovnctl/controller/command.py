@@ -207,7 +207,7 @@ def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
     envvar=_env("PROBE_ADDRESS"),
     default="0.0.0.0",
     show_envvar=True,
-    help="Address the health and metrics endpoints listen on.",
+    help="Address the health and metrics endpoints and the webhook listen on.",
 )
 @click.option(
     "--health-port",
@@ -224,6 +224,37 @@ def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
     default=8080,
     show_envvar=True,
     help="Port of /metrics (0: off).",
+)
+@click.option(
+    "--webhook-port",
+    envvar=_env("WEBHOOK_PORT"),
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_envvar=True,
+    help="Port of the Subnet validating admission webhook, HTTPS (0: off).",
+)
+@click.option(
+    "--webhook-cert",
+    envvar=_env("WEBHOOK_CERT"),
+    type=click.Path(dir_okay=False),
+    default=None,
+    show_envvar=True,
+    help="The webhook's PEM certificate (cert-manager's tls.crt); re-read when it changes.",
+)
+@click.option(
+    "--webhook-key",
+    envvar=_env("WEBHOOK_KEY"),
+    type=click.Path(dir_okay=False),
+    default=None,
+    show_envvar=True,
+    help="The webhook's PEM private key (cert-manager's tls.key).",
+)
+@click.option(
+    "--webhook-insecure/--no-webhook-insecure",
+    envvar=_env("WEBHOOK_INSECURE"),
+    default=False,
+    show_envvar=True,
+    help="Serve the webhook over plain HTTP (tests and local debugging only).",
 )
 @click.option(
     "--log-format",
@@ -268,6 +299,10 @@ def run(
     probe_address: str,
     health_port: int,
     metrics_port: int,
+    webhook_port: int,
+    webhook_cert: str | None,
+    webhook_key: str | None,
+    webhook_insecure: bool,
     log_format: str,
     log_level: str,
 ) -> None:
@@ -278,6 +313,7 @@ def run(
     """
     from ovnctl.controller.logs import configure_logging
     from ovnctl.controller.runtime import ControllerSettings
+    from ovnctl.k8s.kopf_subnets import WebhookSettings
     from ovnctl.k8s.leader import LeaseSettings
 
     configure_logging(fmt=log_format, level=log_level)
@@ -296,6 +332,20 @@ def run(
             raise click.BadParameter(
                 str(exc), param_hint="--lease-duration/--renew-deadline"
             ) from None
+    webhook = None
+    if webhook_port:
+        if not webhook_insecure and not (webhook_cert and webhook_key):
+            raise click.BadParameter(
+                "HTTPS needs both --webhook-cert and --webhook-key (or --webhook-insecure)",
+                param_hint="--webhook-port",
+            )
+        webhook = WebhookSettings(
+            port=webhook_port,
+            addr=probe_address,
+            certfile=webhook_cert,
+            pkeyfile=webhook_key,
+            insecure=webhook_insecure,
+        )
     tls = _nb_tls(
         private_key=ovn_nb_private_key, certificate=ovn_nb_certificate, ca_cert=ovn_nb_ca_cert
     )
@@ -314,6 +364,7 @@ def run(
         ovn_nb_tls=tls,
         nb_converge_interval=nb_converge_interval,
         leader_election=lease,
+        webhook=webhook,
     )
     code = asyncio.run(
         _serve(

@@ -1,7 +1,8 @@
 """One running controller: from watch events to reconciled keys.
 
 Start-up order matters for correctness: every informer lists its kind into
-the indexes first (no key is reconciled before all have); then the IPAM and
+the indexes first, and Kopf lists the Subnets (:mod:`ovnctl.k8s.kopf_subnets`;
+no key is reconciled before all have); then the IPAM and
 the NIC ledger are rebuilt from the IP objects; then every subnet is reconciled once,
 so pods find their subnets Ready; only then do the worker pools start taking
 keys. Keys that arrive meanwhile wait, de-duplicated, in the queues.
@@ -48,7 +49,9 @@ from ovnctl.k8s.informers import (
     VMS,
     build_indexes,
     build_informers,
+    build_subnet_feed,
 )
+from ovnctl.k8s.kopf_subnets import KopfSubnets, WebhookSettings
 from ovnctl.k8s.leader import LeaderElector, LeaseSettings
 from ovnctl.k8s.resources import NADS
 from ovnctl.models import NadConfig, parse_nad
@@ -70,6 +73,7 @@ from ovnctl.queue import (
     ShutdownReport,
     WorkerPool,
 )
+from ovnctl.reconcilers.admission import SubnetAdmission
 from ovnctl.reconcilers.drift import DriftRepair
 from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
 from ovnctl.reconcilers.nics import NicPlanner
@@ -124,6 +128,8 @@ class ControllerSettings:
     """Seconds between comparisons of the NB with the desired switches and ports."""
     leader_election: LeaseSettings | None = None
     """Campaign for this Lease and allocate only while holding it (None: always allocate)."""
+    webhook: WebhookSettings | None = None
+    """Serve the Subnet validating admission webhook here (None: no webhook server)."""
 
 
 class Controller:
@@ -203,6 +209,18 @@ class Controller:
             user_agent=user_agent,
             pinned=self.pinned,
         )
+        self.subnet_admission = SubnetAdmission(
+            subnets=self.subnets, nads=self.nads, allocated=self._allocated
+        )
+        # Subnets are Kopf's: one LIST+WATCH, thin handlers feeding the Subnet indexes,
+        # and the admission webhook (on both replicas: it reads only the caches).
+        self.kopf = KopfSubnets(
+            configuration=self.api.configuration,
+            feed=build_subnet_feed(indexes=indexes, hooks=self.router),
+            reviewer=self.subnet_admission.review,
+            webhook=settings.webhook,
+            identity=identity,
+        )
         lookup = self._cached_nad if settings.nad_lookup == "cache" else self._live_nad
         self.kube_ovn_walk: KubeOvnSubnetWalk | None = None
         if settings.kube_ovn_subnet_walk:
@@ -278,8 +296,12 @@ class Controller:
 
     @property
     def watching(self) -> bool:
-        """True while every informer's thread runs (what /healthz reports)."""
-        return bool(self._informers) and all(informer.alive for informer in self._informers)
+        """True while every informer's thread and Kopf's tasks run (what /healthz reports)."""
+        return (
+            bool(self._informers)
+            and all(informer.alive for informer in self._informers)
+            and self.kopf.alive
+        )
 
     def handle_signals(self) -> None:
         """Make SIGTERM and SIGINT stop gracefully: drain the workers, release the Lease.
@@ -333,15 +355,18 @@ class Controller:
         Shutdown order: the workers stop taking keys and finish what they hold,
         the Lease is released, then the informers stop.
         """
-        if self._handle_signals:
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, self.stop)
         self.drift.bind(asyncio.get_running_loop())
         await self.northbound.start()
         logger.info("northbound: %s", self.northbound.describe())
         for informer in self._informers:
             informer.start()
+        await self.kopf.start()
+        if self._handle_signals:
+            # After Kopf's start: on the main thread Kopf installs its own handlers,
+            # which would stop only Kopf; ours drain the workers and release the Lease.
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, self.stop)
         if self.elector is not None:
             self._election = asyncio.create_task(self._campaign(), name="ovnctl-election")
         self._startup = asyncio.create_task(self._start_workers(), name="ovnctl-startup")
@@ -350,6 +375,7 @@ class Controller:
             await self._stop.wait()
         finally:
             await self._shutdown()
+            await self.kopf.stop()
             for informer in self._informers:
                 await informer.stop()
 
@@ -382,7 +408,12 @@ class Controller:
     async def _start_workers(self) -> None:
         # No key is worked on until every kind is listed: a half-filled cache would
         # allocate against a partial view (kube-rs' InitDone).
-        await asyncio.gather(*(informer.listed.wait() for informer in self._informers))
+        # Subnets: Kopf's listing ended and every listed Subnet's handler has run
+        # (see ovnctl.k8s.kopf_subnets.ListingTracker; not Kopf's index gate).
+        await asyncio.gather(
+            self.kopf.feed.listed.wait(),
+            *(informer.listed.wait() for informer in self._informers),
+        )
         self.gate.mark(CACHES_LISTED)
         if self.elector is not None:
             # A standby keeps its watches and caches warm; it rebuilds and works only
@@ -512,11 +543,12 @@ class Controller:
             self.resync()
 
     def resync(self) -> None:
-        """Re-LIST every watched kind (page by page, in the informers' threads).
+        """Re-LIST every kind a reflector watches (page by page, in the informers' threads).
 
         Each snapshot replaces the cache whole and reports only what differs, so
         anything missed (an event lost in a watch gap) is found and reconciled.
-        Minutes apart by default: a full LIST of 100k pods is real load.
+        Minutes apart by default: a full LIST of 100k pods is real load. Subnets
+        (Kopf's) are re-listed by Kopf after ``410 Gone``; that re-list is diffed too.
         """
         for informer in self._informers:
             informer.request_relist()
@@ -559,6 +591,21 @@ class Controller:
             reason="AllocationFailed",
             message=f"gave up after {self.settings.max_retries} retries: {error}",
         )
+
+    def _allocated(self, name: str) -> int:
+        """Addresses held in ``name``: the IPAM's count on the leader, else the count its
+        last status reported (a standby's IPAM is not rebuilt)."""
+        held = 0
+        if name in self.ipam:
+            held = len(self.ipam.subnet(name))
+        record = self.subnets.get(name)
+        if record is not None:
+            status = record.status
+            for field in ("v4usingIPs", "v6usingIPs"):
+                value = status.get(field)
+                if isinstance(value, int | float):
+                    held = max(held, int(value))
+        return held
 
     # -- NAD lookups -----------------------------------------------------------------------
 

@@ -11,6 +11,11 @@ snapshots and events are applied on the loop to shared
 functions, and each change is reported once through :class:`WatchHooks`,
 which only enqueues keys. A snapshot replaces the old state whole, so objects
 deleted during a watch gap are reported deleted (Kopf would keep them).
+
+The Subnet kind is the exception: Kopf watches it (:mod:`ovnctl.k8s.kopf_subnets`)
+and feeds the same kind of :class:`IndexFeed` object by object, without a
+reflector; Subnets are few, and Kopf is linear as long as nothing uses
+``@kopf.index``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
 import kubernetes.client
@@ -49,7 +54,6 @@ from ovnctl.k8s.resources import (
     NAMESPACES,
     PODS,
     STATEFULSETS,
-    SUBNETS,
     VIPS,
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
@@ -72,11 +76,13 @@ __all__ = [
     "VIPS_BY_NAME",
     "VMIS",
     "VMS",
+    "IndexFeed",
     "Informer",
     "PinnedHooks",
     "WatchHooks",
     "build_indexes",
     "build_informers",
+    "build_subnet_feed",
 ]
 
 NADS_BY_KEY = "nads_by_key"
@@ -144,53 +150,39 @@ class _Reduced:
     fingerprint: int
 
 
-class Informer:
-    """One resource (in one namespace, or all): a reflector thread feeding indexes."""
+class IndexFeed:
+    """Indexes fed object by object, each change reported once through ``on_change``.
+
+    What a watch of one kind does to the caches, whoever runs the watch: an
+    :class:`Informer`'s reflector thread, or Kopf's watcher for the Subnets
+    (:mod:`ovnctl.k8s.kopf_subnets`). ``reduce`` runs the index functions; the
+    ``apply_*`` methods run on the event loop.
+    """
 
     def __init__(
         self,
         *,
-        configuration: kubernetes.client.Configuration,
-        resource: Resource,
         indexers: Sequence[tuple[MultiIndex[Any, Any], IndexFn]],
         on_change: Changed,
         extra: Callable[[Mapping[str, Any]], Any] = lambda body: None,
-        namespace: str | None = None,
-        user_agent: str | None = None,
     ) -> None:
         self._indexers = [(str(i), index, fn) for i, (index, fn) in enumerate(indexers)]
         self._on_change = on_change
         self._extra = extra
         self._known: dict[ObjectKey, tuple[int, Any]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.listed = asyncio.Event()
-        self.reflector: Reflector[_Reduced] = Reflector(
-            configuration=configuration,
-            resource=resource,
-            reduce=self._reduce,
-            on_snapshot=lambda items: self._post(self._apply_snapshot, items),
-            on_event=lambda kind, item: self._post(self._apply_event, kind, item),
-            namespace=namespace,
-            user_agent=user_agent,
-        )
-        self._thread: threading.Thread | None = None
+        """Set once the first complete listing is in the indexes."""
 
-    # -- the reflector's thread ---------------------------------------------------
-
-    def _reduce(self, body: Mapping[str, Any]) -> _Reduced:
+    def reduce(self, body: Mapping[str, Any]) -> _Reduced:
+        """The index entries of one object (thread-safe: pure)."""
         meta = body.get("metadata") or {}
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         entries = tuple((i, dict(fn(body))) for i, _, fn in self._indexers)
         fingerprint = hash(tuple((i, frozenset(e.items())) for i, e in entries))
         return _Reduced(key, entries, self._extra(body), fingerprint)
 
-    def _post(self, fn: Callable[..., None], *args: Any) -> None:
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(fn, *args)
-
-    # -- the event loop ---------------------------------------------------------
-
-    def _apply_snapshot(self, items: list[_Reduced]) -> None:
+    def apply_snapshot(self, items: list[_Reduced]) -> None:
+        """A complete listing: replaces the indexes whole, reporting what differs."""
         # The whole snapshot is stored before anyone is told: whoever reacts to the
         # first change already sees every other one (and derives things once).
         fresh = {item.key: item for item in items}
@@ -209,7 +201,8 @@ class Informer:
             self._on_change(kind, key, extra)
         self.listed.set()
 
-    def _apply_event(self, kind: str, item: _Reduced) -> None:
+    def apply_event(self, kind: str, item: _Reduced) -> None:
+        """One watch event (``ADDED``, ``MODIFIED`` or ``DELETED``)."""
         if kind == "DELETED":
             known = self._known.pop(item.key, None)
             self._discard(item.key)
@@ -217,6 +210,13 @@ class Informer:
             return
         self._store(item)
         self._on_change(kind, item.key, item.extra)
+
+    def forget_missing(self, present: Collection[ObjectKey]) -> None:
+        """After a re-list seen object by object: what it did not show was deleted."""
+        for key in [k for k in self._known if k not in present]:
+            _, extra = self._known.pop(key)
+            self._discard(key)
+            self._on_change("DELETED", key, extra)
 
     def _store(self, item: _Reduced) -> None:
         self._known[item.key] = (item.fingerprint, item.extra)
@@ -226,6 +226,42 @@ class Informer:
     def _discard(self, key: Hashable) -> None:
         for _, index, _ in self._indexers:
             index.discard(key)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+class Informer(IndexFeed):
+    """One resource (in one namespace, or all): a reflector thread feeding indexes."""
+
+    def __init__(
+        self,
+        *,
+        configuration: kubernetes.client.Configuration,
+        resource: Resource,
+        indexers: Sequence[tuple[MultiIndex[Any, Any], IndexFn]],
+        on_change: Changed,
+        extra: Callable[[Mapping[str, Any]], Any] = lambda body: None,
+        namespace: str | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        super().__init__(indexers=indexers, on_change=on_change, extra=extra)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.reflector: Reflector[_Reduced] = Reflector(
+            configuration=configuration,
+            resource=resource,
+            reduce=self.reduce,
+            on_snapshot=lambda items: self._post(self.apply_snapshot, items),
+            on_event=lambda kind, item: self._post(self.apply_event, kind, item),
+            namespace=namespace,
+            user_agent=user_agent,
+        )
+        self._thread: threading.Thread | None = None
+
+    def _post(self, fn: Callable[..., None], *args: Any) -> None:
+        # Called on the reflector's thread: the indexes are only touched on the loop.
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(fn, *args)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -247,9 +283,6 @@ class Informer:
         self.reflector.stop()
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 10)
-
-    def __len__(self) -> int:
-        return len(self._known)
 
 
 def _vm_of(body: Mapping[str, Any]) -> str | None:
@@ -281,6 +314,22 @@ def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
     }
 
 
+def build_subnet_feed(
+    *, indexes: Mapping[str, MultiIndex[Any, Any]], hooks: WatchHooks
+) -> IndexFeed:
+    """The Subnet indexes' feed. Kopf's watch fills it (:mod:`ovnctl.k8s.kopf_subnets`),
+    not a reflector: one LIST+WATCH of Subnets per start, and it is Kopf's."""
+    return IndexFeed(
+        indexers=[
+            (indexes[SUBNETS_BY_NAME], index_subnet_by_name),
+            (indexes[SUBNETS_BY_PROVIDER], index_subnet_by_provider),
+            (indexes[SUBNETS_BY_NAMESPACE], index_subnet_by_namespace),
+            (indexes[SUBNETS_DEFAULT], index_subnet_default),
+        ],
+        on_change=lambda kind, key, extra: hooks.subnet_changed(key[1]),
+    )
+
+
 def build_informers(
     *,
     indexes: Mapping[str, MultiIndex[Any, Any]],
@@ -290,25 +339,15 @@ def build_informers(
     user_agent: str | None = None,
     pinned: PinnedHooks | None = None,
 ) -> list[Informer]:
-    """The informers that fill ``indexes``: one per kind (and namespace, when the
-    controller is limited to some). ``pinned``: also watch the kinds of pinned
-    addresses (IPPools, StatefulSets, Vips, IPAMClaims), reported to it."""
+    """The informers that fill ``indexes``: one per bulk kind (and namespace, when the
+    controller is limited to some). Subnets are Kopf's: see :func:`build_subnet_feed`.
+    ``pinned``: also watch the kinds of pinned addresses (IPPools, StatefulSets, Vips,
+    IPAMClaims, namespaces' ``ip_pool``), reported to it."""
     kinds: list[tuple[Resource, list[tuple[MultiIndex[Any, Any], IndexFn]], Changed, Any]] = [
         (
             NADS,
             [(indexes[NADS_BY_KEY], index_nad_by_key)],
             lambda kind, key, extra: hooks.nad_changed(*key),
-            None,
-        ),
-        (
-            SUBNETS,
-            [
-                (indexes[SUBNETS_BY_NAME], index_subnet_by_name),
-                (indexes[SUBNETS_BY_PROVIDER], index_subnet_by_provider),
-                (indexes[SUBNETS_BY_NAMESPACE], index_subnet_by_namespace),
-                (indexes[SUBNETS_DEFAULT], index_subnet_default),
-            ],
-            lambda kind, key, extra: hooks.subnet_changed(key[1]),
             None,
         ),
         (

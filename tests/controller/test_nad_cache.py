@@ -19,7 +19,7 @@ from ovnctl.k8s.api import KubeApi
 from ovnctl.k8s.resources import NADS, PODS, SUBNETS
 from tests.controller.conftest import eventually
 from tests.controller.objects import kube_ovn_nad, pod, subnet
-from tests.controller.subnet_checks import find_condition
+from tests.controller.subnet_checks import find_condition, settled
 
 N = 200
 NAD_RESOURCE = "network-attachment-definitions"
@@ -140,7 +140,7 @@ async def test_live_nad_lookup_gets_per_reconcile(sim, start_controller, kube) -
 
 async def _walk_run(sim, start_controller, kube, *, lookup: str) -> list[str | None]:
     """Kube-OVN's walk on, 3 pods x 2 attachments running: the NADs GET during 5 new subnets."""
-    await start_controller(nad_lookup=lookup, kube_ovn_subnet_walk=True)
+    controller = await start_controller(nad_lookup=lookup, kube_ovn_subnet_walk=True)
     for name in ("a", "b"):
         await kube.create(NADS, kube_ovn_nad(name), namespace="default")
     await kube.create(SUBNETS, subnet("sa", "10.30.0.0/24", provider="a.default.ovn"))
@@ -159,6 +159,11 @@ async def _walk_run(sim, start_controller, kube, *, lookup: str) -> list[str | N
     await gather(kube.create(NADS, kube_ovn_nad(f"net{i}"), namespace="default") for i in range(5))
     await gather(kube.create(SUBNETS, bound_subnet(i)) for i in range(5))
     await wait_all(kube, [f"s{i}" for i in range(5)], ready)
+    # Ready is written before the reconcile its own finalizer patch triggers has run (and
+    # walked): count the GETs once the subnet queue is idle, not in the middle of a walk.
+    for i in range(5):
+        body = await kube.get(SUBNETS, name=f"s{i}")
+        await settled(controller, f"s{i}", body["metadata"]["resourceVersion"])
     return [
         e.name for e in sim.request_log.entries if e.verb == "get" and e.resource == NAD_RESOURCE
     ]

@@ -74,6 +74,13 @@ class ControllerProcess:
 
         return f"ovnctl/{__version__} ({self.identity})"
 
+    @property
+    def kopf_user_agent(self) -> str:
+        """What the replica's Kopf (watching Subnets) sends as its User-Agent."""
+        from ovnctl.k8s.kopf_subnets import kopf_user_agent
+
+        return kopf_user_agent(self.identity)
+
     def probe(self, path: str) -> tuple[int, str]:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as r:

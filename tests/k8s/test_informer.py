@@ -30,10 +30,10 @@ def _informer() -> tuple[Informer, MultiIndex[str, str], list[tuple[str, tuple[s
 def test_snapshot_reports_deletions_the_watch_missed() -> None:
     """A re-list without an object reports it deleted and drops it from the indexes."""
     informer, index, changes = _informer()
-    informer._apply_snapshot([informer._reduce(_pod("p1")), informer._reduce(_pod("p2"))])
+    informer.apply_snapshot([informer.reduce(_pod("p1")), informer.reduce(_pod("p2"))])
     assert informer.listed.is_set()
     changes.clear()
-    informer._apply_snapshot([informer._reduce(_pod("p2"))])
+    informer.apply_snapshot([informer.reduce(_pod("p2"))])
     assert changes == [("DELETED", ("ns", "p1"))]
     assert "p1" not in index
 
@@ -41,9 +41,9 @@ def test_snapshot_reports_deletions_the_watch_missed() -> None:
 def test_relist_reports_only_what_changed() -> None:
     """Unchanged objects in a re-list are not reported again; changed ones are."""
     informer, index, changes = _informer()
-    informer._apply_snapshot([informer._reduce(_pod("p1")), informer._reduce(_pod("p2"))])
+    informer.apply_snapshot([informer.reduce(_pod("p1")), informer.reduce(_pod("p2"))])
     changes.clear()
-    informer._apply_snapshot([informer._reduce(_pod("p1")), informer._reduce(_pod("p2", "b"))])
+    informer.apply_snapshot([informer.reduce(_pod("p1")), informer.reduce(_pod("p2", "b"))])
     assert changes == [("MODIFIED", ("ns", "p2"))]
     assert list(index["p2"]) == ["b"]
 
@@ -51,9 +51,9 @@ def test_relist_reports_only_what_changed() -> None:
 def test_events_update_and_delete() -> None:
     """Watch events change the indexes and are each reported once."""
     informer, index, changes = _informer()
-    informer._apply_snapshot([])
-    informer._apply_event("ADDED", informer._reduce(_pod("p1")))
-    informer._apply_event("DELETED", informer._reduce(_pod("p1")))
+    informer.apply_snapshot([])
+    informer.apply_event("ADDED", informer.reduce(_pod("p1")))
+    informer.apply_event("DELETED", informer.reduce(_pod("p1")))
     assert changes == [("ADDED", ("ns", "p1")), ("DELETED", ("ns", "p1"))]
     assert len(index) == 0
     assert len(informer) == 0

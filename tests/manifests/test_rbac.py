@@ -143,8 +143,9 @@ async def _gone(call: Any) -> bool:
     return False
 
 
-async def _scenario(kube, controllers, sim_process) -> str:
-    """Everything a controller does to the API in its life; returns the replica's user agent."""
+async def _scenario(kube, controllers, sim_process) -> tuple[str, str]:
+    """Everything a controller does to the API in its life; returns the replica's user agents
+    (ovnctl's own, and its Kopf's, which watches Subnets)."""
     await create_all(
         kube,
         subnet("ovn-default", "10.16.0.0/16", default=True),
@@ -268,8 +269,7 @@ async def _scenario(kube, controllers, sim_process) -> str:
 
     # Graceful stop: in-flight work finished, the Lease released.
     assert await asyncio.to_thread(replica.stop) == 0
-    agent: str = replica.user_agent
-    return agent
+    return replica.user_agent, replica.kopf_user_agent
 
 
 async def _event_repeat(sim_process) -> str:
@@ -311,7 +311,7 @@ async def test_roles_grant_exactly_what_the_controller_sends(
     controllers, kube, sim_process
 ) -> None:
     """Every request of the scenario is granted; every grant was used by some request."""
-    agents = {await _scenario(kube, controllers, sim_process), await _event_repeat(sim_process)}
+    agents = {*await _scenario(kube, controllers, sim_process), await _event_repeat(sim_process)}
     log = await asyncio.to_thread(sim_process.request_log)
 
     clients = {e.user_agent for e in log.entries} - {TEST_CLIENT}
