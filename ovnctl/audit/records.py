@@ -158,6 +158,7 @@ def pod_record(body: Mapping[str, Any]) -> PodRecord | Unreadable:
     annotations = annotations if isinstance(annotations, Mapping) else {}
     status = body.get("status")
     phase = status.get("phase") if isinstance(status, Mapping) else None
+    phase = phase if isinstance(phase, str) else None
     owner = pod_owner(pod=body)
     nics: list[PodNic] = []
     for key, value in sorted(annotations.items()):

@@ -79,10 +79,13 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
     A VM pod with a non-empty ``kubevirt.io/migrationJobName`` annotation is a
     live-migration target. Plain pods are never migration targets.
     """
-    metadata = pod.get("metadata") or {}
+    # Any field may have any JSON type (a hand-written or corrupted object): a wrong
+    # type reads as absent, never as a crash (found by tests/fuzz/test_models.py).
+    metadata = _mapping(pod.get("metadata"))
     namespace = str(metadata.get("namespace") or "")
     pod_name = str(metadata.get("name") or "")
-    refs = [r for r in metadata.get("ownerReferences") or () if isinstance(r, Mapping)]
+    raw_refs = metadata.get("ownerReferences")
+    refs = [r for r in raw_refs if isinstance(r, Mapping)] if isinstance(raw_refs, list) else []
 
     vm_name = next(
         (
@@ -95,18 +98,22 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
         None,
     )
     if vm_name is None and not any(r.get("controller") is True for r in refs):
-        label = (metadata.get("labels") or {}).get(VM_NAME_LABEL)
+        label = _mapping(metadata.get("labels")).get(VM_NAME_LABEL)
         vm_name = str(label) if label else None
 
     if vm_name is None:
         return PodOwner(kind=OwnerKind.POD, name=pod_name, namespace=namespace)
-    annotations = metadata.get("annotations") or {}
+    annotations = _mapping(metadata.get("annotations"))
     return PodOwner(
         kind=OwnerKind.VIRTUAL_MACHINE,
         name=vm_name,
         namespace=namespace,
         is_migration_target=bool(annotations.get(MIGRATION_JOB_ANNOTATION)),
     )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _group(api_version: object) -> str:
