@@ -14,7 +14,9 @@ from ovnctl.audit.invariants import (
     Scope,
     Snapshot,
     SubnetUtilisation,
+    WriteRecord,
     audit,
+    unfenced_writes,
 )
 from ovnctl.audit.records import NbPortRecord, nb_port_record
 
@@ -26,6 +28,8 @@ __all__ = [
     "Scope",
     "Snapshot",
     "SubnetUtilisation",
+    "WriteRecord",
     "audit",
     "nb_port_record",
+    "unfenced_writes",
 ]

@@ -11,7 +11,9 @@ API server and the OVN NB, never from a controller's memory, and get
 - every allocated pod NIC has its IP object, saying the same address;
 - with the NB: every port ovnctl owns has an IP object and the reverse (for
   subnets OVN serves), with the same MAC and addresses;
-- each subnet's status counts equal its IP objects.
+- each subnet's status counts equal its IP objects;
+- (from a server's request log, :func:`unfenced_writes`) every controller write
+  comes from the replica that held the leader Lease when it was received.
 
 A snapshot read while the cluster changes is not one instant: the IP
 objects are listed before the pods, so a pod created and allocated in
@@ -51,7 +53,9 @@ __all__ = [
     "Scope",
     "Snapshot",
     "SubnetUtilisation",
+    "WriteRecord",
     "audit",
+    "unfenced_writes",
 ]
 
 
@@ -69,6 +73,7 @@ class FindingKind(enum.StrEnum):
     PORT_MISMATCH = "port-mismatch"
     COUNT_MISMATCH = "count-mismatch"
     MALFORMED = "malformed"
+    UNFENCED_WRITE = "unfenced-write"
 
 
 class Scope(enum.Enum):
@@ -490,3 +495,54 @@ def _utilisation(snapshot: Snapshot) -> tuple[SubnetUtilisation, ...]:
             )
         )
     return tuple(rows)
+
+
+# -- fencing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRecord:
+    """One request as an API server logged it, in arrival order."""
+
+    agent: str
+    """The sender's User-Agent (each replica's names its identity)."""
+    verb: str
+    resource: str
+    status: int
+    path: str
+
+
+_WRITE_VERBS = frozenset({"create", "update", "patch", "delete"})
+_LEADER_OBJECTS = frozenset({"leases"})
+_UNFENCED_KINDS = frozenset({"events"})
+"""Events are best-effort notes a replica may send whatever its role; they hold no state."""
+
+
+def unfenced_writes(requests: Iterable[WriteRecord], *, agent_prefix: str) -> list[Finding]:
+    """Writes by a replica that did not hold the Lease when the server received them.
+
+    The holder at each point of the log is the sender of the last successful
+    Lease write before it (a replica renews or takes over only by writing the
+    Lease). Agents not starting with ``agent_prefix`` (users, checkers) are
+    not controller replicas and are ignored.
+    """
+    holder = ""
+    found: list[Finding] = []
+    for request in requests:
+        if not request.agent.startswith(agent_prefix) or request.verb not in _WRITE_VERBS:
+            continue
+        if request.resource in _LEADER_OBJECTS:
+            if request.status < 300:
+                holder = request.agent
+            continue
+        if request.resource in _UNFENCED_KINDS or request.agent == holder:
+            continue
+        found.append(
+            Finding(
+                FindingKind.UNFENCED_WRITE,
+                request.agent,
+                f"{request.verb} {request.path} (HTTP {request.status}) received while the "
+                f"Lease was held by {holder or 'nobody'}",
+            )
+        )
+    return found

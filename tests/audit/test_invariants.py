@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from ovnctl.audit import FindingKind, Scope, Snapshot, audit, nb_port_record
+from ovnctl.audit import (
+    FindingKind,
+    Scope,
+    Snapshot,
+    WriteRecord,
+    audit,
+    nb_port_record,
+    unfenced_writes,
+)
 from ovnctl.bench.objects import allocated_pod, ip_object, subnet
 from ovnctl.demo.objects import pod, virtual_machine
 from ovnctl.models import allocation_annotations, build_ip_object
@@ -200,3 +208,26 @@ def test_unreadable_ip_object_is_reported_malformed_naming_the_field(body, field
     (finding,) = audit(snapshot).findings
     assert finding.kind is FindingKind.MALFORMED
     assert field in finding.detail
+
+
+def _w(agent: str, verb: str, resource: str, status: int = 200) -> WriteRecord:
+    return WriteRecord(agent, verb, resource, status, f"/{resource}/x")
+
+
+def test_writes_follow_the_lease_holder() -> None:
+    """Writes by the holder of the moment pass; one after losing the Lease is reported."""
+    log = [
+        _w("ovnctl/a", "create", "leases"),
+        _w("ovnctl/a", "create", "ips"),
+        _w("ovnctl/b", "update", "leases", status=409),  # a failed takeover changes nothing
+        _w("ovnctl/b", "get", "pods"),  # reads are anyone's
+        _w("ovnctl/b", "create", "events"),  # events are not fenced
+        _w("user", "delete", "pods"),  # not a replica
+        _w("ovnctl/b", "update", "leases"),  # b takes over
+        _w("ovnctl/b", "patch", "pods"),
+        _w("ovnctl/a", "delete", "ips", status=404),  # a, too late
+    ]
+    (finding,) = unfenced_writes(log, agent_prefix="ovnctl/")
+    assert finding.kind is FindingKind.UNFENCED_WRITE
+    assert finding.subject == "ovnctl/a"
+    assert "held by ovnctl/b" in finding.detail
