@@ -7,6 +7,7 @@ I/O or knows the controller (an import-linter contract keeps it so): a checker
 that shared the controller's memory or code path could share its bugs.
 """
 
+from ovnctl.audit.fencing import WriteRecord, unfenced_writes
 from ovnctl.audit.invariants import (
     AuditReport,
     Finding,
@@ -14,9 +15,7 @@ from ovnctl.audit.invariants import (
     Scope,
     Snapshot,
     SubnetUtilisation,
-    WriteRecord,
     audit,
-    unfenced_writes,
 )
 from ovnctl.audit.records import NbPortRecord, nb_port_record
 

@@ -8,12 +8,13 @@ API server and the OVN NB, never from a controller's memory, and get
 - no address (or MAC) is held by two owners in one subnet; the two pods of a
   live migration are one owner (their VM's NIC);
 - every IP object's owner exists (else it is a *leak*), and its subnet too;
-- every allocated pod NIC has its IP object, saying the same address;
+- every allocated pod NIC has its IP object, saying the same address, and
+  every IP object whose owner has live pods is annotated on one of them;
 - with the NB: every port ovnctl owns has an IP object and the reverse (for
   subnets OVN serves), with the same MAC and addresses;
 - each subnet's status counts equal its IP objects;
-- (from a server's request log, :func:`unfenced_writes`) every controller write
-  comes from the replica that held the leader Lease when it was received.
+- (from a server's request log, :mod:`.fencing`) every controller write comes
+  from the replica that held the leader Lease when it was received.
 
 A snapshot read while the cluster changes is not one instant: the IP
 objects are listed before the pods, so a pod created and allocated in
@@ -53,9 +54,7 @@ __all__ = [
     "Scope",
     "Snapshot",
     "SubnetUtilisation",
-    "WriteRecord",
     "audit",
-    "unfenced_writes",
 ]
 
 
@@ -67,6 +66,7 @@ class FindingKind(enum.StrEnum):
     LEAK = "leak"
     UNKNOWN_SUBNET = "unknown-subnet"
     MISSING_IP_OBJECT = "missing-ip-object"
+    MISSING_ANNOTATION = "missing-annotation"
     ANNOTATION_MISMATCH = "annotation-mismatch"
     PORT_WITHOUT_IP_OBJECT = "port-without-ip-object"
     IP_OBJECT_WITHOUT_PORT = "ip-object-without-port"
@@ -225,6 +225,7 @@ def audit(snapshot: Snapshot, *, scope: Scope = Scope.FULL) -> AuditReport:
         findings.extend(_malformed(snapshot.unreadable))
         findings.extend(_leaks(snapshot))
         findings.extend(_pods_against_ip_objects(snapshot.pods, by_name))
+        findings.extend(_ip_objects_against_pods(snapshot.ips, snapshot.pods))
         if snapshot.ports is not None:
             findings.extend(_northbound(snapshot.ports, snapshot.ips, snapshot.subnets))
         findings.extend(_counts(snapshot))
@@ -388,6 +389,30 @@ def _pods_against_ip_objects(
     return findings
 
 
+def _ip_objects_against_pods(
+    ips: Iterable[IpObjectRecord], pods: Iterable[PodRecord]
+) -> list[Finding]:
+    """An IP object whose owner runs (a pod, or a VM's launcher pods) must be annotated."""
+    annotated: set[str] = set()
+    running: set[tuple[bool, str, str]] = set()
+    for pod in pods:
+        if pod.live:
+            running.add((pod.is_vm, pod.namespace, pod.owner))
+            annotated.update(_pod_nic(pod, nic.provider) for nic in pod.nics)
+    return [
+        Finding(
+            FindingKind.MISSING_ANNOTATION,
+            ip.name,
+            f"{'VM' if ip.is_vm else 'pod'} {ip.namespace}/{ip.owner} runs but no pod of it is "
+            "annotated with this NIC's address",
+            ip.subnet,
+            ",".join(ip.ips),
+        )
+        for ip in ips
+        if (ip.is_vm, ip.namespace, ip.owner) in running and ip.name not in annotated
+    ]
+
+
 # -- the northbound ------------------------------------------------------------------------
 
 
@@ -495,54 +520,3 @@ def _utilisation(snapshot: Snapshot) -> tuple[SubnetUtilisation, ...]:
             )
         )
     return tuple(rows)
-
-
-# -- fencing -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WriteRecord:
-    """One request as an API server logged it, in arrival order."""
-
-    agent: str
-    """The sender's User-Agent (each replica's names its identity)."""
-    verb: str
-    resource: str
-    status: int
-    path: str
-
-
-_WRITE_VERBS = frozenset({"create", "update", "patch", "delete"})
-_LEADER_OBJECTS = frozenset({"leases"})
-_UNFENCED_KINDS = frozenset({"events"})
-"""Events are best-effort notes a replica may send whatever its role; they hold no state."""
-
-
-def unfenced_writes(requests: Iterable[WriteRecord], *, agent_prefix: str) -> list[Finding]:
-    """Writes by a replica that did not hold the Lease when the server received them.
-
-    The holder at each point of the log is the sender of the last successful
-    Lease write before it (a replica renews or takes over only by writing the
-    Lease). Agents not starting with ``agent_prefix`` (users, checkers) are
-    not controller replicas and are ignored.
-    """
-    holder = ""
-    found: list[Finding] = []
-    for request in requests:
-        if not request.agent.startswith(agent_prefix) or request.verb not in _WRITE_VERBS:
-            continue
-        if request.resource in _LEADER_OBJECTS:
-            if request.status < 300:
-                holder = request.agent
-            continue
-        if request.resource in _UNFENCED_KINDS or request.agent == holder:
-            continue
-        found.append(
-            Finding(
-                FindingKind.UNFENCED_WRITE,
-                request.agent,
-                f"{request.verb} {request.path} (HTTP {request.status}) received while the "
-                f"Lease was held by {holder or 'nobody'}",
-            )
-        )
-    return found

@@ -231,3 +231,11 @@ def test_writes_follow_the_lease_holder() -> None:
     assert finding.kind is FindingKind.UNFENCED_WRITE
     assert finding.subject == "ovnctl/a"
     assert "held by ovnctl/b" in finding.detail
+
+
+def test_ip_object_of_a_running_owner_must_be_annotated() -> None:
+    """A live pod whose IP object exists but whose annotations lack it is reported."""
+    snapshot = _healthy()
+    snapshot.pods = [p for p in snapshot.pods if p.name != "p1"]
+    snapshot.add_pods([pod("p1")])  # running, never annotated
+    assert _kinds(snapshot) == [FindingKind.MISSING_ANNOTATION]
