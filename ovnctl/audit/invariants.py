@@ -338,6 +338,8 @@ def _leaks(snapshot: Snapshot) -> list[Finding]:
                     address,
                 )
             )
+        if not ip.namespace:
+            continue  # Kube-OVN's node ports (``node-<name>``): no pod or VM owns them
         if ip.is_vm:
             if key in snapshot.vms or key in snapshot.vmis or key in vm_pods:
                 continue

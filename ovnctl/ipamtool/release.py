@@ -58,10 +58,11 @@ async def _exists(api: KubeApi, resource: Resource, namespace: str, name: str) -
 
 
 async def _owner_alive(api: KubeApi, record: IpObjectRecord) -> str | None:
-    """Why the owner still exists, or None if it is gone."""
+    """Why the owner still exists (or cannot be judged), or None if it is gone."""
     namespace, owner = record.namespace, record.owner
     if not namespace or not owner:
-        return None
+        # Kube-OVN's node ports have no namespace: whatever owns them, it is no pod or VM.
+        return f"not a pod's or VM's NIC (spec.namespace {namespace!r}, spec.podName {owner!r})"
     if not record.is_vm:
         pod = await _exists(api, PODS, namespace, owner)
         if not pod:

@@ -239,3 +239,22 @@ def test_ip_object_of_a_running_owner_must_be_annotated() -> None:
     snapshot.pods = [p for p in snapshot.pods if p.name != "p1"]
     snapshot.add_pods([pod("p1")])  # running, never annotated
     assert _kinds(snapshot) == [FindingKind.MISSING_ANNOTATION]
+
+
+def test_node_ip_objects_are_not_leaks() -> None:
+    """Kube-OVN's node port IP objects (no namespace) belong to no pod: never a leak."""
+    snapshot = _healthy()
+    snapshot.add_subnets([_subnet(using=3)])
+    snapshot.add_ips(
+        [
+            build_ip_object(
+                name="node-node1",
+                pod_name="node1",
+                namespace="",
+                subnet="attach",
+                ips=["172.17.0.100"],
+                mac="0e:00:00:00:01:00",
+            )
+        ]
+    )
+    assert _kinds(snapshot) == []

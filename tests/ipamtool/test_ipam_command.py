@@ -138,6 +138,21 @@ async def test_release_frees_a_leak_and_refuses_a_live_owner(sim, kube, start_co
     assert vm_nic.exit_code == 1
     assert "VirtualMachine default/vm1 exists" in vm_nic.output
 
+    await kube.create(
+        IPS,
+        build_ip_object(
+            name="node-node1",
+            pod_name="node1",
+            namespace="",
+            subnet="attach",
+            ips=["172.17.0.250"],
+            mac="0e:00:00:00:77:03",
+        ),
+    )
+    node = await _ipam("release", "--kubeconfig", kc, "--yes", "node-node1")
+    assert node.exit_code == 1
+    assert "not a pod's or VM's NIC" in node.output
+
     released = await _ipam("release", "--kubeconfig", kc, "--yes", "ghost.default")
     assert released.exit_code == 0, released.output
     assert "released ghost.default (subnet attach, 172.17.0.200, pod default/ghost)" in (
