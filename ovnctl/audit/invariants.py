@@ -74,6 +74,7 @@ class FindingKind(enum.StrEnum):
     COUNT_MISMATCH = "count-mismatch"
     MALFORMED = "malformed"
     UNFENCED_WRITE = "unfenced-write"
+    STALE_IN_FLIGHT = "stale-in-flight"
 
 
 class Scope(enum.Enum):

@@ -154,7 +154,13 @@ async def _run(
                 progress("faults off; waiting for the cluster to converge")
                 converged_after, final = await _converge(checker, faults, converge_within)
                 log = await asyncio.to_thread(sim.request_log)
-                checker.check_fence(_after_first_lease(log), agent_prefix=CONTROLLER_AGENT)
+                start, entries = _after_first_lease(log)
+                checker.check_fence(
+                    entries,
+                    agent_prefix=CONTROLLER_AGENT,
+                    first_position=start,
+                    resumed=faults.resumed,
+                )
                 injected = sum(1 for e in log.entries if e.status in (429, 500))
             finally:
                 api.close()
@@ -206,14 +212,16 @@ async def _converge(
         await asyncio.sleep(0.5)
 
 
-def _after_first_lease(log: Any) -> list[Any]:
-    """The log from the first successful Lease write on (a truncated log's head is unknown)."""
+def _after_first_lease(log: Any) -> tuple[int, list[Any]]:
+    """The log from the first successful Lease write on (a truncated log's head is unknown),
+    with the log position of its first entry."""
     entries = list(log.entries)
-    if log.total > len(entries):
+    offset = log.total - len(entries)
+    if offset > 0:
         for index, entry in enumerate(entries):
             if entry.resource == "leases" and entry.status < 300 and entry.verb != "get":
-                return entries[index:]
-    return entries
+                return offset + index, entries[index:]
+    return offset, entries
 
 
 def _result(
@@ -255,12 +263,17 @@ def _result(
         ),
         ("controller writes checked against the Lease", str(checker.fence_writes)),
         (
+            "writes in flight when a replica froze (not counted)",
+            str(len(checker.stale_in_flight)),
+        ),
+        (
             "converged after the last fault",
             f"{converged_after:.1f} s" if converged_after is not None else f"NO ({final} left)",
         ),
     ]
     notes = [f"{v.phase} step {v.step}: {v.finding.kind} {v.finding.subject}: {v.finding.detail}"
              for v in checker.violations[:20]]  # fmt: skip
+    notes += [f"stale in flight: {f.subject}: {f.detail}" for f in checker.stale_in_flight[:5]]
     if not with_nb:
         notes.append("no local ovsdb-server: NB checks and NB restarts were left out")
     if log_truncated:
@@ -280,6 +293,7 @@ def _result(
             "api_errors_injected": injected,
             "checker_steps": checker.steps,
             "fence_requests_checked": checker.fence_writes,
+            "stale_in_flight_writes": len(checker.stale_in_flight),
             "violations": len(checker.violations),
             "violations_by_phase": by_phase,
             "converged_after_s": converged_after,

@@ -13,10 +13,18 @@ Lease when the server received it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ovnctl.audit import AuditReport, Finding, Scope, WriteRecord, audit, unfenced_writes
+from ovnctl.audit import (
+    AuditReport,
+    Finding,
+    FindingKind,
+    Scope,
+    WriteRecord,
+    audit,
+    unfenced_writes,
+)
 from ovnctl.ipamtool.collect import CheckFailed, read_northbound, read_snapshot
 from ovnctl.k8s.api import KubeApi
 from ovnctl.sim.requestlog import LoggedRequest
@@ -46,6 +54,8 @@ class ChaosChecker:
     violations: list[Violation] = field(default_factory=list)
     fence_writes: int = 0
     """Controller writes the fence check looked at (to show it was not vacuous)."""
+    stale_in_flight: list[Finding] = field(default_factory=list)
+    """Writes a frozen replica had past its fence when frozen: reported, not violations."""
     _seen: set[tuple[str, Finding]] = field(default_factory=set)
 
     async def read(self, *, with_nb: bool) -> AuditReport | None:
@@ -73,11 +83,22 @@ class ChaosChecker:
         self._record("after", report.findings)
         return report
 
-    def check_fence(self, log: Iterable[LoggedRequest], *, agent_prefix: str) -> None:
-        """The request log's writes against the Lease holder of the moment."""
+    def check_fence(
+        self,
+        log: Iterable[LoggedRequest],
+        *,
+        agent_prefix: str,
+        first_position: int,
+        resumed: Mapping[str, Sequence[int]],
+    ) -> None:
+        """The request log's writes against the Lease holder of the moment.
+
+        ``first_position`` is the log position of the first entry given;
+        ``resumed`` the positions at which frozen replicas were resumed.
+        """
         writes = [
-            WriteRecord(e.user_agent or "", e.verb, e.resource, e.status, e.path)
-            for e in log
+            WriteRecord(e.user_agent or "", e.verb, e.resource, e.status, e.path, position)
+            for position, e in enumerate(log, start=first_position)
             if (e.user_agent or "").startswith(agent_prefix)
         ]
         self.fence_writes = sum(
@@ -86,7 +107,9 @@ class ChaosChecker:
             if w.verb in ("create", "update", "patch", "delete")
             and w.resource not in ("leases", "events")
         )
-        self._record("fence", unfenced_writes(writes, agent_prefix=agent_prefix))
+        findings = unfenced_writes(writes, agent_prefix=agent_prefix, resumed=resumed)
+        self.stale_in_flight = [f for f in findings if f.kind is FindingKind.STALE_IN_FLIGHT]
+        self._record("fence", [f for f in findings if f.kind is not FindingKind.STALE_IN_FLIGHT])
 
     def _record(self, phase: str, findings: Iterable[Finding]) -> None:
         for finding in findings:

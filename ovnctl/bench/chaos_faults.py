@@ -54,6 +54,13 @@ class Replica:
         self.identity = identity
         self.process = start()
 
+    @property
+    def user_agent(self) -> str:
+        """What its requests carry (``ovnctl run`` names its identity in its User-Agent)."""
+        from ovnctl import __version__
+
+        return f"ovnctl/{__version__} ({self.identity})"
+
     def restart(self) -> None:
         self.process.stop(within=5)
         self.process = self._start()
@@ -79,6 +86,8 @@ class Faults:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _paused: set[int] = field(default_factory=set)
     _rngs: dict[str, random.Random] = field(default_factory=dict)
+    resumed: dict[str, list[int]] = field(default_factory=dict)
+    """Per replica User-Agent, the server's request count when it was resumed from SIGSTOP."""
 
     def _rng(self, kind: str) -> random.Random:
         """The RNG of one kind of fault (its own stream: schedules do not interfere)."""
@@ -120,6 +129,8 @@ class Faults:
         await asyncio.to_thread(self.sim.configure, error_rate=0.0)
         for replica in self.replicas:
             if replica.process.pid in self._paused:
+                position = int((await asyncio.to_thread(self.sim.stats))["requests"])
+                self.resumed.setdefault(replica.user_agent, []).append(position)
                 replica.process.process.send_signal(signal.SIGCONT)
             if not replica.alive:
                 await asyncio.to_thread(replica.restart)
@@ -157,6 +168,9 @@ class Faults:
             self._mark("sigstop-past-lease")
             # Past the Lease: the other replica takes over while this one is frozen.
             await asyncio.sleep(self.plan.lease_duration + rng.uniform(1.0, 3.0))
+            # Where the log stands just before it resumes: what it sends next came after.
+            position = int((await asyncio.to_thread(self.sim.stats))["requests"])
+            self.resumed.setdefault(victim.user_agent, []).append(position)
             victim.process.process.send_signal(signal.SIGCONT)
             self._paused.discard(pid)
             self.last_fault = time.monotonic()

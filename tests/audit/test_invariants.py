@@ -258,3 +258,20 @@ def test_node_ip_objects_are_not_leaks() -> None:
         ]
     )
     assert _kinds(snapshot) == []
+
+
+def test_writes_in_flight_when_a_replica_froze_are_told_apart() -> None:
+    """Right after a resume, a frozen replica's in-flight writes are stale-in-flight."""
+    log = [
+        WriteRecord("ovnctl/a", "update", "leases", 200, "/l", 0),
+        WriteRecord("ovnctl/b", "update", "leases", 200, "/l", 1),  # a froze; b took over
+        WriteRecord("ovnctl/a", "create", "ips", 409, "/ips", 3),  # sent before the freeze
+        WriteRecord("ovnctl/a", "create", "ips", 201, "/ips", 4),
+    ]
+    kinds = [
+        f.kind
+        for f in unfenced_writes(
+            log, agent_prefix="ovnctl/", resumed={"ovnctl/a": [2]}, in_flight=1
+        )
+    ]
+    assert kinds == [FindingKind.STALE_IN_FLIGHT, FindingKind.UNFENCED_WRITE]
