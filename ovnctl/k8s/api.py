@@ -158,16 +158,18 @@ class KubeApi:
         configuration.connection_pool_maxsize = max_concurrency
         # urllib3 would resend a DELETE or PUT answered 429/503 after the server's
         # Retry-After, inside call_api: past the write fence, possibly after this replica
-        # lost the Lease (the chaos benchmark caught exactly that). Only a failed connect,
-        # which sent nothing, is retried here, at once; everything else surfaces as
-        # Transient and is retried by the work queue, through the fence again.
+        # lost the Lease (the chaos benchmark caught exactly that). Here it retries only a
+        # failed connect (nothing was sent) and a read error of a GET (reads are not
+        # fenced), at once; every write failure surfaces as Transient and is retried by
+        # the work queue, through the fence again.
         configuration.retries = urllib3.util.Retry(
             total=3,
             connect=3,
-            read=0,
+            read=3,
             status=0,
             redirect=0,
             other=0,
+            allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}),
             respect_retry_after_header=False,
         )
         self._client = kubernetes.client.ApiClient(configuration)
