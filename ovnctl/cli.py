@@ -43,6 +43,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "ovnctl.demo.command:demo",
         "Show ovnctl at work on the embedded API server, no cluster needed.",
     ),
+    "ipam": (
+        "ovnctl.ipamtool.command:ipam",
+        "Check a cluster's addresses (duplicates, leaks, drift) and release leaked ones.",
+    ),
     "run": (
         "ovnctl.controller.command:run",
         "Run the controller: allocate addresses for pods, attachments and VMs.",

@@ -14,13 +14,15 @@ from click.core import ParameterSource
 __all__ = ["bench"]
 
 SCENARIOS = ("nad-cache", "alloc", "restart", "memory")
+EXPLICIT_ONLY = ("chaos",)
+"""Scenarios ``all`` leaves out: chaos runs for minutes and is asked for by name."""
 
 
 @click.command(context_settings={"show_default": True})
 @click.option(
     "--scenario",
     "scenarios",
-    type=click.Choice([*SCENARIOS, "all"]),
+    type=click.Choice([*SCENARIOS, *EXPLICIT_ONLY, "all"]),
     multiple=True,
     default=("all",),
     help="Scenario to run (repeatable).",
@@ -85,6 +87,42 @@ SCENARIOS = ("nad-cache", "alloc", "restart", "memory")
     default=None,
     help="Keep the controller logs here (default: a temporary directory).",
 )
+@click.option(
+    "--chaos-lifecycles",
+    type=click.IntRange(1),
+    default=5000,
+    help="chaos: pod and VM lifecycles to complete (and --chaos-min-seconds to pass).",
+)
+@click.option(
+    "--chaos-min-seconds",
+    type=click.FloatRange(0),
+    default=300.0,
+    help="chaos: churn at least this long.",
+)
+@click.option(
+    "--chaos-max-seconds",
+    type=click.FloatRange(1),
+    default=1800.0,
+    help="chaos: stop churning after this long.",
+)
+@click.option(
+    "--chaos-seed", type=int, default=None, help="chaos: seed of the faults and churn (printed)."
+)
+@click.option(
+    "--chaos-population", type=click.IntRange(2), default=40, help="chaos: pods kept alive at once."
+)
+@click.option(
+    "--chaos-fault-scale",
+    type=click.FloatRange(0.05),
+    default=1.0,
+    help="chaos: multiply every fault interval (leader kill every 15-30 s at 1.0).",
+)
+@click.option(
+    "--chaos-converge-within",
+    type=click.FloatRange(1),
+    default=120.0,
+    help="chaos: seconds allowed to converge after the faults stop.",
+)
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 # `--pods 1000 5000 10000`: click options take one value each, so the sizes after the
 # first arrive as arguments (the command has no other arguments).
@@ -105,6 +143,13 @@ def bench(
     json_path: Path | None,
     plot_path: Path | None,
     log_dir: Path | None,
+    chaos_lifecycles: int,
+    chaos_min_seconds: float,
+    chaos_max_seconds: float,
+    chaos_seed: int | None,
+    chaos_population: int,
+    chaos_fault_scale: float,
+    chaos_converge_within: float,
     quiet: bool,
 ) -> None:
     """Measure ovnctl end to end: API server, controller and driver in three processes.
@@ -115,6 +160,9 @@ def bench(
     alloc      N VM pods x M Multus attachments: time until all are annotated
     restart    start to ready with existing IP objects and their pods
     memory     controller RSS with pods and NADs cached, per object
+    chaos      (only by name) two replicas under leader kills, API errors, cut
+               watches, NB restarts and SIGSTOP while pods, VMs and subnets
+               churn; an independent checker counts invariant violations
 
     The API server is `ovnctl sim serve` with --latency-ms added to every
     request; the controller is `ovnctl run --no-leader-elect`, observed through
@@ -134,7 +182,17 @@ def bench(
     from ovnctl.bench.runner import Progress
 
     logging.basicConfig(level=logging.WARNING)
-    chosen = list(SCENARIOS) if "all" in scenarios else [s for s in SCENARIOS if s in scenarios]
+    every = (*SCENARIOS, *EXPLICIT_ONLY)
+    chosen = [s for s in every if s in scenarios or (s in SCENARIOS and "all" in scenarios)]
+    chaos = {
+        "lifecycles": chaos_lifecycles,
+        "seed": chaos_seed,
+        "population": chaos_population,
+        "min_seconds": chaos_min_seconds,
+        "max_seconds": chaos_max_seconds,
+        "converge_within": chaos_converge_within,
+        "fault_scale": chaos_fault_scale,
+    }
     progress = Progress(quiet=quiet)
     command = "ovnctl bench " + shlex.join(sys.argv[2:]) if len(sys.argv) > 1 else "ovnctl bench"
     with tempfile.TemporaryDirectory(prefix="ovnctl-bench-") as scratch:
@@ -160,6 +218,7 @@ def bench(
                     memory_nads=memory_nads,
                     log_dir=logs,
                     progress=progress,
+                    chaos=chaos,
                 )
             )
             progress(f"finished in {time.monotonic() - t0:.1f} s")
@@ -199,7 +258,35 @@ def _run_one(
     memory_nads: int,
     log_dir: Path,
     progress: Any,
+    chaos: dict[str, Any],
 ) -> Any:
+    if name == "chaos":
+        from ovnctl.bench import chaos as chaos_scenario
+        from ovnctl.bench.chaos_faults import FaultPlan
+
+        scale = float(chaos["fault_scale"])
+        base = FaultPlan()
+        plan = FaultPlan(
+            kill_every=(base.kill_every[0] * scale, base.kill_every[1] * scale),
+            watch_cut_every=(base.watch_cut_every[0] * scale, base.watch_cut_every[1] * scale),
+            nb_restart_every=(
+                base.nb_restart_every[0] * scale,
+                base.nb_restart_every[1] * scale,
+            ),
+            pause_every=(base.pause_every[0] * scale, base.pause_every[1] * scale),
+        )
+        return chaos_scenario.run(
+            lifecycles=int(chaos["lifecycles"]),
+            seed=chaos["seed"],
+            population=int(chaos["population"]),
+            min_seconds=float(chaos["min_seconds"]),
+            max_seconds=float(chaos["max_seconds"]),
+            converge_within=float(chaos["converge_within"]),
+            plan=plan,
+            latency_ms=latency_ms,
+            log_dir=log_dir,
+            progress=progress,
+        )
     if name == "nad-cache":
         from ovnctl.bench import nadcache
 

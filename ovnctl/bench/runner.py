@@ -170,6 +170,9 @@ def _free_port() -> int:
 class ControllerProcess:
     """``ovnctl run --no-leader-elect`` as a child process, observed from outside.
 
+    With ``leader_election`` the replica campaigns for the Lease instead (``extra``
+    then names its ``--identity`` and timings): the chaos scenario runs two.
+
     ``nad_mode`` (one of :data:`ovnctl.bench.launch.MODES`) starts the same command
     through :mod:`ovnctl.bench.launch`, which changes the NAD settings and nothing else.
     """
@@ -182,12 +185,13 @@ class ControllerProcess:
         name: str = "controller",
         extra: Iterable[str] = (),
         nad_mode: str | None = None,
+        leader_election: bool = False,
     ) -> None:
         self.port = _free_port()
         self.log_path = log_dir / f"{name}.log"
         run_args = [
             "--kubeconfig", str(kubeconfig),
-            "--no-leader-elect",
+            *(() if leader_election else ("--no-leader-elect",)),
             "--probe-address", "127.0.0.1",
             "--health-port", str(self.port),
             "--metrics-port", str(self.port),
@@ -199,7 +203,7 @@ class ControllerProcess:
             self.args = [sys.executable, "-m", "ovnctl", "run", *run_args]
         else:
             self.args = [sys.executable, "-m", "ovnctl.bench.launch", nad_mode, *run_args]
-        self._log = self.log_path.open("w")
+        self._log = self.log_path.open("a")  # a restarted replica appends to its log
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             self.args,

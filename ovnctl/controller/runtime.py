@@ -83,7 +83,7 @@ from ovnctl.reconcilers.rebuild import rebuild_ipam
 from ovnctl.reconcilers.release import NicReleaser
 from ovnctl.reconcilers.subnet import SubnetReconciler
 from ovnctl.reconcilers.vm import VmReconciler
-from ovnctl.reconcilers.waiting import WaitList
+from ovnctl.reconcilers.waiting import WaitList, nic_topic
 
 __all__ = ["Controller", "ControllerSettings"]
 
@@ -239,6 +239,7 @@ class Controller:
             ipam=self.ipam,
             ledger=self.ledger,
             on_subnet_freed=self._usage_changed,
+            on_nic_settled=lambda nic: self.router.wake(nic_topic(nic)),
             northbound=self.northbound,
             has_switch=self.subnet_reconciler.switches.__contains__,
         )

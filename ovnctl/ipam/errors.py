@@ -29,6 +29,7 @@ __all__ = [
     "InvalidMACError",
     "InvalidSpecError",
     "MACConflictError",
+    "MACExhaustedError",
     "PoolExhaustedError",
     "ReservedAddressError",
     "SharedAddressMoveError",
@@ -99,6 +100,10 @@ class AllocationError(IPAMError):
 
 class PoolExhaustedError(AllocationError):
     """No free address is left in one family of the subnet."""
+
+
+class MACExhaustedError(PoolExhaustedError):
+    """No free MAC is left under the MAC prefix in the subnet (a long prefix, many NICs)."""
 
 
 class InvalidAddressError(AllocationError, ValueError):

@@ -68,10 +68,12 @@ def parse_mac_prefix(prefix: str) -> tuple[int, int]:
 class MacTable:
     """Which owner holds which MAC in one subnet, and generation of fresh ones."""
 
-    __slots__ = ("_by_mac", "_mask", "_prefix", "_rng")
+    __slots__ = ("_by_mac", "_mask", "_prefix", "_rng", "prefix_text")
 
     def __init__(self, *, prefix: str = DEFAULT_MAC_PREFIX, rng: random.Random) -> None:
         self._prefix, bits = parse_mac_prefix(prefix)
+        self.prefix_text = prefix
+        """The prefix as configured, for messages."""
         self._mask = bits
         self._rng = rng
         self._by_mac: dict[int, str] = {}
@@ -99,12 +101,15 @@ class MacTable:
                 return mac
         raise OverflowError("MAC prefix space exhausted")
 
-    def take_new(self, owner: str) -> int:
-        """Generate a free MAC and record it for ``owner`` (the allocation hot path)."""
+    def fresh(self) -> int:
+        """A free MAC, not yet recorded: the allocation hot path (one draw, rarely more).
+
+        Raises :class:`OverflowError` when the prefix space is full; nothing changes,
+        so a caller that draws before it takes anything stays all-or-nothing.
+        """
         mac = self._prefix | self._rng.getrandbits(self._mask)
         if mac in self._by_mac or mac == self._prefix:
             mac = self.generate()
-        self._by_mac[mac] = owner
         return mac
 
     def take(self, mac: int, owner: str) -> None:

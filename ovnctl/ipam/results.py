@@ -108,6 +108,7 @@ class ConflictReason(enum.Enum):
     FAMILY_REMOVED = "family-removed"  # the subnet no longer has this family
     IP_TAKEN = "ip-taken"  # rebuild: another owner claimed the address first
     MAC_TAKEN = "mac-taken"  # rebuild: another owner claimed the MAC first
+    MAC_EXHAUSTED = "mac-exhausted"  # rebuild: no MAC names it and none is free to give it
     DUPLICATE_OWNER = "duplicate-owner"  # rebuild: the owner already holds other addresses
     INVALID = "invalid"  # rebuild: malformed address or MAC, or wrong family
     UNKNOWN_SUBNET = "unknown-subnet"  # rebuild: the record names no registered subnet

@@ -5,7 +5,8 @@ handled in two phases: *plan* (parse and check every requested address and
 MAC, check each family that needs an automatic address has one free) and
 *commit* (mutate the family pools and the MAC table). Only the plan phase can
 raise, so a dual-stack allocation is all-or-nothing and a failed request
-leaves the subnet exactly as it was.
+leaves the subnet exactly as it was. A generated MAC is drawn in the plan
+phase too: a full MAC space is refused before any address is taken.
 
 Semantics (see ``docs/ipam.md``):
 
@@ -47,6 +48,7 @@ from ovnctl.ipam.errors import (
     InvalidAddressError,
     InvalidMACError,
     MACConflictError,
+    MACExhaustedError,
     PoolExhaustedError,
     ReservedAddressError,
     SharedAddressMoveError,
@@ -312,13 +314,14 @@ class SubnetPool:
                 for pool in pools:
                     if not pool.free:
                         raise self._exhausted(pool)
+                mac_value = self._fresh_mac()
                 addrs: dict[Family, int] = {}
                 texts: list[str] = []
                 for pool in pools:
                     address = pool.pop_lowest(owner)
                     addrs[pool.family] = address
                     texts.append(pool.format(address))
-                mac_value = self._macs.take_new(owner)
+                self._macs.take(mac_value, owner)
                 result = Allocation(
                     self.name,
                     owner,
@@ -361,6 +364,17 @@ class SubnetPool:
             value=str(pool.network),
             subnet=self.name,
         )
+
+    def _fresh_mac(self) -> int:
+        """A free MAC for a new owner, drawn before anything is taken (plan phase)."""
+        try:
+            return self._macs.fresh()
+        except OverflowError:
+            raise MACExhaustedError(
+                f"no free MAC address left under prefix {self._macs.prefix_text}",
+                value=self._macs.prefix_text,
+                subnet=self.name,
+            ) from None
 
     def _check_static(self, owner: str, text: str) -> tuple[Family, int]:
         try:
@@ -464,6 +478,8 @@ class SubnetPool:
                     raise self._exhausted(pool, within)
             elif not pool.free:
                 raise self._exhausted(pool)
+        # Drawn now, not in the commit: a full MAC space must refuse before any address moves.
+        drawn_mac = self._fresh_mac() if holding is None and wanted_mac is None else 0
 
         # -- commit: cannot fail --
         addrs = dict(current)
@@ -485,7 +501,7 @@ class SubnetPool:
                 assert found is not None  # checked in the plan, nothing changed since
                 addrs[family] = found
         if holding is None:
-            mac_value = wanted_mac if wanted_mac is not None else self._macs.generate()
+            mac_value = wanted_mac if wanted_mac is not None else drawn_mac
         else:
             mac_value = holding.mac
             if wanted_mac is not None and wanted_mac != holding.mac:
@@ -602,12 +618,15 @@ class SubnetPool:
                 f"owner {owner!r} already holds {existing.result.ip_address}",
                 owner,
             )
+        if mac_value is None:
+            try:
+                mac_value = self._macs.generate()
+            except OverflowError:
+                return refuse(ConflictReason.MAC_EXHAUSTED, "no free MAC address to give it")
         for family, address in addrs.items():
             # Bulk path: no per-address interval surgery; free is recomputed once.
             self._pools[family].held[address] = owner
             touched.add(family)
-        if mac_value is None:
-            mac_value = self._macs.generate()
         self._macs.take(mac_value, owner)
         result = self._result(owner, addrs, mac_value, frozenset(record.holders))
         self._owners[owner] = _holding(addrs, mac_value, result)

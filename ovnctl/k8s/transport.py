@@ -22,8 +22,13 @@ as kubectl does:
 * TLS: ``ssl_ca_cert``/``ca_cert_data``, ``verify_ssl``, ``assert_hostname``
   and ``tls_server_name``;
 * an HTTP proxy (``proxy``, ``no_proxy``, ``proxy_headers``), through aiohttp;
-* urllib3's default retries: a request that could not connect is tried up to
-  3 more times, one whose connection broke only if its method is idempotent.
+* retries below the write fence only where nothing can be written twice: a
+  request that could not connect is tried up to 3 more times (nothing was
+  sent), one whose connection broke only if it is a read. A write that may
+  have reached the server, or that was answered 429/503, is never resent here:
+  it surfaces to the work queue, whose retry passes the write fence again (a
+  replica that lost its Lease in between must not write; the chaos benchmark
+  caught urllib3 resending a DELETE after Retry-After, past the fence).
 
 A pool or session belongs to one event loop; it is made on first use in the
 running loop (and again if a later call runs in another loop, as tests do).
@@ -53,7 +58,8 @@ AUTH_RECHECK_S = 1.0
 """How long an Authorization header is reused before the refresh hook is asked again."""
 CONNECT_RETRIES = 3
 """urllib3's default ``Retry(3)``, which the official client used."""
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_RESENDABLE = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Reads: sent again after a broken connection. Writes go back through the fence."""
 
 
 class ConnectionFailed(Exception):
@@ -247,11 +253,11 @@ class AsyncTransport:
                 if attempt >= CONNECT_RETRIES:
                     raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
             except (StaleConnection, ProtocolError, TimeoutError, OSError) as exc:
-                # Perhaps received: only an idempotent request may be sent twice.
-                if method not in _IDEMPOTENT or attempt >= CONNECT_RETRIES:
+                # Perhaps received: only a read may be sent again from here.
+                if method not in _RESENDABLE or attempt >= CONNECT_RETRIES:
                     raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
             except asyncio.IncompleteReadError as exc:
-                if method not in _IDEMPOTENT or attempt >= CONNECT_RETRIES:
+                if method not in _RESENDABLE or attempt >= CONNECT_RETRIES:
                     raise ConnectionFailed("connection closed mid-answer") from exc
             attempt += 1
 
@@ -287,8 +293,8 @@ class AsyncTransport:
                 if attempt >= CONNECT_RETRIES:
                     raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                # Perhaps received: only an idempotent request may be sent twice.
-                if method not in _IDEMPOTENT or attempt >= CONNECT_RETRIES:
+                # Perhaps received: only a read may be sent again from here.
+                if method not in _RESENDABLE or attempt >= CONNECT_RETRIES:
                     raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
             attempt += 1
 

@@ -89,10 +89,13 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
     A VM pod with a non-empty ``kubevirt.io/migrationJobName`` annotation is a
     live-migration target. Plain pods are never migration targets.
     """
-    metadata = pod.get("metadata") or {}
+    # Any field may have any JSON type (a hand-written or corrupted object): a wrong
+    # type reads as absent, never as a crash (found by tests/fuzz/test_models.py).
+    metadata = _mapping(pod.get("metadata"))
     namespace = str(metadata.get("namespace") or "")
     pod_name = str(metadata.get("name") or "")
-    refs = [r for r in metadata.get("ownerReferences") or () if isinstance(r, Mapping)]
+    raw_refs = metadata.get("ownerReferences")
+    refs = [r for r in raw_refs if isinstance(r, Mapping)] if isinstance(raw_refs, list) else []
 
     vm_name = next(
         (
@@ -105,7 +108,7 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
         None,
     )
     if vm_name is None and not any(r.get("controller") is True for r in refs):
-        label = (metadata.get("labels") or {}).get(VM_NAME_LABEL)
+        label = _mapping(metadata.get("labels")).get(VM_NAME_LABEL)
         vm_name = str(label) if label else None
 
     if vm_name is None:
@@ -123,7 +126,7 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
         return PodOwner(
             kind=OwnerKind.POD, name=pod_name, namespace=namespace, statefulset=statefulset
         )
-    annotations = metadata.get("annotations") or {}
+    annotations = _mapping(metadata.get("annotations"))
     return PodOwner(
         kind=OwnerKind.VIRTUAL_MACHINE,
         name=vm_name,
@@ -139,6 +142,10 @@ def statefulset_ordinal(pod_name: str, statefulset: str) -> int | None:
         return None
     suffix = pod_name[len(prefix) :]
     return int(suffix) if suffix.isdigit() else None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _group(api_version: object) -> str:

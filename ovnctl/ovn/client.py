@@ -46,6 +46,7 @@ from ovnctl.ovn.commands import (
     Skip,
     Writer,
     count_managed,
+    managed_ports,
 )
 from ovnctl.ovn.drift import EventIdl, drift_events
 from ovnctl.ovn.errors import (
@@ -373,6 +374,22 @@ class OvnNorthbound:
             raise NorthboundTransactionError(f"OVN NB {self.remote}: {op}: {exc!r}") from exc
         # The result is set by run_idl; ovsdbapp skips it only for an empty transaction.
         return command.result  # type: ignore[return-value]
+
+    async def managed_ports(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(name, switch, addresses) of the NIC ports ovnctl owns, read from the replica.
+
+        For ``ovnctl ipam check --ovn-nb``: a read of the IDL's copy under its lock,
+        no transaction. Raises NorthboundUnavailable when not connected.
+        """
+        api = self._api
+        if api is None or not self.connected:
+            raise NorthboundUnavailable(f"not connected to the OVN NB at {self.remote}")
+
+        def read_locked() -> list[tuple[str, str, tuple[str, ...]]]:
+            with api.ovsdb_connection.lock:
+                return managed_ports(api)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, read_locked)
 
     def _managed(self) -> tuple[int, int]:
         # Called by a /metrics scrape on the event loop. ovsdbapp holds this lock while

@@ -45,6 +45,7 @@ __all__ = [
     "Writer",
     "count_managed",
     "is_owned",
+    "managed_ports",
     "read",
 ]
 
@@ -445,3 +446,16 @@ def count_managed(api: Any) -> tuple[int, int]:
         1 for lsp in api.tables[LSP].rows.values() if is_owned(lsp) and not _is_router_peer(lsp)
     )
     return switches, ports
+
+
+def managed_ports(api: Any) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, switch, addresses) of every NIC port ovnctl owns, for audits (read-only)."""
+    parents = _port_parents(api)
+    found: list[tuple[str, str, tuple[str, ...]]] = []
+    for lsp in api.tables[LSP].rows.values():
+        if not is_owned(lsp) or _is_router_peer(lsp):
+            continue
+        parent = parents.get(lsp.uuid)
+        switch = str(read(parent, "name")) if parent is not None else ""
+        found.append((str(read(lsp, "name")), switch, tuple(read(lsp, "addresses"))))
+    return sorted(found)

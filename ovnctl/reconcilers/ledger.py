@@ -6,6 +6,13 @@ NICs so that a deleted pod can be released without reading anything, and
 remembers the content last written to each IP object so that a reconcile of
 an unchanged pod writes nothing. It is rebuilt from the IP objects at
 start-up, together with the IPAM.
+
+It also knows which NICs are being *released* right now. A release awaits the
+IP object's DELETE before it frees the address; a VM deleted and recreated
+with the same name in that window has a new launcher pod whose NIC has the
+same name, and the IPAM would hand it the address the release is about to
+free (two owners of one address later). The pod reconciler therefore waits
+for a releasing NIC to be gone before it allocates it again.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ class NicLedger:
         self._ports: dict[str, PortSpec] = {}
         self._ipam_owners: dict[str, str] = {}
         """NIC -> its IPAM owner, where that is not the NIC itself (a Vip's address)."""
+        self._releasing: set[str] = set()
 
     def record(self, nic: str, *, owner: OwnerKey, is_vm: bool) -> None:
         previous = self._owner_of.get(nic)
@@ -94,6 +102,17 @@ class NicLedger:
             nics.discard(nic)
             if not nics:
                 del table[owner]
+
+    def begin_release(self, nic: str) -> None:
+        """``nic`` is being released: nobody may allocate it until :meth:`end_release`."""
+        self._releasing.add(nic)
+
+    def end_release(self, nic: str) -> None:
+        self._releasing.discard(nic)
+
+    def releasing(self, nic: str) -> bool:
+        """Whether a release of ``nic`` is under way (awaiting its IP object's DELETE)."""
+        return nic in self._releasing
 
     def owner_of(self, nic: str) -> tuple[bool, OwnerKey] | None:
         """``(is_vm, owner)`` of a recorded NIC."""

@@ -56,7 +56,7 @@ from ovnctl.reconcilers.ledger import (
 )
 from ovnctl.reconcilers.nics import AttachmentProblem, NicPlanner, NicRequest
 from ovnctl.reconcilers.release import NicReleaser
-from ovnctl.reconcilers.waiting import WaitList, subnet_topic
+from ovnctl.reconcilers.waiting import WaitList, nic_topic, subnet_topic
 
 __all__ = ["PodReconciler"]
 
@@ -72,6 +72,7 @@ _IPAM_REASONS = {
     "ReservedAddressError": "StaticIPReserved",
     "InvalidMACError": "InvalidMAC",
     "MACConflictError": "MACTaken",
+    "MACExhaustedError": "MACSpaceExhausted",
     "SharedAddressMoveError": "SharedAddressInUse",
     "UnknownSubnetError": "SubnetNotReady",
 }
@@ -148,6 +149,12 @@ class PodReconciler:
             return Done
         try:
             nics = self._planner.plan(pod)
+            releasing = [nic.nic for nic in nics if self._ledger.releasing(nic.nic)]
+            if releasing:
+                # A namesake (a VM deleted and recreated) is still giving these NICs back:
+                # allocating now would hand out the address that release is about to free.
+                self._waits.wait(key, [nic_topic(nic) for nic in releasing])
+                return Done
             allocations = self._allocate(pod, nics)
         except AttachmentProblem as problem:
             self.failed += 1

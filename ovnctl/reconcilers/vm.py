@@ -10,7 +10,10 @@ released.
 A wrongly released VM address is a duplicate waiting to happen (Kube-OVN
 #5367, #5654), so before releasing, the absence seen in the caches is
 confirmed with targeted GETs of the VM and VMI: a handful of reads per VM
-deletion, never a LIST.
+deletion, never a LIST. Those GETs are awaited, and a VM recreated under the
+same name meanwhile may already have a launcher pod holding the NICs again, so
+the caches are looked at once more, with no await in between, right before
+the release starts (which then fences the NICs, see :mod:`.release`).
 """
 
 from __future__ import annotations
@@ -62,7 +65,9 @@ class VmReconciler:
         for resource in (VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES):
             if await self._exists(resource, namespace, vm):
                 return RequeueAfter(CACHE_LAG_RECHECK_SECONDS)
-        await self._releaser.release(nics)
+        if self._pods.pods_of_vm(namespace, vm) or self._kubevirt.owner_exists(namespace, vm):
+            return Done  # recreated while we asked: its NICs are in use again
+        await self._releaser.release(self._ledger.nics_of_vm(key))
         return Done
 
     def _drop_gone_holders(self, nics: frozenset[str], namespace: str, live: set[str]) -> None:

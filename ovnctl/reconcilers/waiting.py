@@ -3,9 +3,10 @@
 A pod that asks for a NAD that does not exist yet, a provider no subnet
 serves, or a subnet with no free address cannot be allocated now, and
 retrying it with backoff would only load the API server. Instead it waits
-on *topics* (``nad:<ns>/<name>``, ``provider:<p>``, ``subnet:<name>``); the
-controller wakes a topic when a NAD or Subnet changes or an address is
-released, and the woken pods go back into the work queue.
+on *topics* (``nad:<ns>/<name>``, ``provider:<p>``, ``subnet:<name>``,
+``nic:<name>``); the controller wakes a topic when a NAD or Subnet changes, an
+address is released or a NIC's release ends, and the woken pods go back into
+the work queue.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Generic, TypeVar
 
-__all__ = ["WaitList", "nad_topic", "provider_topic", "subnet_topic"]
+__all__ = ["WaitList", "nad_topic", "nic_topic", "provider_topic", "subnet_topic"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -28,6 +29,11 @@ def provider_topic(provider: str) -> str:
 
 def subnet_topic(subnet: str) -> str:
     return f"subnet:{subnet}"
+
+
+def nic_topic(nic: str) -> str:
+    """Woken when a release of ``nic`` ends (done or abandoned)."""
+    return f"nic:{nic}"
 
 
 class WaitList(Generic[K]):
@@ -61,6 +67,9 @@ class WaitList(Generic[K]):
         for key in keys:
             self.clear(key)
         return keys
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
 
     def __len__(self) -> int:
         return len(self._by_key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ovnctl.k8s.api import Fenced, KubeApi
+from ovnctl.k8s.api import Fenced, KubeApi, Transient
 from ovnctl.k8s.connection import connect
 from ovnctl.k8s.resources import SUBNETS
 from tests.controller.objects import subnet
@@ -51,5 +51,26 @@ async def test_open_fence_lets_writes_through(sim) -> None:
     try:
         await api.create(SUBNETS, subnet("s", "10.16.0.0/24"))
         assert len(creates(sim)) == 1
+    finally:
+        api.close()
+
+
+async def test_a_write_answered_429_is_not_resent_behind_the_fence(sim) -> None:
+    """429 + Retry-After: the write is not retried inside the HTTP library, past the fence.
+
+    urllib3 retried idempotent methods (DELETE, PUT) after the server's
+    Retry-After by default; the retry left without passing the fence again, and
+    the chaos benchmark caught a replica deleting IP objects a second after it
+    had lost the Lease. The work queue retries instead, through the fence.
+    """
+    api = fenced_api(sim, [True] * 10)
+    try:
+        await api.create(SUBNETS, subnet("s", "10.16.0.0/24"))
+        sim.configure(error_rate=1.0, error_code=429, retry_after_s=1)
+        with pytest.raises(Transient):
+            await api.delete(SUBNETS, name="s")
+        sim.configure(error_rate=0.0)
+        deletes = [e for e in sim.request_log.entries if e.verb == "delete"]
+        assert len(deletes) == 1
     finally:
         api.close()

@@ -31,7 +31,7 @@ def test_generated_macs_are_locally_administered_unicast_and_unique():
     table = MacTable(prefix="0e", rng=random.Random(1))
     seen = set()
     for i in range(2000):
-        mac = table.take_new(f"o{i}")
+        mac = _take_new(table, f"o{i}")
         first = mac >> 40
         assert first == 0x0E
         assert first & 0x02
@@ -43,7 +43,7 @@ def test_generated_macs_are_locally_administered_unicast_and_unique():
 def test_tiny_prefix_space_is_exhausted_cleanly():
     """A 5-octet prefix has 255 usable MACs; generation never repeats one."""
     table = MacTable(prefix="0a:00:00:00:00", rng=random.Random(1))
-    macs = {table.take_new(f"o{i}") for i in range(255)}
+    macs = {_take_new(table, f"o{i}") for i in range(255)}
     assert len(macs) == 255
     with pytest.raises(OverflowError):
         table.generate()
@@ -54,3 +54,10 @@ def test_bad_prefix_rejected(prefix):
     """Prefixes that are not 1-5 octets of locally administered unicast are refused."""
     with pytest.raises(ValueError, match="prefix"):
         parse_mac_prefix(prefix)
+
+
+def _take_new(table: MacTable, owner: str) -> int:
+    """Draw a free MAC and record it, as an allocation does."""
+    mac = table.fresh()
+    table.take(mac, owner)
+    return mac
