@@ -15,7 +15,7 @@ from ovnctl.cli import main
 from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.resources import IPS, PODS
 from ovnctl.models import build_ip_object
-from tests.controller.conftest import eventually
+from tests.controller.conftest import eventually, stop
 from tests.controller.objects import create_all, kube_ovn_nad, pod, subnet, virtual_machine
 
 ALLOCATED = "attachnet.default.ovn.kubernetes.io/allocated"
@@ -198,10 +198,13 @@ async def test_northbound_drift_is_found_with_ovn_nb(sim, kube, start_controller
             pod("web-0", networks="attachnet"),
             pod("web-1", networks="attachnet"),
         )
-        await start_controller(primary_network=False, ovn_nb=nb.tcp)
+        controller = await start_controller(primary_network=False, ovn_nb=nb.tcp)
         args = ("check", "--kubeconfig", _kubeconfig(sim), "--ovn-nb", nb.tcp, "-o", "json")
         clean = await eventually(lambda: _ipam(*args), until=lambda r: r.exit_code == 0)
         assert json.loads(clean.output)["read"]["ports"] == 2
+        # A running controller puts a hand-deleted port back within a second (drift
+        # repair): stop it, so the drift planted below stays for the check to find.
+        await stop(controller)
 
         await asyncio.to_thread(nb.nbctl, "lsp-del", "web-1.default.attachnet.default.ovn")
         await asyncio.to_thread(nb.nbctl, "lsp-add", "attach", "stray")
