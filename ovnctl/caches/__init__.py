@@ -19,7 +19,15 @@ from ovnctl.caches.ippools import (
 from ovnctl.caches.kubevirt import KubevirtCache, index_by_namespaced_name
 from ovnctl.caches.nads import NadCache, index_nad_by_key
 from ovnctl.caches.namespaces import NamespacePoolCache, index_namespace_pools
-from ovnctl.caches.pods import PodCache, PodKey, PodRecord, index_pod_by_key, index_pod_by_vm
+from ovnctl.caches.pods import (
+    PodCache,
+    PodKey,
+    PodRecord,
+    created_seconds,
+    index_pod_by_key,
+    index_pod_by_vm,
+    index_pod_without_primary,
+)
 from ovnctl.caches.readiness import ReadinessGate
 from ovnctl.caches.statefulsets import StatefulSetCache, StatefulSetRecord, index_statefulset
 from ovnctl.caches.subnets import (
@@ -50,6 +58,7 @@ __all__ = [
     "SubnetRecord",
     "VipCache",
     "VipRecord",
+    "created_seconds",
     "index_by_namespaced_name",
     "index_ipamclaim",
     "index_ippool_by_name",
@@ -58,6 +67,7 @@ __all__ = [
     "index_namespace_pools",
     "index_pod_by_key",
     "index_pod_by_vm",
+    "index_pod_without_primary",
     "index_statefulset",
     "index_subnet_by_name",
     "index_subnet_by_namespace",

@@ -5,23 +5,37 @@ At 100k pods the cache is the controller's largest structure, so a
 the annotations ovnctl reads: the Multus networks request, the per-provider
 ``<provider>.kubernetes.io/*`` keys, and the live-migration marker. Whole pod
 bodies (containers, status, managed fields) are never retained.
+
+It also keeps the pods that hold no primary address, by creation second, so
+that a default subnet appearing can find the pods created at or after it
+without scanning every pod (see ``KeyRouter.subnet_changed``).
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ovnctl.caches._stores import newest
-from ovnctl.models import MIGRATION_JOB_ANNOTATION, NETWORKS_ANNOTATION, PodOwner, pod_owner
+from ovnctl.models import (
+    MIGRATION_JOB_ANNOTATION,
+    NETWORKS_ANNOTATION,
+    PRIMARY_PROVIDER,
+    PodOwner,
+    is_allocated,
+    pod_owner,
+)
 
 __all__ = [
     "PodCache",
     "PodKey",
     "PodRecord",
+    "created_seconds",
     "index_pod_by_key",
     "index_pod_by_vm",
+    "index_pod_without_primary",
 ]
 
 PodKey = tuple[str, str]
@@ -41,6 +55,21 @@ _PROVIDER_SUFFIXES = frozenset(
     }
 )
 _FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
+
+
+def created_seconds(value: object) -> int:
+    """``metadata.creationTimestamp`` (RFC 3339, whole seconds, the API server's clock)
+    as seconds since the epoch; 0 when absent or unreadable (then nothing is ordered by it).
+    """
+    if not isinstance(value, str) or not value:
+        return 0
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return int(moment.timestamp())
 
 
 def _kept(key: str) -> bool:
@@ -64,6 +93,8 @@ class PodRecord:
     owner: PodOwner
     annotations: tuple[tuple[str, str], ...]
     """Only the keys ovnctl reads, sorted; see the module docstring."""
+    created: int = 0
+    """``metadata.creationTimestamp`` in seconds (see :func:`created_seconds`); 0: unknown."""
 
     @property
     def key(self) -> PodKey:
@@ -114,6 +145,7 @@ def pod_record(body: Mapping[str, Any]) -> PodRecord | None:
         deleting=bool(metadata.get("deletionTimestamp")),
         owner=pod_owner(pod=body),
         annotations=annotations,
+        created=created_seconds(metadata.get("creationTimestamp")),
     )
 
 
@@ -134,6 +166,21 @@ def index_pod_by_vm(body: Mapping[str, Any]) -> dict[PodKey, str]:
     return {(owner.namespace, owner.name): str(metadata.get("name", ""))}
 
 
+def index_pod_without_primary(body: Mapping[str, Any]) -> dict[int, PodKey]:
+    """Index function: creation second → pod key, for running pods that hold no primary
+    address (``ovn.kubernetes.io/allocated`` not ``"true"``) and could hold one."""
+    record = pod_record(body)
+    if (
+        record is None
+        or record.host_network
+        or record.deleting
+        or record.finished
+        or is_allocated(annotations=dict(record.annotations), provider=PRIMARY_PROVIDER)
+    ):
+        return {}
+    return {record.created: record.key}
+
+
 class PodCache:
     """Read-only lookups over the pod indexes."""
 
@@ -142,9 +189,13 @@ class PodCache:
         *,
         by_key: Mapping[PodKey, Collection[PodRecord]],
         by_vm: Mapping[PodKey, Collection[str]],
+        without_primary: Mapping[int, Collection[PodKey]] | None = None,
     ) -> None:
         self._by_key = by_key
         self._by_vm = by_vm
+        self._without_primary: Mapping[int, Collection[PodKey]] = (
+            without_primary if without_primary is not None else {}
+        )
 
     def get(self, namespace: str, name: str) -> PodRecord | None:
         return newest(self._by_key.get((namespace, name)))
@@ -159,6 +210,18 @@ class PodCache:
     def pods_of_vm(self, namespace: str, vm: str) -> list[str]:
         """Names of the virt-launcher pods of a VM (source and target while migrating)."""
         return sorted(self._by_vm.get((namespace, vm)) or ())
+
+    def without_primary_since(self, created: int) -> list[PodKey]:
+        """Pods holding no primary address created at or after ``created`` (seconds).
+
+        Costs one step per creation second of such pods, not one per cached pod.
+        """
+        return [
+            key
+            for second, keys in list(self._without_primary.items())
+            if second >= created
+            for key in list(keys)
+        ]
 
     def __len__(self) -> int:
         return len(self._by_key)

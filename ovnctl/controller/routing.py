@@ -5,15 +5,24 @@ The informers call the :class:`KeyRouter` (it implements
 call it when addresses are taken or freed or a subnet becomes Ready. It only
 enqueues keys and wakes pods waiting on a topic; it never blocks and never
 calls the API server. Knowing which *other* keys a change concerns (a
-subnet's rivals, a NAD's subnets, a VM's other launcher pod) lives here, in
-one place.
+subnet's rivals, a NAD's subnets, a VM's other launcher pod, the pods a new
+default subnet concerns) lives here, in one place.
+
+Subnets (Kopf's watch) and pods (ovnctl's reflector) arrive on two watches
+that are not ordered against each other: a pod created just after the first
+default subnet can be reconciled before that subnet is cached, and is then
+given no primary address. So when a default subnet appears (or a subnet
+becomes the default), the pods holding no primary address that were created
+at or after it are queued again; the pod cache indexes those pods by creation
+second, so this never scans every pod. Pods created strictly before it keep
+their network (see ``NicPlanner._predates``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ovnctl.caches import PodCache, PodKey, SubnetCache
+from ovnctl.caches import PodCache, PodKey, SubnetCache, created_seconds
 from ovnctl.caches.pods import PodRecord
 from ovnctl.models import PRIMARY_PROVIDER
 from ovnctl.queue import RateLimitingQueue
@@ -52,6 +61,8 @@ class KeyRouter:
         self._rivals = rivals
         self._own_patch = own_patch
         self._subnet_fingerprints: dict[str, tuple[object, ...]] = {}
+        self._defaults: set[str] = set()
+        """Subnets seen with ``default: true`` (and not being deleted)."""
         self.spec_version = 0
         """Bumped whenever the set of Subnet specs may have changed (not on status writes):
         what results derived from all specs, such as conflicts, are keyed by."""
@@ -76,6 +87,7 @@ class KeyRouter:
         else:
             self._subnet_fingerprints[name] = fingerprint
         self._subnet_queue.add(name)
+        self._track_default(name)
         if fingerprint is not None and previous is not None and previous[:3] == fingerprint[:3]:
             return  # only its finalizers changed: no other subnet's verdict can change
         self.spec_version += 1
@@ -91,6 +103,21 @@ class KeyRouter:
                 related.update(self._subnets.default_names())
         for other in related:
             self._subnet_queue.add(other)
+
+    def _track_default(self, name: str) -> None:
+        """A default subnet that is new to us: requeue the pods it may have raced with."""
+        record = self._subnets.get(name)
+        if record is None or record.deleting or record.spec is None or not record.spec.default:
+            self._defaults.discard(name)
+            return
+        if name in self._defaults:
+            return
+        self._defaults.add(name)
+        since = created_seconds(record.created)
+        if not since:
+            return  # no creation time to order pods by: nothing to requeue safely
+        for key in self._pods.without_primary_since(since):
+            self._pod_queue.add(key)
 
     def nad_changed(self, namespace: str, name: str) -> None:
         self.wake(nad_topic(namespace, name))

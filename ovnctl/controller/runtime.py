@@ -41,6 +41,7 @@ from ovnctl.k8s.informers import (
     NADS_BY_KEY,
     PODS_BY_KEY,
     PODS_BY_VM,
+    PODS_WITHOUT_PRIMARY,
     SUBNETS_BY_NAME,
     SUBNETS_BY_NAMESPACE,
     SUBNETS_BY_PROVIDER,
@@ -172,7 +173,11 @@ class Controller:
             by_namespace=indexes[SUBNETS_BY_NAMESPACE],
             default=indexes[SUBNETS_DEFAULT],
         )
-        self.pods = PodCache(by_key=indexes[PODS_BY_KEY], by_vm=indexes[PODS_BY_VM])
+        self.pods = PodCache(
+            by_key=indexes[PODS_BY_KEY],
+            by_vm=indexes[PODS_BY_VM],
+            without_primary=indexes[PODS_WITHOUT_PRIMARY],
+        )
         self.kubevirt = KubevirtCache(vms=indexes[VMS], vmis=indexes[VMIS])
         self.router = KeyRouter(
             subnets=self.subnets,

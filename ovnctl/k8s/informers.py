@@ -37,6 +37,7 @@ from ovnctl.caches import (
     index_namespace_pools,
     index_pod_by_key,
     index_pod_by_vm,
+    index_pod_without_primary,
     index_statefulset,
     index_subnet_by_name,
     index_subnet_by_namespace,
@@ -68,6 +69,7 @@ __all__ = [
     "NAMESPACE_POOLS",
     "PODS_BY_KEY",
     "PODS_BY_VM",
+    "PODS_WITHOUT_PRIMARY",
     "STATEFULSETS_BY_KEY",
     "SUBNETS_BY_NAME",
     "SUBNETS_BY_NAMESPACE",
@@ -92,6 +94,7 @@ SUBNETS_BY_NAMESPACE = "subnets_by_namespace"
 SUBNETS_DEFAULT = "subnets_default"
 PODS_BY_KEY = "pods_by_key"
 PODS_BY_VM = "pods_by_vm"
+PODS_WITHOUT_PRIMARY = "pods_without_primary"
 VMS = "vms"
 VMIS = "vmis"
 IPPOOLS_BY_NAME = "ippools_by_name"
@@ -302,6 +305,7 @@ def build_indexes() -> dict[str, MultiIndex[Any, Any]]:
             SUBNETS_DEFAULT,
             PODS_BY_KEY,
             PODS_BY_VM,
+            PODS_WITHOUT_PRIMARY,
             VMS,
             VMIS,
             IPPOOLS_BY_NAME,
@@ -352,7 +356,11 @@ def build_informers(
         ),
         (
             PODS,
-            [(indexes[PODS_BY_KEY], index_pod_by_key), (indexes[PODS_BY_VM], index_pod_by_vm)],
+            [
+                (indexes[PODS_BY_KEY], index_pod_by_key),
+                (indexes[PODS_BY_VM], index_pod_by_vm),
+                (indexes[PODS_WITHOUT_PRIMARY], index_pod_without_primary),
+            ],
             lambda kind, key, vm: hooks.pod_changed(key[0], key[1], vm=vm),
             _vm_of,
         ),

@@ -5,7 +5,9 @@ attachments listed in ``k8s.v1.cni.cncf.io/networks``. Each attachment's NAD
 is looked up in the NAD cache, which decides its provider (or that ovnctl
 does not serve it: skipped quietly); the subnet is then the one the pod names
 in ``<provider>.kubernetes.io/logical_switch``, else the first serving subnet
-of that provider, by name, that still has room. Nothing here reads the API
+of that provider, by name, that still has room. A pod created strictly before
+every default subnet gets no primary NIC from them (see :meth:`NicPlanner._predates`).
+Nothing here reads the API
 server or changes state: a problem is an :class:`AttachmentProblem` naming
 the field and value, with the topics worth waiting on before trying again.
 """
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ovnctl.caches import NadCache, SubnetCache
-from ovnctl.caches.pods import PodRecord
+from ovnctl.caches.pods import PodRecord, created_seconds
 from ovnctl.ipam import AddressLimit
 from ovnctl.models import (
     NETWORKS_ANNOTATION,
@@ -27,6 +29,7 @@ from ovnctl.models import (
     NetworksAnnotationError,
     StaticRequest,
     ip_object_name,
+    is_allocated,
     merge_requests,
     parse_networks,
     provider_keys,
@@ -173,6 +176,8 @@ class NicPlanner:
             candidates = bound or self._subnets.default_names()
             if not candidates:
                 return None  # no primary subnet for this pod: its primary network is not ours
+            if not bound and self._predates(pod, annotations, candidates):
+                return None  # it runs on another network already: not ours to renumber
             subnet = self._pick(candidates, PRIMARY_PROVIDER)
         return NicRequest(
             provider=PRIMARY_PROVIDER,
@@ -190,6 +195,24 @@ class NicPlanner:
             pool_topics=pool.topics if pool else (),
             ipam_owner=pool.ipam_owner if pool else "",
         )
+
+    def _predates(self, pod: PodRecord, annotations: dict[str, str], defaults: list[str]) -> bool:
+        """Was ``pod`` created strictly before every default subnet, holding no primary
+        address of ours? Then it started with no default subnet: its primary network is
+        someone else's and it keeps it, however often it is reconciled again.
+
+        Both times are ``metadata.creationTimestamp`` from the API server's clock, in
+        whole seconds: a pod created in the same second as the default subnet does not
+        predate it (it may well be the workload applied with it). Unknown times order
+        nothing: such a pod is treated as not predating, as before the rule existed.
+        """
+        if not pod.created or is_allocated(annotations=annotations, provider=PRIMARY_PROVIDER):
+            return False
+        since = [
+            created_seconds(record.created) if record is not None else 0
+            for record in map(self._subnets.get, defaults)
+        ]
+        return all(since) and pod.created < min(since)
 
     # -- Multus attachments --------------------------------------------------------------------
 

@@ -53,6 +53,19 @@ async def kube(sim: ThreadedSimServer) -> AsyncIterator[KubeApi]:
     api.close()
 
 
+T0 = "2026-01-01T10:00:00Z"
+"""The first creation time :func:`frozen_clock` gives out."""
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The embedded API server's creation times: the last value appended (starts at
+    :data:`T0`). Orders objects by ``creationTimestamp`` whatever the wall clock does."""
+    now = [T0]
+    monkeypatch.setattr("ovnctl.sim.store.timestamp", lambda: now[-1])
+    return now
+
+
 class ControllerThread:
     """A controller on its own event loop in a thread, as if it were another process.
 

@@ -214,13 +214,17 @@ async def test_primary_network_by_namespace_binding(start_controller, kube) -> N
     assert other["ovn.kubernetes.io/logical_switch"] == "ovn-default"
 
 
-async def test_primary_network_default_subnet_and_none(start_controller, kube) -> None:
-    """Without a default subnet no primary address is managed; with one, pods get it."""
+async def test_primary_network_default_subnet_and_none(
+    start_controller, kube, frozen_clock
+) -> None:
+    """Without a default subnet no primary address is managed; with one, pods get it (pods
+    created before it keep none: tests/controller/test_default_subnet_order.py)."""
     await create_all(kube, kube_ovn_nad("net-a"), subnet("sub-a", "172.17.0.0/24", provider=A))
     await start_controller()
     await create_all(kube, pod("p1", networks="net-a"))
     got = await probes.allocated(kube, "p1", A)
     assert "ovn.kubernetes.io/allocated" not in got
+    frozen_clock.append("2026-01-01T10:00:05Z")  # strictly after p1
     await create_all(kube, subnet("ovn-default", "10.16.0.0/16", default=True))
     await probes.ready(kube, "ovn-default")
     await create_all(kube, pod("p2", networks="net-a"))
