@@ -221,15 +221,25 @@ def check_overlaps(
     older one keeps serving), the admission review every other pool (a new
     pool, or an edit, may not take addresses another pool already has).
     """
-    others = list(rivals)
-    problems: list[PoolProblem] = []
+    entries: list[tuple[int, str, Family, int, int]] = []
     for index, entry in enumerate(ips):
         try:
-            family, first, last = _parse_entry(entry)
+            entries.append((index, entry, *_parse_entry(entry)))
         except PoolEntryError:
             continue  # check_pool reports it
+    whole: dict[Family, list[tuple[int, int]]] = {}
+    for _, _, family, first, last in entries:
+        whole.setdefault(family, []).append((first, last))
+    mine = {f: IntervalSet.from_sorted(sorted(r)) for f, r in whole.items()}
+    # Only rivals sharing something with the whole pool are looked at entry by entry:
+    # a pool of thousands of entries against many disjoint rivals stays one pass each.
+    sharing = [(name, ranges) for name, ranges in rivals if overlap(mine, ranges)]
+    problems: list[PoolProblem] = []
+    if not sharing:
+        return problems
+    for index, entry, family, first, last in entries:
         wanted = {family: IntervalSet([(first, last)])}
-        for name, ranges in others:
+        for name, ranges in sharing:
             shared = overlap(wanted, ranges)
             if shared:
                 problems.append(

@@ -13,7 +13,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from ovnctl.caches import IPPoolCache, SubnetCache
+from ovnctl.caches.subnets import index_subnet_by_name
+from ovnctl.ipam import IPAM
 from ovnctl.k8s.kopf_subnets import WebhookSettings
+from ovnctl.reconcilers.ippool_admission import IPPoolAdmission
 from tests.controller.admission_client import Webhook, free_port
 from tests.controller.conftest import ControllerFactory, eventually, stop
 from tests.controller.objects import create_all, subnet
@@ -189,3 +193,29 @@ async def test_a_denial_is_logged_at_info_not_as_an_error(webhook: Webhook, capl
     assert denials
     assert all(r.levelno == logging.INFO for r in denials)
     assert denials[0].getMessage().startswith("IPPool admission denied: ")
+
+
+def test_a_subnet_the_ipam_lacks_is_checked_from_its_cached_spec() -> None:
+    """With the IPAM empty (a standby, before any rebuild) the subnet's cached spec is used:
+    excludeIps and the CIDR still refuse, and an unknown subnet only warns."""
+    body = subnet("att", "10.40.0.0/24", excludeIps=["10.40.0.1..10.40.0.9"])
+    subnets = SubnetCache(
+        by_name={"att": [index_subnet_by_name(body)["att"]]},
+        by_provider={},
+        by_namespace={},
+        default={},
+    )
+    pools = IPPoolCache(by_name={}, by_namespace={})
+    admission = IPPoolAdmission(pools=pools, subnets=subnets, ipam=IPAM())
+    verdict = admission.review("CREATE", None, ippool("bad", "att", ["10.40.0.100", "10.40.0.5"]))
+    assert verdict.denial == (
+        "IPPool 'bad': spec.ips[1]: 10.40.0.5 is inside the excludeIps of subnet 'att'"
+    )
+    outside = admission.review("CREATE", None, ippool("out", "att", ["10.41.0.5"]))
+    assert (
+        outside.denial
+        == "IPPool 'out': spec.ips[0]: 10.41.0.5 is outside subnet 'att' (10.40.0.0/24)"
+    )
+    unknown = admission.review("CREATE", None, ippool("early", "later", ["10.41.0.5"]))
+    assert unknown.denial is None
+    assert unknown.warnings
