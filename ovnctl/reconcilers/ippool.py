@@ -10,6 +10,11 @@ which the pool chooser (:mod:`.pools`) reads when it plans a pod's NICs; one tha
 fails is ``Ready=False`` with a reason and a message naming the entry, and pods
 of its namespaces wait for it (never taking an address outside it).
 
+The checks are functions (:func:`subnet_change`, :func:`~ovnctl.ipam.check_pool`,
+:func:`~ovnctl.ipam.check_overlaps`, :func:`verdict_of`) that the admission
+review (:mod:`.ippool_admission`) calls too, so a pool is refused at
+``kubectl apply`` time with the message its condition would carry.
+
 Status follows Kube-OVN's IPPool: ``v4AvailableIPs``, ``v4UsingIPs``,
 ``v6AvailableIPs``, ``v6UsingIPs`` (capital A and U, unlike Subnet's), the
 matching ``...IPRange`` strings, and ``Validated``/``Ready``/``Error``
