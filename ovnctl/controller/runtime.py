@@ -76,6 +76,7 @@ from ovnctl.queue import (
 )
 from ovnctl.reconcilers.admission import SubnetAdmission
 from ovnctl.reconcilers.drift import DriftRepair
+from ovnctl.reconcilers.ippool_admission import IPPoolAdmission
 from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
 from ovnctl.reconcilers.nics import NicPlanner
 from ovnctl.reconcilers.northbound import desired_northbound, desired_subset
@@ -217,12 +218,17 @@ class Controller:
         self.subnet_admission = SubnetAdmission(
             subnets=self.subnets, nads=self.nads, allocated=self._allocated
         )
+        self.ippool_admission = IPPoolAdmission(
+            pools=self.pinned.pools, subnets=self.subnets, ipam=self.ipam
+        )
         # Subnets are Kopf's: one LIST+WATCH, thin handlers feeding the Subnet indexes,
-        # and the admission webhook (on both replicas: it reads only the caches).
+        # and the admission webhooks (on both replicas: they read only the caches). Kopf
+        # serves IPPool reviews without watching IPPools (their reflector stays ovnctl's).
         self.kopf = KopfSubnets(
             configuration=self.api.configuration,
             feed=build_subnet_feed(indexes=indexes, hooks=self.router),
             reviewer=self.subnet_admission.review,
+            ippool_reviewer=self.ippool_admission.review,
             webhook=settings.webhook,
             identity=identity,
         )

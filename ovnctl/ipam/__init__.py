@@ -50,12 +50,14 @@ from ovnctl.ipam.ippool import (
     PoolEntryError,
     PoolProblem,
     PoolUsageCounts,
+    check_overlaps,
     check_pool,
     limit_of,
     overlap,
     parse_ip_list,
     parse_pool_ips,
     pool_usage,
+    without,
 )
 from ovnctl.ipam.mac import DEFAULT_MAC_PREFIX
 from ovnctl.ipam.registry import IPAM
@@ -114,6 +116,7 @@ __all__ = [
     "UnknownSubnetError",
     "UpdateConflict",
     "UpdateReport",
+    "check_overlaps",
     "check_pool",
     "format_ip",
     "limit_of",
@@ -124,4 +127,5 @@ __all__ = [
     "parse_ip_list",
     "parse_pool_ips",
     "pool_usage",
+    "without",
 ]

@@ -9,10 +9,11 @@ limit and hands out the lowest free address inside it (or refuses with
 :class:`PoolExhaustedError`); nothing else in the IPAM changes, so the owner
 bookkeeping, rebuild and release paths are the subnet's own.
 
-This module also answers the questions the IPPool reconciler asks about a
-pool's spec (see ``docs/allocation.md``): does an entry lie outside the
-subnet, inside ``excludeIps``, or overlap another pool of the subnet; and
-what are its used and available counts and range strings for status.
+This module also answers the questions asked about a pool's spec, by the
+IPPool reconciler (conditions) and the IPPool admission review (denials)
+alike (see ``docs/allocation.md``): does an entry lie outside the subnet,
+inside ``excludeIps``, or overlap another pool of the subnet; and what are
+its used and available counts and range strings for status.
 Pure: no Kubernetes, no I/O.
 """
 
@@ -31,12 +32,14 @@ __all__ = [
     "PoolEntryError",
     "PoolProblem",
     "PoolUsageCounts",
+    "check_overlaps",
     "check_pool",
     "limit_of",
     "overlap",
     "parse_ip_list",
     "parse_pool_ips",
     "pool_usage",
+    "without",
 ]
 
 
@@ -159,28 +162,41 @@ def _family_of(ip: str) -> Family:
         raise PoolEntryError(f"{ip!r} is not an IP address", value=ip) from None
 
 
-def check_pool(ranges: Mapping[Family, IntervalSet], subnet: SubnetPool) -> list[PoolProblem]:
-    """What is wrong with a pool's entries on ``subnet``: outside it, or inside excludeIps."""
+def check_pool(ips: Sequence[str], subnet: SubnetPool) -> list[PoolProblem]:
+    """Entries of ``spec.ips`` outside ``subnet`` or inside its excludeIps, one problem each.
+
+    The IPPool reconciler (conditions) and the IPPool admission review (denials)
+    both call this, so a pool is refused by the same rule, with the same
+    message, at ``kubectl apply`` time and in its status. Each message names
+    the entry (``spec.ips[2]: 10.16.0.5 ...``) and, for a range, the part at fault.
+    """
     problems: list[PoolProblem] = []
-    for family, wanted in sorted(ranges.items()):
+    for index, entry in enumerate(ips):
+        field = f"spec.ips[{index}]"
+        try:
+            family, first, last = _parse_entry(entry)
+        except PoolEntryError as exc:
+            problems.append(PoolProblem("InvalidSpec", f"{field}: {exc.detail}"))
+            continue
         if family not in subnet.families:
             problems.append(
                 PoolProblem(
                     "IPOutsideSubnet",
-                    f"IPv{int(family)} entries but subnet {subnet.name!r} is {subnet.cidr_block}",
+                    f"{field}: {entry} is IPv{int(family)} but subnet {subnet.name!r} "
+                    f"is {subnet.cidr_block}",
                 )
             )
             continue
         pool = subnet.pool(family)
+        wanted = IntervalSet([(first, last)])
         cidr = IntervalSet([(int(pool.network.first), int(pool.network.last))])
         inside = wanted.intersection(cidr)
         if inside.size != wanted.size:
-            outside = _difference(wanted, inside)
             problems.append(
                 PoolProblem(
                     "IPOutsideSubnet",
-                    f"{format_ranges(family, list(outside))} outside subnet "
-                    f"{subnet.name!r} ({pool.network})",
+                    f"{field}: {_part(entry, family, _difference(wanted, inside), wanted)} "
+                    f"outside subnet {subnet.name!r} ({pool.network})",
                 )
             )
         excluded = wanted.intersection(pool.excluded())
@@ -188,11 +204,72 @@ def check_pool(ranges: Mapping[Family, IntervalSet], subnet: SubnetPool) -> list
             problems.append(
                 PoolProblem(
                     "IPInExcludeIps",
-                    f"{format_ranges(family, list(excluded))} inside excludeIps of subnet "
-                    f"{subnet.name!r}",
+                    f"{field}: {_part(entry, family, excluded, wanted)} inside the excludeIps "
+                    f"of subnet {subnet.name!r}",
                 )
             )
     return problems
+
+
+def check_overlaps(
+    ips: Sequence[str], rivals: Iterable[tuple[str, Mapping[Family, IntervalSet]]]
+) -> list[PoolProblem]:
+    """Entries of ``spec.ips`` sharing addresses with a rival pool, one problem per entry.
+
+    ``rivals`` are ``(name, ranges)`` of the other pools of the same subnet the
+    caller holds against this one: the reconciler passes the older pools (the
+    older one keeps serving), the admission review every other pool (a new
+    pool, or an edit, may not take addresses another pool already has).
+    """
+    entries: list[tuple[int, str, Family, int, int]] = []
+    for index, entry in enumerate(ips):
+        try:
+            entries.append((index, entry, *_parse_entry(entry)))
+        except PoolEntryError:
+            continue  # check_pool reports it
+    whole: dict[Family, list[tuple[int, int]]] = {}
+    for _, _, family, first, last in entries:
+        whole.setdefault(family, []).append((first, last))
+    mine = {f: IntervalSet.from_sorted(sorted(r)) for f, r in whole.items()}
+    # Only rivals sharing something with the whole pool are looked at entry by entry:
+    # a pool of thousands of entries against many disjoint rivals stays one pass each.
+    sharing = [(name, ranges) for name, ranges in rivals if overlap(mine, ranges)]
+    problems: list[PoolProblem] = []
+    if not sharing:
+        return problems
+    for index, entry, family, first, last in entries:
+        wanted = {family: IntervalSet([(first, last)])}
+        for name, ranges in sharing:
+            shared = overlap(wanted, ranges)
+            if shared:
+                problems.append(
+                    PoolProblem(
+                        "OverlappingPools",
+                        f"spec.ips[{index}]: {_shared(entry, shared)} also in IPPool {name!r}",
+                    )
+                )
+                break
+    return problems
+
+
+def _part(entry: str, family: Family, part: IntervalSet, whole: IntervalSet) -> str:
+    """``10.16.0.5 is`` when the whole entry is at fault, else ``a..b has <ranges>``."""
+    if part.size == whole.size:
+        return f"{entry} is"
+    return f"{entry} has {format_ranges(family, list(part))}"
+
+
+def _shared(entry: str, shared: str) -> str:
+    return f"{entry} is" if _same(entry, shared) else f"{entry} has {shared}"
+
+
+def _same(entry: str, ranges: str) -> bool:
+    """Whether the range string covers exactly the entry (a single IP formats as itself)."""
+    try:
+        family, first, last = _parse_entry(entry)
+    except PoolEntryError:
+        return False
+    return ranges == format_ranges(family, [(first, last)])
 
 
 def overlap(a: Mapping[Family, IntervalSet], b: Mapping[Family, IntervalSet]) -> str:
@@ -203,6 +280,13 @@ def overlap(a: Mapping[Family, IntervalSet], b: Mapping[Family, IntervalSet]) ->
         if common:
             parts.append(format_ranges(family, list(common)))
     return ",".join(parts)
+
+
+def without(
+    a: Mapping[Family, IntervalSet], b: Mapping[Family, IntervalSet]
+) -> dict[Family, IntervalSet]:
+    """The addresses of ``a`` that are not in ``b``, per family."""
+    return {f: _difference(r, b[f]) if f in b else r.copy() for f, r in a.items()}
 
 
 def pool_usage(

@@ -1,4 +1,4 @@
-"""Kopf runs the Subnet kind: one LIST+WATCH, thin handlers, and the admission webhook.
+"""Kopf runs the Subnet kind (one LIST+WATCH, thin handlers) and the admission webhooks.
 
 Subnets are the kind ovnctl owns, few (hundreds to a few thousand) and
 changed by people, so they are watched by Kopf, as an operator is expected to
@@ -32,6 +32,15 @@ every listed name was handled. That is O(1) per object, where Kopf's index
 gate wakes every waiting worker per object. The same wrapper gives re-lists
 (after ``410 Gone``) a diff: Subnets absent from the new listing are reported
 deleted, which Kopf alone never does.
+
+The same webhook server reviews IPPools (``/validate-ippool``). A
+``@kopf.on.validate`` handler puts its kind in Kopf's *webhook* resources
+only: Kopf watches the kinds of its indexing, watching, spawning and changing
+handlers (``revise_resources`` in ``kopf/_core/reactor/observation.py``), so
+IPPools stay on ovnctl's own reflector, listed and watched once. The one
+trace a review leaves in Kopf is a small per-object memo for UPDATEs (Kopf's
+``Memories``), which only a watch would forget: one entry per IPPool ever
+updated while the process runs.
 """
 
 from __future__ import annotations
@@ -50,7 +59,7 @@ from kopf._cogs.clients import watching as _kopf_watching
 from kopf._cogs.structs import references as _kopf_references
 
 from ovnctl.k8s.informers import IndexFeed
-from ovnctl.k8s.resources import SUBNETS
+from ovnctl.k8s.resources import IPPOOLS, SUBNETS
 
 __all__ = [
     "AdmissionVerdict",
@@ -141,14 +150,21 @@ class _DenialsAreNotErrors(logging.Filter):
     """Kopf logs each refused review as an ERROR ("Webhook ... failed permanently"); a
     user's typo is not an operator error: log it at INFO, as the denial it is."""
 
-    PREFIX = "Webhook 'validate-subnet' failed permanently: "
+    PREFIXES = {
+        "Webhook 'validate-subnet' failed permanently: ": "Subnet admission denied: ",
+        "Webhook 'validate-ippool' failed permanently: ": "IPPool admission denied: ",
+    }
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.ERROR:
+            return True
         message = record.getMessage()
-        if record.levelno == logging.ERROR and message.startswith(self.PREFIX):
-            record.msg = "Subnet admission denied: " + message.removeprefix(self.PREFIX)
-            record.args = ()
-            record.levelno, record.levelname = logging.INFO, "INFO"
+        for prefix, replacement in self.PREFIXES.items():
+            if message.startswith(prefix):
+                record.msg = replacement + message.removeprefix(prefix)
+                record.args = ()
+                record.levelno, record.levelname = logging.INFO, "INFO"
+                break
         return True
 
 
@@ -247,6 +263,13 @@ def _connection(
     )
 
 
+def _apply(verdict: AdmissionVerdict, warnings: list[str]) -> None:
+    """A verdict as Kopf expects it: warnings appended, a denial raised (422)."""
+    warnings.extend(verdict.warnings)
+    if verdict.denial is not None:
+        raise kopf.AdmissionError(verdict.denial, code=422)
+
+
 class KopfSubnets:
     """The Kopf operator for Subnets, run on the controller's event loop."""
 
@@ -256,6 +279,7 @@ class KopfSubnets:
         configuration: kubernetes.client.Configuration,
         feed: IndexFeed,
         reviewer: Reviewer | None = None,
+        ippool_reviewer: Reviewer | None = None,
         webhook: WebhookSettings | None = None,
         identity: str | None = None,
     ) -> None:
@@ -266,6 +290,7 @@ class KopfSubnets:
         self.registry = kopf.OperatorRegistry()
         self._configuration = configuration
         self._reviewer = reviewer
+        self._ippool_reviewer = ippool_reviewer
         self._webhook = webhook
         self._tasks: Collection[asyncio.Task[Any]] = ()
         self._stop: asyncio.Future[None] | None = None
@@ -329,10 +354,30 @@ class KopfSubnets:
             new: Mapping[str, Any] | None = None,
             **_: Any,
         ) -> None:
-            verdict = reviewer(str(operation or ""), old, new)
-            warnings.extend(verdict.warnings)
-            if verdict.denial is not None:
-                raise kopf.AdmissionError(verdict.denial, code=422)
+            _apply(reviewer(str(operation or ""), old, new), warnings)
+
+        ippool_reviewer = self._ippool_reviewer
+        if ippool_reviewer is None:
+            return
+
+        # Served, not watched: see the module docstring.
+        @kopf.on.validate(
+            IPPOOLS.group,
+            IPPOOLS.version,
+            IPPOOLS.plural,
+            id="validate-ippool",
+            operations=["CREATE", "UPDATE"],
+            registry=registry,
+        )
+        async def validate_ippool(
+            *,
+            warnings: list[str],
+            operation: str | None = None,
+            old: Mapping[str, Any] | None = None,
+            new: Mapping[str, Any] | None = None,
+            **_: Any,
+        ) -> None:
+            _apply(ippool_reviewer(str(operation or ""), old, new), warnings)
 
     # -- the handler ------------------------------------------------------------
 

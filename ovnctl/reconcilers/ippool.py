@@ -10,6 +10,11 @@ which the pool chooser (:mod:`.pools`) reads when it plans a pod's NICs; one tha
 fails is ``Ready=False`` with a reason and a message naming the entry, and pods
 of its namespaces wait for it (never taking an address outside it).
 
+The checks are functions (:func:`subnet_change`, :func:`~ovnctl.ipam.check_pool`,
+:func:`~ovnctl.ipam.check_overlaps`, :func:`verdict_of`) that the admission
+review (:mod:`.ippool_admission`) calls too, so a pool is refused at
+``kubectl apply`` time with the message its condition would carry.
+
 Status follows Kube-OVN's IPPool: ``v4AvailableIPs``, ``v4UsingIPs``,
 ``v6AvailableIPs``, ``v6UsingIPs`` (capital A and U, unlike Subnet's), the
 matching ``...IPRange`` strings, and ``Validated``/``Ready``/``Error``
@@ -23,13 +28,30 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ovnctl.caches import IPPoolCache, IPPoolRecord, SubnetCache
-from ovnctl.ipam import IPAM, AddressLimit, Family, check_pool, overlap, pool_usage
+from ovnctl.ipam import (
+    IPAM,
+    AddressLimit,
+    Family,
+    PoolProblem,
+    check_overlaps,
+    check_pool,
+    pool_usage,
+)
 from ovnctl.k8s.api import KubeApi, NotFound
 from ovnctl.k8s.resources import IPPOOLS
 from ovnctl.queue import Done, Result
 from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
 
-__all__ = ["IPPoolReconciler", "ServingPool"]
+__all__ = [
+    "IPPoolReconciler",
+    "ServingPool",
+    "older_rivals",
+    "subnet_change",
+    "verdict_of",
+]
+
+_SHOWN_PROBLEMS = 5
+"""Problems spelled out in one condition message; the rest are counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +62,45 @@ class ServingPool:
     subnet: str
     namespaces: tuple[str, ...]
     limit: AddressLimit
+
+
+def subnet_change(before: str, after: str) -> Verdict | None:
+    """``spec.subnet`` changed from ``before``: refused (Kube-OVN's CEL rule says immutable).
+
+    The reconciler compares with the subnet it first saw for the pool's uid; the
+    admission review with the old object of an UPDATE.
+    """
+    if before == after:
+        return None
+    return Verdict(
+        "Validated",
+        False,
+        "SubnetImmutable",
+        f"spec.subnet: changed from {before!r} to {after!r}; it is immutable "
+        "(change it back, or delete the pool and create a new one)",
+    )
+
+
+def older_rivals(pools: IPPoolCache, record: IPPoolRecord) -> list[IPPoolRecord]:
+    """Valid pools of ``record``'s subnet created before it (name breaks a tie)."""
+    mine = (record.created, record.name)
+    rivals: list[IPPoolRecord] = []
+    for name in pools.names_for_subnet(record.spec.subnet):
+        other = pools.get(name)
+        if other is None or other.name == record.name or other.spec.error:
+            continue
+        if (other.created, other.name) < mine:
+            rivals.append(other)
+    return rivals
+
+
+def verdict_of(problems: Sequence[PoolProblem], *, suffix: str = "") -> Verdict:
+    """A ``Validated=False`` verdict: the first problem's reason, the messages joined."""
+    shown = "; ".join(p.message for p in problems[:_SHOWN_PROBLEMS])
+    more = len(problems) - _SHOWN_PROBLEMS
+    if more > 0:
+        shown += f"; and {more} more"
+    return Verdict("Validated", False, problems[0].reason, shown + suffix)
 
 
 class IPPoolReconciler:
@@ -100,14 +161,9 @@ class IPPoolReconciler:
         if spec.error:
             return Verdict("Validated", False, "InvalidSpec", spec.error)
         bound = self._bound.setdefault(record.uid, spec.subnet)
-        if bound != spec.subnet:
-            return Verdict(
-                "Validated",
-                False,
-                "SubnetImmutable",
-                f"spec.subnet: changed from {bound!r} to {spec.subnet!r}; it is immutable "
-                "(change it back, or delete the pool and create a new one)",
-            )
+        changed = subnet_change(bound, spec.subnet)
+        if changed is not None:
+            return changed
         subnet = self._subnets.get(spec.subnet)
         if subnet is None:
             return Verdict(
@@ -120,36 +176,14 @@ class IPPoolReconciler:
                 "SubnetNotReady",
                 f"spec.subnet: {spec.subnet!r} is not Ready (see its conditions)",
             )
-        problems = check_pool(spec.ranges, self._ipam.subnet(spec.subnet))
+        problems = check_pool(spec.ips, self._ipam.subnet(spec.subnet))
         if problems:
-            return Verdict(
-                "Validated",
-                False,
-                problems[0].reason,
-                "spec.ips: " + "; ".join(p.message for p in problems),
-            )
-        for other in self._older_rivals(record):
-            shared = overlap(spec.ranges, other.spec.ranges)
-            if shared:
-                return Verdict(
-                    "Validated",
-                    False,
-                    "OverlappingPools",
-                    f"spec.ips: {shared} also belong to IPPool {other.name!r} of subnet "
-                    f"{spec.subnet!r}, which is older",
-                )
+            return verdict_of(problems)
+        rivals = ((r.name, r.spec.ranges) for r in older_rivals(self._pools, record))
+        overlaps = check_overlaps(spec.ips, rivals)
+        if overlaps:
+            return verdict_of(overlaps, suffix=" (the older pool keeps serving)")
         return None
-
-    def _older_rivals(self, record: IPPoolRecord) -> list[IPPoolRecord]:
-        mine = (record.created, record.name)
-        rivals: list[IPPoolRecord] = []
-        for name in self._pools.names_for_subnet(record.spec.subnet):
-            other = self._pools.get(name)
-            if other is None or other.name == record.name or other.spec.error:
-                continue
-            if (other.created, other.name) < mine:
-                rivals.append(other)
-        return rivals
 
     # -- status ----------------------------------------------------------------------------
 

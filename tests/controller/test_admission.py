@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,56 +14,12 @@ from ovnctl.controller import Controller, ControllerSettings
 from ovnctl.k8s.kopf_subnets import WebhookSettings
 from ovnctl.k8s.leader import LeaseSettings
 from ovnctl.k8s.resources import PODS, SUBNETS
+from tests.controller.admission_client import Webhook, free_port
 from tests.controller.conftest import ControllerFactory, ControllerThread, eventually
 from tests.controller.objects import create_all, kube_ovn_nad, pod, subnet
 from tests.controller.subnet_checks import wait_ready
 
 PATH = "/validate-subnet"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Webhook:
-    """Sends AdmissionReviews to the controller's webhook server, as an API server would."""
-
-    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
-        self.url = url
-        self._session = session
-
-    async def review(
-        self, obj: dict[str, Any], *, old: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        operation = "UPDATE" if old is not None else "CREATE"
-        uid = str(uuid.uuid4())
-        body: dict[str, Any] = {
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": uid,
-                "kind": {"group": "kubeovn.io", "version": "v1", "kind": "Subnet"},
-                "resource": {"group": "kubeovn.io", "version": "v1", "resource": "subnets"},
-                "name": obj["metadata"]["name"],
-                "operation": operation,
-                "userInfo": {"username": "tester"},
-                "object": obj,
-                "oldObject": old,
-                "dryRun": False,
-            },
-        }
-        async with self._session.post(self.url, json=body) as response:
-            assert response.status == 200, await response.text()
-            review = await response.json()
-        assert review["response"]["uid"] == uid
-        return dict(review["response"])
-
-    async def denial(self, obj: dict[str, Any], *, old: dict[str, Any] | None = None) -> str:
-        response = await self.review(obj, old=old)
-        assert response["allowed"] is False, response
-        return str(response["status"]["message"])
 
 
 @pytest.fixture

@@ -99,7 +99,8 @@ async def test_pool_errors_are_conditions_and_pods_wait(start_controller, kube) 
     overlap = await refused(kube, "second", "OverlappingPools")
     assert "10.16.0.15-10.16.0.20" in overlap["message"]
     assert "'first'" in overlap["message"]
-    assert "10.16.1.0-10.16.1.3" in (await refused(kube, "outside", "IPOutsideSubnet"))["message"]
+    outside = await refused(kube, "outside", "IPOutsideSubnet")
+    assert "spec.ips[0]: 10.16.1.0/30 is outside subnet 'ovn-default'" in outside["message"]
     assert "10.16.0.55" in (await refused(kube, "excluded", "IPInExcludeIps"))["message"]
     assert "10.16.0.300" in (await refused(kube, "malformed", "InvalidSpec"))["message"]
 

@@ -265,3 +265,53 @@ async def test_a_subnet_with_allocations_stays_until_they_are_released(serving: 
     assert body["metadata"]["deletionTimestamp"]
     await kube.delete(PODS, name="p1", namespace="default")
     await eventually(lambda: gone(kube, "held"), until=bool, within=30)
+
+
+IPPOOL_HOOK = "ippools.kubeovn.io.ovnctl.io"
+IPPOOL_DENIED = f'admission webhook "{IPPOOL_HOOK}" denied the request: '
+
+
+def ippool(name: str, subnet_name: str, ips: list[str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubeovn.io/v1",
+        "kind": "IPPool",
+        "metadata": {"name": name},
+        "spec": {"subnet": subnet_name, "ips": ips},
+    }
+
+
+@needs_kubectl
+async def test_ippool_rules_are_denied_through_kubectl(serving: Cluster) -> None:
+    """kubectl apply of an IPPool prints the webhook's denial naming the entry and its value:
+    inside excludeIps, shared with another pool, and a changed spec.subnet."""
+    subnets = [
+        subnet("pools", "10.30.0.0/24", excludeIps=["10.30.0.1..10.30.0.10"]),
+        subnet("elsewhere", "10.31.0.0/24"),
+    ]
+    for body in subnets:
+        created = await asyncio.to_thread(serving.apply, body)
+        assert created.returncode == 0, created.stderr
+        await wait_ready(serving.kube, body["metadata"]["name"])
+
+    excluded = await asyncio.to_thread(
+        serving.apply, ippool("bad", "pools", ["10.30.0.100", "10.30.0.101", "10.30.0.5"])
+    )
+    assert excluded.returncode != 0, excluded.stdout
+    assert (
+        IPPOOL_DENIED + "IPPool 'bad': spec.ips[2]: 10.30.0.5 is inside the excludeIps of "
+        "subnet 'pools'"
+    ) in excluded.stderr
+
+    first = await asyncio.to_thread(serving.apply, ippool("first", "pools", ["10.30.0.20/30"]))
+    assert first.returncode == 0, first.stderr
+    overlap = await asyncio.to_thread(
+        serving.apply, ippool("second", "pools", ["10.30.0.22..10.30.0.30"])
+    )
+    assert IPPOOL_DENIED in overlap.stderr
+    assert "spec.ips[0]: 10.30.0.22..10.30.0.30 has 10.30.0.22-10.30.0.23 also in IPPool " in (
+        overlap.stderr
+    )
+
+    moved = await asyncio.to_thread(serving.apply, ippool("first", "elsewhere", ["10.31.0.20"]))
+    assert IPPOOL_DENIED in moved.stderr
+    assert "spec.subnet: changed from 'pools' to 'elsewhere'" in moved.stderr

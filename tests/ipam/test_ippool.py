@@ -10,12 +10,14 @@ from ovnctl.ipam import (
     PoolEntryError,
     PoolExhaustedError,
     SubnetPool,
+    check_overlaps,
     check_pool,
     limit_of,
     overlap,
     parse_ip_list,
     parse_pool_ips,
     pool_usage,
+    without,
 )
 from ovnctl.ipam.ranges import IntervalSet
 
@@ -55,14 +57,44 @@ def test_ip_lists_and_dual_stack_pairs() -> None:
 
 
 def test_checks_find_entries_outside_and_excluded() -> None:
-    """Entries outside the CIDR and inside excludeIps are both reported with the ranges."""
+    """Entries outside the CIDR and inside excludeIps are reported per entry, with the ranges."""
     subnet = SubnetPool("s", "10.0.0.0/24", exclude_ips=["10.0.0.10..10.0.0.12"])
-    problems = check_pool(parse_pool_ips(["10.0.0.8..10.0.0.11", "10.0.1.1", "fd00::1"]), subnet)
-    reasons = [p.reason for p in problems]
-    assert reasons.count("IPOutsideSubnet") == 2
-    assert "IPInExcludeIps" in reasons
-    assert any("10.0.0.10-10.0.0.11" in p.message for p in problems)
-    assert check_pool(parse_pool_ips(["10.0.0.20..10.0.0.30"]), subnet) == []
+    problems = check_pool(["10.0.0.8..10.0.0.11", "10.0.1.1", "fd00::1"], subnet)
+    assert [(p.reason, p.message) for p in problems] == [
+        (
+            "IPInExcludeIps",
+            "spec.ips[0]: 10.0.0.8..10.0.0.11 has 10.0.0.10-10.0.0.11 inside the excludeIps "
+            "of subnet 's'",
+        ),
+        ("IPOutsideSubnet", "spec.ips[1]: 10.0.1.1 is outside subnet 's' (10.0.0.0/24)"),
+        ("IPOutsideSubnet", "spec.ips[2]: fd00::1 is IPv6 but subnet 's' is 10.0.0.0/24"),
+    ]
+    assert check_pool(["10.0.0.20..10.0.0.30"], subnet) == []
+
+
+def test_a_single_excluded_ip_is_named_as_written() -> None:
+    """A single IP inside excludeIps is named by its index and value."""
+    subnet = SubnetPool("s", "10.16.0.0/16", exclude_ips=["10.16.0.1..10.16.0.10"])
+    (problem,) = check_pool(["10.16.1.0/30", "10.16.2.1", "10.16.0.5"], subnet)
+    assert problem.message == "spec.ips[2]: 10.16.0.5 is inside the excludeIps of subnet 's'"
+
+
+def test_overlaps_are_reported_per_entry_against_the_first_rival() -> None:
+    """Each entry sharing addresses names the shared range and the rival pool."""
+    rivals = [("a", parse_pool_ips(["10.0.0.0/28"])), ("b", parse_pool_ips(["10.0.0.40"]))]
+    problems = check_overlaps(["10.0.0.10..10.0.0.20", "10.0.0.30", "10.0.0.40"], rivals)
+    assert [p.message for p in problems] == [
+        "spec.ips[0]: 10.0.0.10..10.0.0.20 has 10.0.0.10-10.0.0.15 also in IPPool 'a'",
+        "spec.ips[2]: 10.0.0.40 is also in IPPool 'b'",
+    ]
+    assert {p.reason for p in problems} == {"OverlappingPools"}
+
+
+def test_without_removes_addresses_per_family() -> None:
+    """``without`` keeps what the first set has and the second lacks."""
+    a = parse_pool_ips(["10.0.0.0/28", "fd00::1"])
+    left = without(a, parse_pool_ips(["10.0.0.4..10.0.0.15"]))
+    assert overlap(left, a) == "10.0.0.0-10.0.0.3,fd00::1"
 
 
 def test_overlap_names_the_shared_range() -> None:

@@ -1,4 +1,4 @@
-"""overlays/webhook: the Subnet admission webhook's Service, configuration and certificate."""
+"""overlays/webhook: the Subnet and IPPool webhooks' Service, configuration and certificate."""
 
 from __future__ import annotations
 
@@ -46,12 +46,35 @@ def test_overlay_objects_validate(rendered, version: str) -> None:
         kubernetes_validate.validate(doc, version, strict=True)
 
 
+def _hooks(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    config = _one(docs, "ValidatingWebhookConfiguration", "ovnctl-subnets")
+    return {hook["name"]: hook for hook in config["webhooks"]}
+
+
+HOOKS = [
+    ("subnets.kubeovn.io.ovnctl.io", "/validate-subnet", "subnets"),
+    ("ippools.kubeovn.io.ovnctl.io", "/validate-ippool", "ippools"),
+]
+
+
+def test_the_hook_paths_are_the_kopf_handler_ids() -> None:
+    """Each path is the id of a @kopf.on.validate handler ovnctl registers."""
+    source = (REPO / "ovnctl" / "k8s" / "kopf_subnets.py").read_text()
+    for _, path, _ in HOOKS:
+        assert f'id="{path.removeprefix("/")}"' in source
+
+
 @needs_kubectl
-def test_webhook_calls_the_kopf_handler_through_the_service(rendered) -> None:
+@pytest.mark.parametrize(("name", "path", "resource"), HOOKS)
+def test_webhook_calls_the_kopf_handler_through_the_service(
+    rendered, name: str, path: str, resource: str
+) -> None:
     """Service, path and port lead to the controller's webhook server and Kopf's handler id."""
-    (hook,) = _one(rendered, "ValidatingWebhookConfiguration", "ovnctl-subnets")["webhooks"]
+    hooks = _hooks(rendered)
+    assert sorted(hooks) == sorted(n for n, _, _ in HOOKS)
+    hook = hooks[name]
     service = hook["clientConfig"]["service"]
-    assert service["path"] == "/validate-subnet"  # the @kopf.on.validate id
+    assert service["path"] == path  # the @kopf.on.validate id
     svc = _one(rendered, "Service", service["name"])
     assert svc["metadata"]["namespace"] == service["namespace"] == "ovnctl"
     (port,) = svc["spec"]["ports"]
@@ -66,7 +89,7 @@ def test_webhook_calls_the_kopf_handler_through_the_service(rendered) -> None:
         {
             "apiGroups": ["kubeovn.io"],
             "apiVersions": ["v1"],
-            "resources": ["subnets"],
+            "resources": [resource],
             "operations": ["CREATE", "UPDATE"],
             "scope": "Cluster",
         }
@@ -76,10 +99,10 @@ def test_webhook_calls_the_kopf_handler_through_the_service(rendered) -> None:
 @needs_kubectl
 def test_failure_policy_and_timeout_are_the_documented_ones(rendered) -> None:
     """Ignore (the reconciler still validates) and 5 s, as docs/architecture.md says."""
-    (hook,) = _one(rendered, "ValidatingWebhookConfiguration", "ovnctl-subnets")["webhooks"]
-    assert hook["failurePolicy"] == "Ignore"
-    assert hook["timeoutSeconds"] == 5
-    assert hook["sideEffects"] == "None"
+    for hook in _hooks(rendered).values():
+        assert hook["failurePolicy"] == "Ignore"
+        assert hook["timeoutSeconds"] == 5
+        assert hook["sideEffects"] == "None"
     docs = (REPO / "docs" / "architecture.md").read_text()
     assert "failurePolicy: Ignore" in docs
     assert "timeoutSeconds: 5" in docs
