@@ -142,7 +142,9 @@ async def _run(
                         await checker.step()
                     if ticks % 20 == 0:
                         struck = sum(
-                            v for k, v in faults.counts.items() if not k.startswith("api-")
+                            v
+                            for k, v in faults.counts.items()
+                            if not k.startswith(("api-", "recovery-"))
                         )
                         progress(
                             f"{workload.lifecycles}/{lifecycles} lifecycles, {struck} faults, "

@@ -8,6 +8,10 @@
 * a replica (the leader, when there is one) stopped with SIGSTOP for longer
   than the Lease lasts, then resumed: the fenced-writer case.
 
+A replica that exits on its own (a start-up it could not finish exits 1, so
+that it is restarted) is started again after a second, as the kubelet restarts
+a Deployment's container; those restarts are counted apart from the faults.
+
 Each kind of fault draws from its own RNG seeded from the scenario's seed, so
 the schedule (which fault when) depends on the seed alone, not on how the
 loops interleave; the controllers' own timing is not replayed, so a replay
@@ -29,7 +33,10 @@ from ovnctl.bench.runner import ControllerProcess, Driver
 from ovnctl.ovn.sandbox import NbSandbox
 from ovnctl.sim import SimProcess
 
-__all__ = ["FaultPlan", "Faults", "Replica"]
+__all__ = ["RESTARTED_AFTER_EXIT", "FaultPlan", "Faults", "Replica"]
+
+RESTARTED_AFTER_EXIT = "recovery-restart-after-exit"
+"""Not a fault: a replica that exited by itself, started again (see the module docstring)."""
 
 LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/default/leases/ovnctl-controller"
 
@@ -68,6 +75,12 @@ class Replica:
     @property
     def alive(self) -> bool:
         return self.process.process.poll() is None
+
+    @property
+    def exited_by_itself(self) -> bool:
+        """Ended with an exit code, not by a signal (the kills here are SIGKILL)."""
+        code = self.process.process.poll()
+        return code is not None and code >= 0
 
 
 @dataclass
@@ -116,7 +129,7 @@ class Faults:
             self.sim.configure, error_rate=rate, error_code=500, seed=rng.randrange(2**31)
         )
         self.counts["api-error-rate-permille"] = int(rate * 1000)
-        loops = [self._kills, self._watch_cuts, self._pauses, self._error_codes]
+        loops = [self._kills, self._watch_cuts, self._pauses, self._error_codes, self._kubelet]
         if self.nb is not None:
             loops.append(self._nb_restarts)
         self._tasks = [asyncio.create_task(loop()) for loop in loops]
@@ -174,6 +187,15 @@ class Faults:
             victim.process.process.send_signal(signal.SIGCONT)
             self._paused.discard(pid)
             self.last_fault = time.monotonic()
+
+    async def _kubelet(self) -> None:
+        """Restart a replica that exited by itself, as the kubelet restarts a container."""
+        while True:
+            await asyncio.sleep(1.0)
+            for replica in self.replicas:
+                if replica.exited_by_itself:
+                    await asyncio.to_thread(replica.restart)
+                    self.counts[RESTARTED_AFTER_EXIT] += 1
 
     async def _watch_cuts(self) -> None:
         rng = self._rng("watch")
