@@ -68,12 +68,13 @@ def parse_mac_prefix(prefix: str) -> tuple[int, int]:
 class MacTable:
     """Which owner holds which MAC in one subnet, and generation of fresh ones."""
 
-    __slots__ = ("_by_mac", "_mask", "_prefix", "_rng")
+    __slots__ = ("_by_mac", "_getrandbits", "_mask", "_prefix", "_rng")
 
     def __init__(self, *, prefix: str = DEFAULT_MAC_PREFIX, rng: random.Random) -> None:
         self._prefix, bits = parse_mac_prefix(prefix)
         self._mask = bits
         self._rng = rng
+        self._getrandbits = rng.getrandbits  # bound once: take_new is on the hot path
         self._by_mac: dict[int, str] = {}
 
     def holder(self, mac: int) -> str | None:
@@ -101,10 +102,11 @@ class MacTable:
 
     def take_new(self, owner: str) -> int:
         """Generate a free MAC and record it for ``owner`` (the allocation hot path)."""
-        mac = self._prefix | self._rng.getrandbits(self._mask)
-        if mac in self._by_mac or mac == self._prefix:
+        prefix, by_mac = self._prefix, self._by_mac
+        mac = prefix | self._getrandbits(self._mask)
+        if mac in by_mac or mac == prefix:
             mac = self.generate()
-        self._by_mac[mac] = owner
+        by_mac[mac] = owner
         return mac
 
     def take(self, mac: int, owner: str) -> None:
