@@ -101,7 +101,10 @@ class MacTable:
         raise OverflowError("MAC prefix space exhausted")
 
     def take_new(self, owner: str) -> int:
-        """Generate a free MAC and record it for ``owner`` (the allocation hot path)."""
+        """Generate a free MAC and record it for ``owner``.
+
+        ``SubnetPool.allocate_auto`` inlines this body: change both together.
+        """
         prefix, by_mac = self._prefix, self._by_mac
         mac = prefix | self._getrandbits(self._mask)
         if mac in by_mac or mac == prefix:
