@@ -68,7 +68,7 @@ def parse_mac_prefix(prefix: str) -> tuple[int, int]:
 class MacTable:
     """Which owner holds which MAC in one subnet, and generation of fresh ones."""
 
-    __slots__ = ("_by_mac", "_mask", "_prefix", "_rng", "prefix_text")
+    __slots__ = ("_by_mac", "_getrandbits", "_mask", "_prefix", "_rng", "prefix_text")
 
     def __init__(self, *, prefix: str = DEFAULT_MAC_PREFIX, rng: random.Random) -> None:
         self._prefix, bits = parse_mac_prefix(prefix)
@@ -76,6 +76,7 @@ class MacTable:
         """The prefix as configured, for messages."""
         self._mask = bits
         self._rng = rng
+        self._getrandbits = rng.getrandbits  # bound once: fresh is on the hot path
         self._by_mac: dict[int, str] = {}
 
     def holder(self, mac: int) -> str | None:
@@ -106,8 +107,9 @@ class MacTable:
 
         Raises :class:`OverflowError` when the prefix space is full; nothing changes,
         so a caller that draws before it takes anything stays all-or-nothing.
+        ``SubnetPool.allocate_auto`` inlines the first draw: change both together.
         """
-        mac = self._prefix | self._rng.getrandbits(self._mask)
+        mac = self._prefix | self._getrandbits(self._mask)
         if mac in self._by_mac or mac == self._prefix:
             mac = self.generate()
         return mac

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 import netaddr
 
 from ovnctl.ipam.addresses import (
+    DECIMAL_OCTETS,
     AddressRange,
     Family,
     family_of,
@@ -48,13 +49,14 @@ class FamilyPool:
 
     __slots__ = (
         "_excluded",
+        "_excludes_any",
         "_first",
         "_last",
         "_net_first",
         "_net_last",
+        "_text_key",
+        "_text_prefix",
         "_usage",
-        "_v6_key",
-        "_v6_prefix",
         "family",
         "format",
         "free",
@@ -78,16 +80,29 @@ class FamilyPool:
         self.family: Family = family_of(network)
         # The formatter of this family, bound once so hot paths skip the dispatch.
         self.format: Callable[[int], str] = (
-            format_v4 if self.family is Family.V4 else self._format_v6_cached
+            self._format_v4_cached if self.family is Family.V4 else self._format_v6_cached
         )
-        self._v6_key = -1
-        self._v6_prefix = ""
+        self._text_key = -1
+        self._text_prefix = ""
         self.gateway = gateway
         self._net_first = int(network.first)
         self._net_last = int(network.last)
         self._first = first_usable(network)
         self._last = last_usable(network)
         self._excluded = IntervalSet((r.first, r.last) for r in excluded if r.family is self.family)
+        # Plain bool: IntervalSet truthiness is a Python-level call, and most
+        # subnets exclude nothing.
+        self._excludes_any = bool(self._excluded)
+
+    def _format_v4_cached(self, value: int) -> str:
+        # Sequential allocation formats neighbours that share their first three
+        # octets: cache "a.b.c." of the last address formatted, so the common
+        # case is one tuple index and one concatenation.
+        key = value >> 8
+        if key != self._text_key:
+            self._text_prefix = format_v4(value).rpartition(".")[0] + "."
+            self._text_key = key
+        return self._text_prefix + DECIMAL_OCTETS[value & 255]
 
     def _format_v6_cached(self, value: int) -> str:
         # Neighbouring addresses share their upper 112 bits, and while the
@@ -99,10 +114,10 @@ class FamilyPool:
         if not last_group:
             return format_v6(value)
         key = value >> 16
-        if key != self._v6_key:
-            self._v6_prefix = format_v6((key << 16) | 1)[:-1]
-            self._v6_key = key
-        return f"{self._v6_prefix}{last_group:x}"
+        if key != self._text_key:
+            self._text_prefix = format_v6((key << 16) | 1)[:-1]
+            self._text_key = key
+        return f"{self._text_prefix}{last_group:x}"
 
     # -- questions ----------------------------------------------------------------------
 
@@ -129,8 +144,18 @@ class FamilyPool:
     # -- actions (never fail; the subnet checked first) ---------------------------------
 
     def pop_lowest(self, owner: str) -> int:
-        """Hand the lowest free address to ``owner``; the caller checked ``free`` is non-empty."""
-        address = self.free.pop_lowest()
+        """Hand the lowest free address to ``owner``; IndexError (changing nothing) if none."""
+        # IntervalSet.pop_lowest, inlined (the allocation hot path; ranges.py
+        # and this module are one unit): take the first interval's start.
+        free = self.free
+        starts = free._starts
+        address = starts[0]  # IndexError when empty: nothing was changed yet
+        if address == free._ends[0]:
+            del starts[0]
+            del free._ends[0]
+        else:
+            starts[0] = address + 1
+        free._size -= 1
         self.held[address] = owner
         self._usage = None
         return address
@@ -156,13 +181,12 @@ class FamilyPool:
         if self.held.pop(address, None) is None:
             return
         # Inlined `self.reason(address) is None`: this is the release hot path.
-        excluded = self._excluded
         if (
             self._first <= address <= self._last
             and address != self.gateway
-            and (not excluded or address not in excluded)
+            and (not self._excludes_any or address not in self._excluded)
         ):
-            self.free.add(address, address)
+            self.free.add_one(address)
         self._usage = None
 
     def reconfigure(

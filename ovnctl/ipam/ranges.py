@@ -189,6 +189,36 @@ class IntervalSet:
         self._size += added
         return added
 
+    def add_one(self, value: int) -> bool:
+        """Add one integer; return whether it was new. :meth:`add` for a single value.
+
+        The release hot path: one bisection instead of two, and the common
+        case (a released address next to free space) widens an interval in place.
+        """
+        starts, ends = self._starts, self._ends
+        # The first interval ending at or after value - 1: the only one that can
+        # contain value or touch it from below or above.
+        i = bisect_left(ends, value - 1)
+        if i < len(ends) and starts[i] <= value + 1:
+            if value < starts[i]:
+                # value == starts[i] - 1; interval i - 1 ends before value - 1.
+                starts[i] = value
+            elif value > ends[i]:
+                # value == ends[i] + 1: widen, and join interval i + 1 if it starts next.
+                if i + 1 < len(starts) and starts[i + 1] == value + 1:
+                    ends[i] = ends[i + 1]
+                    del starts[i + 1]
+                    del ends[i + 1]
+                else:
+                    ends[i] = value
+            else:
+                return False
+        else:
+            starts.insert(i, value)
+            ends.insert(i, value)
+        self._size += 1
+        return True
+
     def discard(self, start: int, end: int) -> int:
         """Remove ``[start, end]``; return how many integers were removed."""
         if start > end:

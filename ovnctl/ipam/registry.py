@@ -149,13 +149,15 @@ class IPAM:
             raise UnknownSubnetError(
                 f"subnet {subnet!r} is not registered", value=subnet, subnet=subnet
             )
-        result = pool.allocate(
-            owner, ips=ips, mac=mac, holder=holder, within=within, choices=choices
-        )
-        names = self._owner_subnets.get(owner)
-        if names is None:
-            self._owner_subnets[owner] = (subnet,)
-        elif subnet not in names:
+        if ips is None and mac is None and within is None and not choices:
+            result = pool.allocate_auto(owner, holder)  # the common call, without kwargs
+        else:
+            result = pool.allocate(
+                owner, ips=ips, mac=mac, holder=holder, within=within, choices=choices
+            )
+        # One dict operation for a new owner: setdefault stores the 1-tuple.
+        names = self._owner_subnets.setdefault(owner, (subnet,))
+        if subnet not in names:
             self._owner_subnets[owner] = (*names, subnet)
         return result
 
@@ -164,6 +166,10 @@ class IPAM:
         if subnet is None:
             # Fast path: release everywhere, the usual verb when a pod or VM goes.
             names = self._owner_subnets.pop(owner, ())
+            if len(names) == 1:  # almost every owner: skip the list
+                pool = self._subnets.get(names[0])
+                allocation = pool.release(owner) if pool is not None else None
+                return () if allocation is None else (allocation,)
             everywhere: list[Allocation] = []
             for name in names:
                 pool = self._subnets.get(name)

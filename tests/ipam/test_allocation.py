@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
+
 import pytest
 
 from ovnctl.ipam import PoolExhaustedError, SubnetPool
+from ovnctl.ipam.results import Allocation, new_allocation
 
 
 def test_lowest_free_first_and_reuse_after_release():
@@ -92,3 +96,40 @@ def test_lookup_by_ip_and_mac():
     assert pool.owner_of("junk") is None
     assert pool.owner_of_mac("0E:00:00:00:00:01") == "o"
     assert pool.owner_of_mac("junk") is None
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/30", "fd00::/126"])
+def test_single_stack_exhaustion_changes_nothing(cidr):
+    """A refused automatic allocation in a full single-stack subnet leaves no trace."""
+    pool = SubnetPool("s", cidr)
+    pool.allocate("a")
+    if ":" in cidr:
+        pool.allocate("b")  # ::2 and ::3; the gateway is ::1
+    before = (pool.usage(), len(pool), list(pool.allocations()))
+    with pytest.raises(PoolExhaustedError):
+        pool.allocate("c")
+    assert (pool.usage(), len(pool), list(pool.allocations())) == before
+    assert pool.get("c") is None
+
+
+def test_automatic_addresses_are_formatted_across_octet_boundaries():
+    """Sequential IPv4 texts stay right where the third octet rolls over (cached prefix)."""
+    pool = SubnetPool("s", "10.0.254.0/23", exclude_ips=["10.0.254.10..10.0.254.200"])
+    texts = [pool.allocate(f"o{i}").ips[0] for i in range(300)]
+    low, high = ipaddress.IPv4Address("10.0.254.10"), ipaddress.IPv4Address("10.0.254.200")
+    usable = [
+        str(a) for a in ipaddress.IPv4Network("10.0.254.0/23").hosts() if not low <= a <= high
+    ][1:]  # the gateway 10.0.254.1 is never handed out
+    assert texts == usable[:300]
+
+
+def test_fast_constructor_builds_plain_allocations():
+    """new_allocation gives a frozen Allocation equal to one built by the constructor."""
+    fast = new_allocation("s", "ns/p/ovn", ("10.0.0.2",), "0e:00:00:00:00:01", frozenset({"p"}))
+    slow = Allocation("s", "ns/p/ovn", ("10.0.0.2",), "0e:00:00:00:00:01", frozenset({"p"}))
+    assert type(fast) is Allocation
+    assert fast == slow
+    assert hash(fast) == hash(slow)
+    assert dataclasses.replace(fast, owner="x").owner == "x"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.owner = "x"  # type: ignore[misc]

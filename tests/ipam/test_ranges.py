@@ -11,7 +11,7 @@ from ovnctl.ipam.ranges import IntervalSet
 
 ops = st.lists(
     st.tuples(
-        st.sampled_from(["add", "discard", "pop"]),
+        st.sampled_from(["add", "add_one", "discard", "pop"]),
         st.integers(0, 60),
         st.integers(0, 8),
     ),
@@ -26,7 +26,7 @@ def _members(s: IntervalSet) -> set[int]:
 @settings(max_examples=300, deadline=None)
 @given(ops)
 def test_interval_set_matches_set_model(operations):
-    """Random add/discard/pop keeps the set equal to a model and intervals canonical."""
+    """Random add/add_one/discard/pop keeps the set equal to a model and intervals canonical."""
     s = IntervalSet()
     model: set[int] = set()
     for op, start, length in operations:
@@ -36,6 +36,9 @@ def test_interval_set_matches_set_model(operations):
             new = set(range(start, end + 1)) - model
             assert added == len(new)
             model |= new
+        elif op == "add_one":
+            assert s.add_one(start) == (start not in model)
+            model.add(start)
         elif op == "discard":
             removed = s.discard(start, end)
             gone = set(range(start, end + 1)) & model
