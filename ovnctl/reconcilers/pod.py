@@ -238,7 +238,7 @@ class PodReconciler:
             if spec is None:  # the planner checked; the cache changed since (a retry sorts it)
                 raise RetryableError(f"subnet {nic.subnet} has no valid spec any more")
             writes.append(self._write_ip_object(pod, nic, allocation))
-            if spec.has_logical_switch:
+            if spec.has_logical_switch and self._northbound.enabled:  # no NB: no port to describe
                 ports.append(
                     PortSpec.from_allocation(
                         # The port is the NIC's, even when the address is a Vip's.

@@ -195,6 +195,11 @@ class SimEmulator(KubernetesEmulator):
                     response = await self._sim_resource(raw_request, route, warnings)
         except ApiError as exc:
             response = _json_response(exc.status(), status=exc.code, headers=exc.headers or None)
+        except ConnectionResetError:
+            # The client left mid-answer (a watch closed as its client shut down): not a
+            # bug of the server, and there is nobody to send a Status to.
+            logger.debug("client gone while serving %s %s", raw_request.method, path)
+            raise
         except Exception as exc:  # a bug here must still reach the client as a Status
             logger.exception("internal error serving %s %s", raw_request.method, path)
             body = status_body(code=500, reason="InternalError", message=f"internal error: {exc!r}")
