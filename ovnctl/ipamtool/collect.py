@@ -47,7 +47,8 @@ async def _list_into(
         scratch = Snapshot()  # a retried LIST starts over: nothing is counted twice
         read = 0
         try:
-            async for page in api.list_pages(resource, limit=page_size):
+            # Its own retry (above) restarts the whole LIST: no page retries inside it.
+            async for page in api.list_pages(resource, limit=page_size, page_retries=0):
                 add(scratch, page)  # reduced to records at once: the page body is dropped
                 read += len(page)
                 progress(resource.plural, read)
