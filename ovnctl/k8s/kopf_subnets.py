@@ -58,6 +58,7 @@ import kubernetes.client
 from kopf._cogs.clients import watching as _kopf_watching
 from kopf._cogs.structs import references as _kopf_references
 
+from ovnctl.k8s.api import Resource
 from ovnctl.k8s.informers import IndexFeed
 from ovnctl.k8s.resources import IPPOOLS, SUBNETS
 
@@ -263,6 +264,30 @@ def _connection(
     )
 
 
+def _serve_reviews(
+    registry: kopf.OperatorRegistry, resource: Resource, handler_id: str, reviewer: Reviewer
+) -> None:
+    """Serve CREATE and UPDATE reviews of ``resource`` with ``reviewer`` (a validate handler)."""
+
+    @kopf.on.validate(
+        resource.group,
+        resource.version,
+        resource.plural,
+        id=handler_id,
+        operations=["CREATE", "UPDATE"],
+        registry=registry,
+    )
+    async def validate(
+        *,
+        warnings: list[str],
+        operation: str | None = None,
+        old: Mapping[str, Any] | None = None,
+        new: Mapping[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
+        _apply(reviewer(str(operation or ""), old, new), warnings)
+
+
 def _apply(verdict: AdmissionVerdict, warnings: list[str]) -> None:
     """A verdict as Kopf expects it: warnings appended, a denial raised (422)."""
     warnings.extend(verdict.warnings)
@@ -338,46 +363,10 @@ class KopfSubnets:
         if reviewer is None or self._webhook is None:
             return  # Kopf refuses to run validation handlers without a server
 
-        @kopf.on.validate(
-            SUBNETS.group,
-            SUBNETS.version,
-            SUBNETS.plural,
-            id="validate-subnet",
-            operations=["CREATE", "UPDATE"],
-            registry=registry,
-        )
-        async def validate(
-            *,
-            warnings: list[str],
-            operation: str | None = None,
-            old: Mapping[str, Any] | None = None,
-            new: Mapping[str, Any] | None = None,
-            **_: Any,
-        ) -> None:
-            _apply(reviewer(str(operation or ""), old, new), warnings)
-
-        ippool_reviewer = self._ippool_reviewer
-        if ippool_reviewer is None:
-            return
-
-        # Served, not watched: see the module docstring.
-        @kopf.on.validate(
-            IPPOOLS.group,
-            IPPOOLS.version,
-            IPPOOLS.plural,
-            id="validate-ippool",
-            operations=["CREATE", "UPDATE"],
-            registry=registry,
-        )
-        async def validate_ippool(
-            *,
-            warnings: list[str],
-            operation: str | None = None,
-            old: Mapping[str, Any] | None = None,
-            new: Mapping[str, Any] | None = None,
-            **_: Any,
-        ) -> None:
-            _apply(ippool_reviewer(str(operation or ""), old, new), warnings)
+        _serve_reviews(registry, SUBNETS, "validate-subnet", reviewer)
+        if self._ippool_reviewer is not None:
+            # Served, not watched: see the module docstring.
+            _serve_reviews(registry, IPPOOLS, "validate-ippool", self._ippool_reviewer)
 
     # -- the handler ------------------------------------------------------------
 
