@@ -61,7 +61,7 @@ def test_the_hook_paths_are_the_kopf_handler_ids() -> None:
     """Each path is the id of a @kopf.on.validate handler ovnctl registers."""
     source = (REPO / "ovnctl" / "k8s" / "kopf_subnets.py").read_text()
     for _, path, _ in HOOKS:
-        assert f'id="{path.removeprefix("/")}"' in source
+        assert f'"{path.removeprefix("/")}"' in source  # the handler id passed to Kopf
 
 
 @needs_kubectl
