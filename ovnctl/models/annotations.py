@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ovnctl.models._syntax import canonical_ip, canonical_mac
-from ovnctl.models.errors import AnnotationError
+from ovnctl.models.errors import AnnotationError, MACAnnotationError, StaticIPAnnotationError
 from ovnctl.models.networks import AttachmentRequest
 from ovnctl.models.provider import PRIMARY_PROVIDER
 
@@ -235,11 +235,11 @@ def _parse_ips(raw: str | None, *, key: str) -> tuple[str, ...]:
         try:
             version, canonical = canonical_ip(part)
         except ValueError:
-            raise AnnotationError(
+            raise StaticIPAnnotationError(
                 f"{part!r} is not a valid IP address", field=key, value=raw
             ) from None
         if version in seen:
-            raise AnnotationError(
+            raise StaticIPAnnotationError(
                 f"two IPv{version} addresses in {raw!r}; at most one per family",
                 field=key,
                 value=raw,
@@ -254,4 +254,6 @@ def _parse_mac(raw: str | None, *, key: str) -> str | None:
     try:
         return canonical_mac(raw)
     except ValueError:
-        raise AnnotationError(f"{raw!r} is not a valid MAC address", field=key, value=raw) from None
+        raise MACAnnotationError(
+            f"{raw!r} is not a valid MAC address", field=key, value=raw
+        ) from None

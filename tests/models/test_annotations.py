@@ -115,6 +115,9 @@ def test_static_request_errors(annotations, field, fragment):
     assert info.value.field == field
     assert fragment in str(info.value)
     assert str(info.value).startswith(field + ": ")
+    # The Event reason travels with the class: the reconciler reads it, never the field.
+    expected = "InvalidMAC" if field.endswith("/mac_address") else "InvalidStaticIP"
+    assert info.value.reason == expected
 
 
 def test_merge_annotation_wins_field_by_field():
