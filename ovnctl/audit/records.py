@@ -101,7 +101,7 @@ class OwnerRecord:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubnetRecord:
     """A Subnet: whether OVN serves it and what its status counts say."""
 

@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["Verdict", "merge_conditions", "now_rfc3339"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     """What a reconcile concluded about one condition type."""
 
