@@ -324,7 +324,7 @@ class NicPlanner:
         return record.provider if record is not None else None
 
     def _named_subnet(self, name: str, provider: str) -> str:
-        key = f"{provider}.kubernetes.io/logical_switch"
+        key = provider_keys(provider=provider).logical_switch
         record = self._subnets.get(name)
         if record is None:
             raise AttachmentProblem(
