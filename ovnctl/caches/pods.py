@@ -111,7 +111,7 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 def pod_record(body: Mapping[str, Any]) -> PodRecord | None:
     """The record of a pod body, or None when it lacks a namespace or name."""
-    metadata = body.get("metadata")  # read inline: this runs for every pod event
+    metadata = body.get("metadata")  # inline, not object_meta(): runs for every pod event
     if not isinstance(metadata, Mapping):
         return None
     key = meta_key(metadata)

@@ -6,8 +6,8 @@ a standby as for the leader and whether the OVN NB answers or not, and 503
 while starting or stopping. Readiness decides which replicas a Service sends
 admission reviews and scrapes to; an NB outage must not take the Subnet and
 IPPool webhook down with it, so the NB's health is reported, not gated on: the
-body's first line is the state (``leading``, ``standby``), and with an NB
-configured a second part says ``OVN NB connected`` or ``OVN NB unreachable``
+one-line body starts with the state (``leading``, ``standby``) and, with an NB
+configured, goes on with ``; OVN NB connected`` or ``; OVN NB unreachable``
 (also the gauge ``ovnctl_ovn_nb_connected`` and a log line per retry).
 ``/metrics`` is the Prometheus exposition of the given registry.
 """
