@@ -191,7 +191,14 @@ class Snapshot:
                 self.unreadable.append(record)
                 # It exists all the same: its IP objects are not orphans.
                 name = record.name
-                self.subnets[name] = SubnetRecord(name, False, None, None, None, None)
+                self.subnets[name] = SubnetRecord(
+                    name=name,
+                    has_logical_switch=False,
+                    v4_using=None,
+                    v6_using=None,
+                    v4_available=None,
+                    v6_available=None,
+                )
             else:
                 self.subnets[record.name] = record
 

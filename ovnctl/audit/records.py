@@ -20,6 +20,8 @@ from typing import Any
 from ovnctl.models import (
     VM_POD_TYPE,
     ModelError,
+    allocated_provider,
+    object_meta,
     parse_ip_object,
     parse_subnet,
     pod_owner,
@@ -41,7 +43,6 @@ __all__ = [
     "subnet_record",
 ]
 
-_ALLOCATED_SUFFIX = ".kubernetes.io/allocated"
 _FINISHED = frozenset({"Succeeded", "Failed"})
 
 
@@ -101,7 +102,7 @@ class OwnerRecord:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubnetRecord:
     """A Subnet: whether OVN serves it and what its status counts say."""
 
@@ -123,13 +124,8 @@ class NbPortRecord:
     ips: tuple[str, ...]
 
 
-def _metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
-    metadata = body.get("metadata")
-    return metadata if isinstance(metadata, Mapping) else {}
-
-
 def _name(body: Mapping[str, Any]) -> str:
-    metadata = _metadata(body)
+    metadata = object_meta(body)
     namespace, name = metadata.get("namespace"), metadata.get("name")
     return f"{namespace}/{name}" if namespace else str(name)
 
@@ -153,7 +149,7 @@ def ip_object_record(body: Mapping[str, Any]) -> IpObjectRecord | Unreadable:
 
 def pod_record(body: Mapping[str, Any]) -> PodRecord | Unreadable:
     """The record of a pod, or why one of its allocation annotations cannot be read."""
-    metadata = _metadata(body)
+    metadata = object_meta(body)
     annotations = metadata.get("annotations")
     annotations = annotations if isinstance(annotations, Mapping) else {}
     status = body.get("status")
@@ -162,9 +158,9 @@ def pod_record(body: Mapping[str, Any]) -> PodRecord | Unreadable:
     owner = pod_owner(pod=body)
     nics: list[PodNic] = []
     for key, value in sorted(annotations.items()):
-        if not (isinstance(key, str) and key.endswith(_ALLOCATED_SUFFIX) and value == "true"):
+        provider = allocated_provider(key, value)
+        if provider is None:
             continue
-        provider = key[: -len(_ALLOCATED_SUFFIX)]
         try:
             allocation = read_allocation(annotations=annotations, provider=provider)
         except ModelError as exc:
@@ -184,7 +180,7 @@ def pod_record(body: Mapping[str, Any]) -> PodRecord | Unreadable:
 
 def owner_record(body: Mapping[str, Any]) -> OwnerRecord:
     """A VirtualMachine or VirtualMachineInstance."""
-    metadata = _metadata(body)
+    metadata = object_meta(body)
     return OwnerRecord(str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovnctl.caches._stores import newest
+from ovnctl.models import meta_generation, meta_key, meta_uid, object_meta
 
 __all__ = ["IPAMClaimCache", "IPAMClaimRecord", "index_ipamclaim"]
 
@@ -35,17 +36,17 @@ class IPAMClaimRecord:
 
 def index_ipamclaim(body: Mapping[str, Any]) -> dict[tuple[str, str], IPAMClaimRecord]:
     """Index function: ``(namespace, name)`` -> the record."""
-    metadata = body.get("metadata") or {}
-    namespace, name = metadata.get("namespace"), metadata.get("name")
-    if not isinstance(namespace, str) or not isinstance(name, str) or not name:
+    metadata = object_meta(body)
+    key = meta_key(metadata)
+    if key is None:
         return {}
     raw = body.get("spec")
     spec: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     network, interface = spec.get("network"), spec.get("interface")
     return {
-        (namespace, name): IPAMClaimRecord(
-            uid=str(metadata.get("uid", "")),
-            generation=int(metadata.get("generation") or 0),
+        key: IPAMClaimRecord(
+            uid=meta_uid(metadata),
+            generation=meta_generation(metadata),
             network=network if isinstance(network, str) else "",
             interface=interface if isinstance(interface, str) else "",
             status_json=json.dumps(body.get("status") or {}, sort_keys=True),

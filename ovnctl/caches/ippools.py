@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovnctl.caches._stores import newest
+from ovnctl.models import meta_generation, meta_name, meta_uid, object_meta
 from ovnctl.models.ippool import IPPoolSpec, parse_ippool
 
 __all__ = ["IPPoolCache", "IPPoolRecord", "index_ippool_by_name", "index_ippool_by_namespace"]
@@ -38,15 +39,15 @@ class IPPoolRecord:
 
 def index_ippool_by_name(body: Mapping[str, Any]) -> dict[str, IPPoolRecord]:
     """Index function: the record by IPPool name."""
-    metadata = body.get("metadata") or {}
-    name = metadata.get("name")
-    if not isinstance(name, str) or not name:
+    metadata = object_meta(body)
+    name = meta_name(metadata)
+    if name is None:
         return {}
     return {
         name: IPPoolRecord(
             name=name,
-            uid=str(metadata.get("uid", "")),
-            generation=int(metadata.get("generation") or 0),
+            uid=meta_uid(metadata),
+            generation=meta_generation(metadata),
             created=str(metadata.get("creationTimestamp", "")),
             spec=parse_ippool(body),
             status_json=json.dumps(body.get("status") or {}, sort_keys=True),
@@ -56,8 +57,8 @@ def index_ippool_by_name(body: Mapping[str, Any]) -> dict[str, IPPoolRecord]:
 
 def index_ippool_by_namespace(body: Mapping[str, Any]) -> dict[str, str]:
     """Index function: each namespace in ``spec.namespaces`` → IPPool name."""
-    name = (body.get("metadata") or {}).get("name")
-    if not isinstance(name, str) or not name:
+    name = meta_name(object_meta(body))
+    if name is None:
         return {}
     return dict.fromkeys(parse_ippool(body).namespaces, name)
 

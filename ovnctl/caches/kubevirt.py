@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from ovnctl.models import meta_key, object_meta
+
 __all__ = ["KubevirtCache", "index_by_namespaced_name"]
 
 VmKey = tuple[str, str]
@@ -18,13 +20,8 @@ VmKey = tuple[str, str]
 
 def index_by_namespaced_name(body: Mapping[str, Any]) -> dict[VmKey, bool]:
     """Index function: (namespace, name) → True; used for both VMs and VMIs."""
-    metadata = body.get("metadata")
-    if not isinstance(metadata, Mapping):
-        return {}
-    namespace, name = metadata.get("namespace"), metadata.get("name")
-    if not isinstance(namespace, str) or not isinstance(name, str):
-        return {}
-    return {(namespace, name): True}
+    key = meta_key(object_meta(body))
+    return {key: True} if key is not None else {}
 
 
 class KubevirtCache:

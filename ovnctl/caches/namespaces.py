@@ -12,19 +12,17 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from ovnctl.caches._stores import newest
+from ovnctl.models import NAMESPACE_POOL_ANNOTATION, meta_annotations, meta_name, object_meta
 
 __all__ = ["NAMESPACE_POOL_ANNOTATION", "NamespacePoolCache", "index_namespace_pools"]
-
-NAMESPACE_POOL_ANNOTATION = "ovn.kubernetes.io/ip_pool"
 
 
 def index_namespace_pools(body: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     """Index function: namespace name -> the IPPool names its annotation lists."""
-    metadata = body.get("metadata") or {}
-    name = metadata.get("name")
-    annotations = metadata.get("annotations") or {}
-    value = annotations.get(NAMESPACE_POOL_ANNOTATION) if isinstance(annotations, Mapping) else None
-    if not isinstance(name, str) or not isinstance(value, str):
+    metadata = object_meta(body)
+    name = meta_name(metadata)
+    value = meta_annotations(metadata).get(NAMESPACE_POOL_ANNOTATION)
+    if name is None or not isinstance(value, str):
         return {}
     pools = tuple(p.strip() for p in value.split(",") if p.strip())
     return {name: pools} if pools else {}

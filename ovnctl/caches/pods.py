@@ -23,8 +23,11 @@ from ovnctl.models import (
     MIGRATION_JOB_ANNOTATION,
     NETWORKS_ANNOTATION,
     PRIMARY_PROVIDER,
+    PROVIDER_KEY_INFIX,
+    PROVIDER_KEY_NAMES,
     PodOwner,
     is_allocated,
+    meta_key,
     pod_owner,
 )
 
@@ -41,19 +44,6 @@ __all__ = [
 PodKey = tuple[str, str]
 """``(namespace, name)`` of a pod."""
 
-_PROVIDER_SUFFIXES = frozenset(
-    {
-        "allocated",
-        "ip_address",
-        "mac_address",
-        "cidr",
-        "gateway",
-        "logical_switch",
-        "virtualmachine",
-        "ip_pool",  # a list of IPs or IPPool names the address must come from
-        "vip",  # the Vip whose reserved address the NIC uses
-    }
-)
 _FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
 
 
@@ -75,8 +65,8 @@ def created_seconds(value: object) -> int:
 def _kept(key: str) -> bool:
     if key in (NETWORKS_ANNOTATION, MIGRATION_JOB_ANNOTATION):
         return True
-    head, sep, suffix = key.rpartition(".kubernetes.io/")
-    return bool(sep and head) and suffix in _PROVIDER_SUFFIXES
+    head, sep, name = key.rpartition(PROVIDER_KEY_INFIX)
+    return bool(sep and head) and name in PROVIDER_KEY_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +111,11 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 def pod_record(body: Mapping[str, Any]) -> PodRecord | None:
     """The record of a pod body, or None when it lacks a namespace or name."""
-    metadata = body.get("metadata")
+    metadata = body.get("metadata")  # inline, not object_meta(): runs for every pod event
     if not isinstance(metadata, Mapping):
         return None
-    namespace, name = metadata.get("namespace"), metadata.get("name")
-    if not isinstance(namespace, str) or not isinstance(name, str) or not namespace or not name:
+    key = meta_key(metadata)
+    if key is None:
         return None
     spec = _mapping(body.get("spec"))
     status = _mapping(body.get("status"))
@@ -136,8 +126,8 @@ def pod_record(body: Mapping[str, Any]) -> PodRecord | None:
         else ()
     )
     return PodRecord(
-        namespace=namespace,
-        name=name,
+        namespace=key[0],
+        name=key[1],
         uid=str(metadata.get("uid", "")),
         node_name=str(spec.get("nodeName") or ""),
         phase=str(status.get("phase") or ""),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovnctl.caches._stores import newest
+from ovnctl.models import meta_key, meta_uid, object_meta
 
 __all__ = ["StatefulSetCache", "StatefulSetRecord", "index_statefulset"]
 
@@ -28,14 +29,14 @@ class StatefulSetRecord:
 
 def index_statefulset(body: Mapping[str, Any]) -> dict[tuple[str, str], StatefulSetRecord]:
     """Index function: ``(namespace, name)`` -> the record."""
-    metadata = body.get("metadata") or {}
-    namespace, name = metadata.get("namespace"), metadata.get("name")
-    if not isinstance(namespace, str) or not isinstance(name, str) or not name:
+    metadata = object_meta(body)
+    key = meta_key(metadata)
+    if key is None:
         return {}
     spec = body.get("spec") or {}
     replicas = spec.get("replicas") if isinstance(spec, Mapping) else None
     count = replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else 1
-    return {(namespace, name): StatefulSetRecord(uid=str(metadata.get("uid", "")), replicas=count)}
+    return {key: StatefulSetRecord(uid=meta_uid(metadata), replicas=count)}
 
 
 class StatefulSetCache:

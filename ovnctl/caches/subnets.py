@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovnctl.caches._stores import newest
-from ovnctl.models import PRIMARY_PROVIDER, ModelError
+from ovnctl.models import (
+    PRIMARY_PROVIDER,
+    ModelError,
+    meta_deleting,
+    meta_finalizers,
+    meta_generation,
+    meta_name,
+    meta_uid,
+    object_meta,
+)
 from ovnctl.models.subnet import SubnetSpec, parse_subnet
 
 __all__ = [
@@ -56,12 +65,8 @@ class SubnetRecord:
 
 
 def _name_and_spec(body: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
-    metadata = body.get("metadata")
-    name = metadata.get("name") if isinstance(metadata, Mapping) else None
     spec = body.get("spec")
-    return (name if isinstance(name, str) and name else None), (
-        spec if isinstance(spec, Mapping) else {}
-    )
+    return meta_name(object_meta(body)), (spec if isinstance(spec, Mapping) else {})
 
 
 def _provider(spec: Mapping[str, Any]) -> str:
@@ -80,9 +85,9 @@ def _provider(spec: Mapping[str, Any]) -> str:
 
 
 def _record(body: Mapping[str, Any]) -> SubnetRecord | None:
-    metadata = body.get("metadata") or {}
-    name = metadata.get("name")
-    if not isinstance(name, str) or not name:
+    metadata = object_meta(body)
+    name = meta_name(metadata)
+    if name is None:
         return None
     spec: SubnetSpec | None = None
     error: ModelError | None = None
@@ -93,12 +98,12 @@ def _record(body: Mapping[str, Any]) -> SubnetRecord | None:
     _, raw_spec = _name_and_spec(body)
     return SubnetRecord(
         name=name,
-        uid=str(metadata.get("uid", "")),
+        uid=meta_uid(metadata),
         resource_version=str(metadata.get("resourceVersion", "")),
-        generation=int(metadata.get("generation") or 0),
+        generation=meta_generation(metadata),
         created=str(metadata.get("creationTimestamp", "")),
-        deleting=bool(metadata.get("deletionTimestamp")),
-        finalizers=tuple(metadata.get("finalizers") or ()),
+        deleting=meta_deleting(metadata),
+        finalizers=meta_finalizers(metadata),
         spec=spec,
         error=error,
         provider=_provider(raw_spec),

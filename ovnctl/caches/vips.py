@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovnctl.caches._stores import newest
+from ovnctl.models import (
+    meta_deleting,
+    meta_finalizers,
+    meta_generation,
+    meta_name,
+    meta_uid,
+    object_meta,
+)
 
 __all__ = ["VipCache", "VipRecord", "index_vip_by_name"]
 
@@ -51,20 +59,20 @@ class VipRecord:
 
 def index_vip_by_name(body: Mapping[str, Any]) -> dict[str, VipRecord]:
     """Index function: the record by Vip name."""
-    metadata = body.get("metadata") or {}
-    name = metadata.get("name")
-    if not isinstance(name, str) or not name:
+    metadata = object_meta(body)
+    name = meta_name(metadata)
+    if name is None:
         return {}
     raw = body.get("spec")
     spec: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     return {
         name: VipRecord(
             name=name,
-            uid=str(metadata.get("uid", "")),
+            uid=meta_uid(metadata),
             resource_version=str(metadata.get("resourceVersion", "")),
-            generation=int(metadata.get("generation") or 0),
-            deleting=bool(metadata.get("deletionTimestamp")),
-            finalizers=tuple(metadata.get("finalizers") or ()),
+            generation=meta_generation(metadata),
+            deleting=meta_deleting(metadata),
+            finalizers=meta_finalizers(metadata),
             subnet=_text(spec, "subnet"),
             v4ip=_text(spec, "v4ip"),
             v6ip=_text(spec, "v6ip"),

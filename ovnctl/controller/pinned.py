@@ -42,6 +42,7 @@ from ovnctl.k8s.informers import (
     STATEFULSETS_BY_KEY,
     VIPS_BY_NAME,
 )
+from ovnctl.models import VIP_KEY_SUFFIX
 from ovnctl.queue import MetricsSink, RateLimitingQueue, WorkerPool
 from ovnctl.reconcilers.claims import (
     ClaimChooser,
@@ -211,7 +212,7 @@ class PinnedAddresses:
             if record.finished:
                 continue
             annotations = record.annotations
-            if any(k.endswith(".kubernetes.io/vip") and v == name for k, v in annotations):
+            if any(k.endswith(VIP_KEY_SUFFIX) and v == name for k, v in annotations):
                 users.append(record.key)
         return users
 

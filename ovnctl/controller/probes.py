@@ -1,9 +1,15 @@
 """HTTP endpoints for the kubelet and Prometheus: /healthz, /readyz, /metrics.
 
 ``/healthz`` answers 200 while the process and its watches run (the kubelet
-restarts it otherwise). ``/readyz`` answers 200 once the caches are listed,
-for a standby as for the leader, so rolling updates proceed; its body says
-which. ``/metrics`` is the Prometheus exposition of the given registry.
+restarts it otherwise). ``/readyz`` answers 200 once the caches are listed, for
+a standby as for the leader and whether the OVN NB answers or not, and 503
+while starting or stopping. Readiness decides which replicas a Service sends
+admission reviews and scrapes to; an NB outage must not take the Subnet and
+IPPool webhook down with it, so the NB's health is reported, not gated on: the
+one-line body starts with the state (``leading``, ``standby``) and, with an NB
+configured, goes on with ``; OVN NB connected`` or ``; OVN NB unreachable``
+(also the gauge ``ovnctl_ovn_nb_connected`` and a log line per retry).
+``/metrics`` is the Prometheus exposition of the given registry.
 """
 
 from __future__ import annotations
@@ -11,9 +17,25 @@ from __future__ import annotations
 import aiohttp.web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from ovnctl.controller.lifecycle import ControllerState
 from ovnctl.controller.runtime import Controller
 
-__all__ = ["serve_probes"]
+__all__ = ["readiness", "serve_probes"]
+
+
+def readiness(controller: Controller) -> tuple[int, str]:
+    """The ``/readyz`` answer: status and body (see the module docstring)."""
+    state = controller.state
+    northbound = controller.northbound
+    nb = ""
+    if northbound.enabled:
+        nb = "; OVN NB connected" if northbound.connected else "; OVN NB unreachable"
+    if state.ready:
+        return 200, f"{state}{nb}\n"
+    if state is ControllerState.STOPPING:
+        return 503, f"{state}{nb}\n"
+    missing = ", ".join(sorted(controller.gate.missing)) or str(state)
+    return 503, f"{state}: waiting for {missing}{nb}\n"
 
 
 async def serve_probes(
@@ -32,11 +54,8 @@ async def serve_probes(
         return aiohttp.web.Response(status=503, text="watches are not running\n")
 
     async def readyz(_: aiohttp.web.Request) -> aiohttp.web.Response:
-        state = controller.state
-        if state in ("leading", "standby"):
-            return aiohttp.web.Response(text=f"{state}\n")
-        missing = ", ".join(sorted(controller.gate.missing)) or state
-        return aiohttp.web.Response(status=503, text=f"{state}: waiting for {missing}\n")
+        status, text = readiness(controller)
+        return aiohttp.web.Response(status=status, text=text)
 
     async def metrics(_: aiohttp.web.Request) -> aiohttp.web.Response:
         return aiohttp.web.Response(

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from ovnctl.caches import PodCache, PodKey, SubnetCache, created_seconds
 from ovnctl.caches.pods import PodRecord
-from ovnctl.models import PRIMARY_PROVIDER
+from ovnctl.models import PRIMARY_PROVIDER, nad_providers
 from ovnctl.queue import RateLimitingQueue
 from ovnctl.reconcilers.ledger import OwnerKey
 from ovnctl.reconcilers.waiting import WaitList, nad_topic, provider_topic, subnet_topic
@@ -121,7 +121,7 @@ class KeyRouter:
 
     def nad_changed(self, namespace: str, name: str) -> None:
         self.wake(nad_topic(namespace, name))
-        for provider in (f"{name}.{namespace}", f"{name}.{namespace}.ovn"):
+        for provider in nad_providers(namespace=namespace, name=name):
             self.wake(provider_topic(provider))
             for subnet in self._subnets.names_for_provider(provider):
                 self._subnet_queue.add(subnet)

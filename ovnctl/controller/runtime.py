@@ -31,6 +31,7 @@ from ovnctl.caches import (
     SubnetRecord,
 )
 from ovnctl.controller.kube_ovn_walk import KubeOvnSubnetWalk
+from ovnctl.controller.lifecycle import ControllerState
 from ovnctl.controller.pinned import PinnedAddresses
 from ovnctl.controller.routing import KeyRouter
 from ovnctl.ipam import IPAM
@@ -323,17 +324,16 @@ class Controller:
         self._handle_signals = True
 
     @property
-    def state(self) -> str:
-        """``starting``, ``standby`` (caches warm, not leading), ``leading`` or ``stopping``."""
+    def state(self) -> ControllerState:
+        """Where this replica is (see :class:`ControllerState`); the NB's health is not
+        part of it (``northbound.connected``; /readyz reports both)."""
         if self._stop.is_set():
-            return "stopping"
+            return ControllerState.STOPPING
         if self.gate.ready:
-            if self.northbound.enabled and not self.northbound.connected:
-                return "leading, northbound unreachable"
-            return "leading"
+            return ControllerState.LEADING
         if CACHES_LISTED not in self.gate.missing:
-            return "standby"
-        return "starting"
+            return ControllerState.STANDBY
+        return ControllerState.STARTING
 
     # -- wiring between reconcilers -----------------------------------------------------
 

@@ -11,7 +11,6 @@ Exit codes, for scripts (also in ``docs/ipam-check.md``):
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 import sys
 from collections.abc import Callable, Coroutine
@@ -25,6 +24,7 @@ from ovnctl.ipamtool.release import Candidate, find_candidate, release_candidate
 from ovnctl.ipamtool.render import render_json, render_table
 from ovnctl.k8s.api import ApiError, KubeApi
 from ovnctl.k8s.connection import connect
+from ovnctl.models import now_rfc3339
 
 __all__ = ["ipam"]
 
@@ -82,7 +82,7 @@ def _run(kubeconfig: str | None, work: Callable[[KubeApi], Coroutine[Any, Any, T
 
 def _log(level: int, message: str) -> None:
     """What ``release`` did, on stderr with a UTC timestamp (and to logging's handlers)."""
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = now_rfc3339()
     click.echo(f"{stamp} {logging.getLevelName(level)} {message}", err=True)
     logger.log(level, message)
 

@@ -21,7 +21,7 @@ from typing import Any
 from ovnctl.audit.records import IpObjectRecord, Unreadable, ip_object_record
 from ovnctl.k8s.api import KubeApi, NotFound, Resource
 from ovnctl.k8s.resources import IPS, PODS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINES
-from ovnctl.models import pod_owner
+from ovnctl.models import meta_name, meta_uid, object_meta, pod_owner
 
 __all__ = ["Candidate", "find_candidate", "release_candidate"]
 
@@ -81,7 +81,7 @@ async def _owner_alive(api: KubeApi, record: IpObjectRecord) -> str | None:
                 continue
             found = pod_owner(pod=pod)
             if found.is_vm and found.name == owner:
-                name = (pod.get("metadata") or {}).get("name")
+                name = meta_name(object_meta(pod))
                 return f"launcher pod {namespace}/{name} of VM {owner} exists"
     return None
 
@@ -92,7 +92,7 @@ async def find_candidate(api: KubeApi, name: str) -> Candidate:
         body = await api.get(IPS, name=name)
     except NotFound:
         return Candidate(name, "", None, "no such IP object")
-    uid = str((body.get("metadata") or {}).get("uid") or "")
+    uid = meta_uid(object_meta(body))
     record = ip_object_record(body)
     if isinstance(record, Unreadable):
         # Its owner cannot be known, so it cannot be shown to be gone.

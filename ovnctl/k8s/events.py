@@ -12,13 +12,13 @@ that cannot be written is logged and the reconcile goes on.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import logging
 import time
 from collections import OrderedDict
 
 from ovnctl.k8s.api import ApiError, KubeApi, NotFound
 from ovnctl.k8s.resources import EVENTS
+from ovnctl.models import now_rfc3339
 
 __all__ = ["EventRecorder", "InvolvedObject"]
 
@@ -45,10 +45,6 @@ class _Posted:
     namespace: str
     count: int
     last_posted: float
-
-
-def _now_rfc3339() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class EventRecorder:
@@ -96,7 +92,7 @@ class EventRecorder:
         self, involved: InvolvedObject, *, type_: str, reason: str, message: str
     ) -> _Posted | None:
         namespace = involved.namespace or CLUSTER_SCOPED_EVENT_NAMESPACE
-        stamp = _now_rfc3339()
+        stamp = now_rfc3339()
         reference = {
             "apiVersion": involved.api_version,
             "kind": involved.kind,
@@ -134,7 +130,7 @@ class EventRecorder:
                 EVENTS,
                 name=posted.name,
                 namespace=posted.namespace,
-                body={"count": posted.count, "lastTimestamp": _now_rfc3339()},
+                body={"count": posted.count, "lastTimestamp": now_rfc3339()},
             )
         except NotFound:
             return False

@@ -59,7 +59,7 @@ from ovnctl.k8s.resources import (
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
 )
-from ovnctl.models import pod_owner
+from ovnctl.models import object_meta, pod_owner
 
 __all__ = [
     "IPAMCLAIMS_BY_KEY",
@@ -178,7 +178,7 @@ class IndexFeed:
 
     def reduce(self, body: Mapping[str, Any]) -> _Reduced:
         """The index entries of one object (thread-safe: pure)."""
-        meta = body.get("metadata") or {}
+        meta = object_meta(body)
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         entries = tuple((i, dict(fn(body))) for i, _, fn in self._indexers)
         fingerprint = hash(tuple((i, frozenset(e.items())) for i, e in entries))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime
 import logging
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from typing import Any
 
 from ovnctl.k8s.api import AlreadyExists, ApiError, Conflict, KubeApi, NotFound
 from ovnctl.k8s.resources import LEASES
+from ovnctl.models import now_rfc3339
 
 __all__ = ["LeaderElector", "LeaseSettings"]
 
@@ -56,10 +56,6 @@ class LeaseSettings:
                 "need 0 < retry_period < renew_deadline < lease_duration, got "
                 f"{self.retry_period} / {self.renew_deadline} / {self.lease_duration}"
             )
-
-
-def _micro_time() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LeaderElector:
@@ -151,7 +147,7 @@ class LeaderElector:
 
     async def _try_acquire_or_renew(self) -> bool:
         settings = self.settings
-        now = _micro_time()
+        now = now_rfc3339(micro=True)
         try:
             lease = await self._api.get(LEASES, name=settings.name, namespace=settings.namespace)
         except NotFound:

@@ -24,6 +24,7 @@ import kubernetes.client
 
 from ovnctl.k8s.reflector import Reflector
 from ovnctl.k8s.resources import PODS
+from ovnctl.models import meta_annotations, meta_uid, object_meta
 
 __all__ = ["NodePod", "NodePodWatcher"]
 
@@ -85,11 +86,11 @@ class NodePodWatcher:
         self._reflector.stop()
 
     def _reduce(self, obj: Mapping[str, Any]) -> NodePod:
-        metadata = obj.get("metadata") or {}
-        annotations = metadata.get("annotations") or {}
+        metadata = object_meta(obj)
+        annotations = meta_annotations(metadata)
         return NodePod(
             namespace=str(metadata.get("namespace", "")),
             name=str(metadata.get("name", "")),
-            uid=str(metadata.get("uid", "")),
+            uid=meta_uid(metadata),
             annotations={k: str(v) for k, v in annotations.items() if self._keep(k)},
         )

@@ -12,15 +12,21 @@ names the field and value, ready for an Event or a condition.
 """
 
 from ovnctl.models.annotations import (
+    ALLOCATION_KEY_SUFFIXES,
     LOGICAL_SWITCH_ANNOTATION,
     MIGRATION_JOB_ANNOTATION,
+    NAMESPACE_POOL_ANNOTATION,
     NETWORK_STATUS_ANNOTATION,
     NETWORKS_ANNOTATION,
+    PROVIDER_KEY_INFIX,
+    PROVIDER_KEY_NAMES,
     SUBNET_LABEL,
+    VIP_KEY_SUFFIX,
     VM_NAME_LABEL,
     NicAllocation,
     ProviderKeys,
     StaticRequest,
+    allocated_provider,
     allocation_annotations,
     is_allocated,
     merge_requests,
@@ -52,6 +58,19 @@ from ovnctl.models.kubevirt import (
     pod_owner,
     statefulset_ordinal,
 )
+from ovnctl.models.meta import (
+    meta_annotations,
+    meta_deleting,
+    meta_finalizers,
+    meta_generation,
+    meta_key,
+    meta_labels,
+    meta_name,
+    meta_owner_references,
+    meta_uid,
+    now_rfc3339,
+    object_meta,
+)
 from ovnctl.models.nad import KUBE_OVN_TYPE, NadConfig, NadProblem, nad_problem, parse_nad
 from ovnctl.models.networks import AttachmentRequest, parse_networks
 from ovnctl.models.provider import (
@@ -59,6 +78,7 @@ from ovnctl.models.provider import (
     ProviderRef,
     is_primary,
     nad_provider,
+    nad_providers,
     parse_provider,
 )
 from ovnctl.models.subnet import (
@@ -73,17 +93,22 @@ from ovnctl.models.subnet import (
 )
 
 __all__ = [
+    "ALLOCATION_KEY_SUFFIXES",
     "DEFAULT_VPC",
     "IP_API_VERSION",
     "IP_KIND",
     "KUBE_OVN_TYPE",
     "LOGICAL_SWITCH_ANNOTATION",
     "MIGRATION_JOB_ANNOTATION",
+    "NAMESPACE_POOL_ANNOTATION",
     "NETWORKS_ANNOTATION",
     "NETWORK_STATUS_ANNOTATION",
     "PRIMARY_PROVIDER",
+    "PROVIDER_KEY_INFIX",
+    "PROVIDER_KEY_NAMES",
     "STATEFULSET_POD_TYPE",
     "SUBNET_LABEL",
+    "VIP_KEY_SUFFIX",
     "VM_NAME_LABEL",
     "VM_POD_TYPE",
     "AnnotationError",
@@ -105,6 +130,7 @@ __all__ = [
     "SubnetConflict",
     "SubnetSpec",
     "SubnetSpecError",
+    "allocated_provider",
     "allocation_annotations",
     "build_ip_object",
     "conflicts_for",
@@ -113,8 +139,20 @@ __all__ = [
     "is_allocated",
     "is_primary",
     "merge_requests",
+    "meta_annotations",
+    "meta_deleting",
+    "meta_finalizers",
+    "meta_generation",
+    "meta_key",
+    "meta_labels",
+    "meta_name",
+    "meta_owner_references",
+    "meta_uid",
     "nad_problem",
     "nad_provider",
+    "nad_providers",
+    "now_rfc3339",
+    "object_meta",
     "parse_ip_object",
     "parse_nad",
     "parse_networks",

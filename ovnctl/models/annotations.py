@@ -16,20 +16,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ovnctl.models._syntax import canonical_ip, canonical_mac
-from ovnctl.models.errors import AnnotationError
+from ovnctl.models.errors import AnnotationError, MACAnnotationError, StaticIPAnnotationError
 from ovnctl.models.networks import AttachmentRequest
 from ovnctl.models.provider import PRIMARY_PROVIDER
 
 __all__ = [
+    "ALLOCATION_KEY_SUFFIXES",
     "LOGICAL_SWITCH_ANNOTATION",
     "MIGRATION_JOB_ANNOTATION",
+    "NAMESPACE_POOL_ANNOTATION",
     "NETWORKS_ANNOTATION",
     "NETWORK_STATUS_ANNOTATION",
+    "PROVIDER_KEY_INFIX",
+    "PROVIDER_KEY_NAMES",
     "SUBNET_LABEL",
+    "VIP_KEY_SUFFIX",
     "VM_NAME_LABEL",
     "NicAllocation",
     "ProviderKeys",
     "StaticRequest",
+    "allocated_provider",
     "allocation_annotations",
     "is_allocated",
     "merge_requests",
@@ -56,6 +62,36 @@ VM_NAME_LABEL = "vm.kubevirt.io/name"
 SUBNET_LABEL = "ovn.kubernetes.io/subnet"
 """Label on IP objects naming their subnet, for label-selected LISTs."""
 
+PROVIDER_KEY_INFIX = ".kubernetes.io/"
+"""Between the provider and the name in a per-provider key: ``<P>.kubernetes.io/<name>``."""
+
+_ALLOCATION_NAMES = (
+    "allocated",
+    "ip_address",
+    "mac_address",
+    "cidr",
+    "gateway",
+    "logical_switch",
+    "virtualmachine",
+)
+# The names only read, never written: requests that narrow where the address comes from.
+_REQUEST_ONLY_NAMES = (
+    "ip_pool",  # a list of IPs or IPPool names the address must come from
+    "vip",  # the Vip whose reserved address the NIC uses
+)
+
+PROVIDER_KEY_NAMES = frozenset(_ALLOCATION_NAMES + _REQUEST_ONLY_NAMES)
+"""Every ``<name>`` of a per-provider key ovnctl reads (the pod cache keeps only these)."""
+
+ALLOCATION_KEY_SUFFIXES = tuple(PROVIDER_KEY_INFIX + name for name in _ALLOCATION_NAMES)
+"""``.kubernetes.io/<name>`` of the keys the controller writes per provider: what the node
+agent keeps of its pods (``key.endswith(ALLOCATION_KEY_SUFFIXES)``)."""
+
+_ALLOCATED_SUFFIX = PROVIDER_KEY_INFIX + "allocated"
+
+VIP_KEY_SUFFIX = PROVIDER_KEY_INFIX + "vip"
+"""``.kubernetes.io/vip``: a pod key ending so names a Vip, for any provider."""
+
 _TRUE = "true"
 
 
@@ -71,12 +107,16 @@ class ProviderKeys:
     gateway: str
     logical_switch: str
     virtualmachine: str
+    ip_pool: str
+    """Request only: IPs or IPPool names the address must come from."""
+    vip: str
+    """Request only: the Vip whose reserved address the NIC uses."""
 
 
 @functools.lru_cache(maxsize=1024)
 def provider_keys(*, provider: str) -> ProviderKeys:
     """The annotation keys of ``provider`` (cached: a handful of providers, many pods)."""
-    prefix = f"{provider}.kubernetes.io/"
+    prefix = provider + PROVIDER_KEY_INFIX
     return ProviderKeys(
         provider=provider,
         allocated=f"{prefix}allocated",
@@ -86,7 +126,21 @@ def provider_keys(*, provider: str) -> ProviderKeys:
         gateway=f"{prefix}gateway",
         logical_switch=f"{prefix}logical_switch",
         virtualmachine=f"{prefix}virtualmachine",
+        ip_pool=f"{prefix}ip_pool",
+        vip=f"{prefix}vip",
     )
+
+
+NAMESPACE_POOL_ANNOTATION = provider_keys(provider=PRIMARY_PROVIDER).ip_pool
+"""Namespace annotation ``ovn.kubernetes.io/ip_pool``: IPPool names for its pods."""
+
+
+def allocated_provider(key: object, value: object) -> str | None:
+    """``P`` when ``key: value`` is ``P.kubernetes.io/allocated: "true"``, else None: how a
+    reader walking a pod's annotations finds the providers it holds an allocation for."""
+    if value != _TRUE or not isinstance(key, str) or not key.endswith(_ALLOCATED_SUFFIX):
+        return None
+    return key[: -len(_ALLOCATED_SUFFIX)] or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,11 +289,11 @@ def _parse_ips(raw: str | None, *, key: str) -> tuple[str, ...]:
         try:
             version, canonical = canonical_ip(part)
         except ValueError:
-            raise AnnotationError(
+            raise StaticIPAnnotationError(
                 f"{part!r} is not a valid IP address", field=key, value=raw
             ) from None
         if version in seen:
-            raise AnnotationError(
+            raise StaticIPAnnotationError(
                 f"two IPv{version} addresses in {raw!r}; at most one per family",
                 field=key,
                 value=raw,
@@ -254,4 +308,6 @@ def _parse_mac(raw: str | None, *, key: str) -> str | None:
     try:
         return canonical_mac(raw)
     except ValueError:
-        raise AnnotationError(f"{raw!r} is not a valid MAC address", field=key, value=raw) from None
+        raise MACAnnotationError(
+            f"{raw!r} is not a valid MAC address", field=key, value=raw
+        ) from None

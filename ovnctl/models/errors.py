@@ -13,12 +13,16 @@ reports "malformed", not "missing"); the same message format is used there.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
     "AnnotationError",
     "IpObjectError",
+    "MACAnnotationError",
     "ModelError",
     "NetworksAnnotationError",
     "ProviderError",
+    "StaticIPAnnotationError",
     "SubnetSpecError",
 ]
 
@@ -29,8 +33,11 @@ class ModelError(ValueError):
     ``field`` is the path of the offending field as a user would write it
     (``spec.gateway``, ``networks[1].ips[0]``, an annotation key); ``value`` is
     the offending value as written (``repr`` of non-strings); ``detail`` is
-    the explanation. ``str(error)`` is ``"<field>: <detail>"``.
+    the explanation. ``str(error)`` is ``"<field>: <detail>"``. ``reason`` is the
+    Event or condition reason that goes with the message (users filter by it).
     """
+
+    reason: ClassVar[str] = "InvalidInput"
 
     def __init__(self, detail: str, *, field: str, value: object) -> None:
         self.detail = detail
@@ -42,9 +49,25 @@ class ModelError(ValueError):
 class NetworksAnnotationError(ModelError):
     """The pod annotation ``k8s.v1.cni.cncf.io/networks`` cannot be parsed."""
 
+    reason = "InvalidNetworksAnnotation"
+
 
 class AnnotationError(ModelError):
     """A per-provider pod annotation (static IP, MAC, allocation result) is malformed."""
+
+    reason = "InvalidAnnotation"
+
+
+class StaticIPAnnotationError(AnnotationError):
+    """``P.kubernetes.io/ip_address`` is malformed (not an address, two of one family)."""
+
+    reason = "InvalidStaticIP"
+
+
+class MACAnnotationError(AnnotationError):
+    """``P.kubernetes.io/mac_address`` is not a MAC address."""
+
+    reason = "InvalidMAC"
 
 
 class ProviderError(ModelError):

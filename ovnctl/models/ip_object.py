@@ -18,6 +18,7 @@ from typing import Any
 from ovnctl.models._syntax import DNS1123_SUBDOMAIN_MAX, canonical_ip, canonical_mac, describe
 from ovnctl.models.annotations import SUBNET_LABEL
 from ovnctl.models.errors import IpObjectError
+from ovnctl.models.meta import meta_name, object_meta
 from ovnctl.models.provider import is_primary
 
 __all__ = [
@@ -143,11 +144,10 @@ def parse_ip_object(*, body: Mapping[str, Any]) -> IpRecord:
     Raises :class:`IpObjectError` naming the field and value when a required
     field is missing or an address or MAC is malformed.
     """
-    metadata = body.get("metadata")
-    metadata = metadata if isinstance(metadata, Mapping) else {}
-    name = metadata.get("name")
-    if not isinstance(name, str) or not name:
-        raise IpObjectError("missing", field="metadata.name", value=name)
+    metadata = object_meta(body)
+    name = meta_name(metadata)
+    if name is None:
+        raise IpObjectError("missing", field="metadata.name", value=metadata.get("name"))
     spec = body.get("spec")
     if not isinstance(spec, Mapping):
         raise IpObjectError(

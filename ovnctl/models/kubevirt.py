@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovnctl.models.annotations import MIGRATION_JOB_ANNOTATION, VM_NAME_LABEL
+from ovnctl.models.meta import meta_annotations, meta_labels, meta_owner_references, object_meta
 
 __all__ = [
     "KUBEVIRT_GROUP",
@@ -91,11 +92,10 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
     """
     # Any field may have any JSON type (a hand-written or corrupted object): a wrong
     # type reads as absent, never as a crash (found by tests/fuzz/test_models.py).
-    metadata = _mapping(pod.get("metadata"))
+    metadata = object_meta(pod)
     namespace = str(metadata.get("namespace") or "")
     pod_name = str(metadata.get("name") or "")
-    raw_refs = metadata.get("ownerReferences")
-    refs = [r for r in raw_refs if isinstance(r, Mapping)] if isinstance(raw_refs, list) else []
+    refs = meta_owner_references(metadata)
 
     vm_name = next(
         (
@@ -108,7 +108,7 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
         None,
     )
     if vm_name is None and not any(r.get("controller") is True for r in refs):
-        label = _mapping(metadata.get("labels")).get(VM_NAME_LABEL)
+        label = meta_labels(metadata).get(VM_NAME_LABEL)
         vm_name = str(label) if label else None
 
     if vm_name is None:
@@ -126,7 +126,7 @@ def pod_owner(*, pod: Mapping[str, Any]) -> PodOwner:
         return PodOwner(
             kind=OwnerKind.POD, name=pod_name, namespace=namespace, statefulset=statefulset
         )
-    annotations = _mapping(metadata.get("annotations"))
+    annotations = meta_annotations(metadata)
     return PodOwner(
         kind=OwnerKind.VIRTUAL_MACHINE,
         name=vm_name,
@@ -142,10 +142,6 @@ def statefulset_ordinal(pod_name: str, statefulset: str) -> int | None:
         return None
     suffix = pod_name[len(prefix) :]
     return int(suffix) if suffix.isdigit() else None
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _group(api_version: object) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "ProviderRef",
     "is_primary",
     "nad_provider",
+    "nad_providers",
     "parse_provider",
 ]
 
@@ -55,6 +56,18 @@ def nad_provider(*, namespace: str, name: str, ovn: bool) -> str:
     """The provider string of NAD ``namespace/name``: ``name.namespace[.ovn]``."""
     base = f"{name}.{namespace}"
     return f"{base}.{OVN_SUFFIX}" if ovn else base
+
+
+def nad_providers(*, namespace: str, name: str) -> tuple[str, str]:
+    """Both providers NAD ``namespace/name`` can serve: IPAM-only and OVN (``.ovn``).
+
+    A NAD event concerns the subnets of either, whatever its plugin is now: the
+    plugin may just have changed from one to the other.
+    """
+    return (
+        nad_provider(namespace=namespace, name=name, ovn=False),
+        nad_provider(namespace=namespace, name=name, ovn=True),
+    )
 
 
 def is_primary(provider: str) -> bool:

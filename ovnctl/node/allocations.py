@@ -17,25 +17,21 @@ import asyncio
 from collections.abc import Iterable, Mapping
 
 from ovnctl.cni.errors import ALLOCATION_INVALID, POD_UNKNOWN, TRY_AGAIN_LATER, CniError
-from ovnctl.models import AnnotationError, NicAllocation, read_allocation
-
-__all__ = ["ALLOCATION_SUFFIXES", "PodAllocations", "keep_annotation"]
-
-ALLOCATION_SUFFIXES = (
-    ".kubernetes.io/allocated",
-    ".kubernetes.io/ip_address",
-    ".kubernetes.io/mac_address",
-    ".kubernetes.io/cidr",
-    ".kubernetes.io/gateway",
-    ".kubernetes.io/logical_switch",
-    ".kubernetes.io/virtualmachine",
+from ovnctl.models import (
+    ALLOCATION_KEY_SUFFIXES,
+    AnnotationError,
+    NicAllocation,
+    provider_keys,
+    read_allocation,
 )
-"""The ``P.kubernetes.io/<what>`` keys the controller writes per provider (REFERENCE §3)."""
+
+__all__ = ["PodAllocations", "keep_annotation"]
 
 
 def keep_annotation(key: str) -> bool:
-    """True for the allocation annotations of any provider."""
-    return key.endswith(ALLOCATION_SUFFIXES)
+    """True for the allocation annotations of any provider (``P.kubernetes.io/<what>``,
+    the keys the controller writes; spelled in :mod:`ovnctl.models.annotations`)."""
+    return key.endswith(ALLOCATION_KEY_SUFFIXES)
 
 
 PodKey = tuple[str, str]
@@ -144,7 +140,7 @@ class PodAllocations:
         return CniError(
             TRY_AGAIN_LATER,
             f"pod {namespace}/{name}: no allocation for provider {provider!r} within "
-            f"{timeout:g} s ({provider}.kubernetes.io/allocated is not 'true')",
+            f"{timeout:g} s ({provider_keys(provider=provider).allocated} is not 'true')",
             "is the ovnctl controller running, and does a subnet serve this provider?",
         )
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from ovnctl.caches import NadCache, SubnetCache
 from ovnctl.k8s.kopf_subnets import AdmissionVerdict
-from ovnctl.models import ModelError, nad_problem
+from ovnctl.models import ModelError, meta_deleting, meta_name, nad_problem, object_meta
 from ovnctl.models.subnet import SubnetSpec, conflicts_for, parse_subnet
 
 __all__ = ["SubnetAdmission"]
@@ -53,10 +53,10 @@ class SubnetAdmission:
         """The verdict on ``new`` (and ``old``, on UPDATE): a denial names field and value."""
         if new is None:
             return AdmissionVerdict()
-        metadata = new.get("metadata") or {}
-        name = str(metadata.get("name") or "")
+        metadata = object_meta(new)
+        name = meta_name(metadata) or ""
         unchanged = old is not None and old.get("spec") == new.get("spec")
-        if operation == "UPDATE" and (unchanged or metadata.get("deletionTimestamp")):
+        if operation == "UPDATE" and (unchanged or meta_deleting(metadata)):
             # Finalizers, labels, a deletion in progress: the spec is what was admitted
             # before, and refusing it now could only wedge a deletion.
             return AdmissionVerdict()

@@ -116,7 +116,9 @@ class ClaimChooser:
                 f"NetworkAttachmentDefinition {nad.namespace}/{nad.name} that pod "
                 f"{pod.name} attaches with this claim"
             )
-            self._problem(key, Verdict("Ready", False, "NetworkMismatch", message))
+            self._problem(
+                key, Verdict(type="Ready", status=False, reason="NetworkMismatch", message=message)
+            )
             raise AttachmentProblem(
                 "IPAMClaimNetworkMismatch", f"{field}: IPAMClaim {name}: {message}", wait_for=topics
             )
@@ -192,9 +194,14 @@ class ClaimReconciler:
         if users and (owner_name is None or (key[0], owner_name) not in users):
             owner_name = sorted(users)[0][1]
         verdict = problem or (
-            Verdict("Ready", True, "Allocated")
+            Verdict(type="Ready", status=True, reason="Allocated")
             if ips
-            else Verdict("Ready", False, "Pending", "no pod has used the claim yet")
+            else Verdict(
+                type="Ready",
+                status=False,
+                reason="Pending",
+                message="no pod has used the claim yet",
+            )
         )
         previous = current.get("conditions")
         desired: dict[str, object] = {

@@ -8,15 +8,17 @@ status and the reconciler skips the write.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ovnctl.models import now_rfc3339
+
+# now_rfc3339 is re-exported: the condition writers stamp with the one clock in models.
 __all__ = ["Verdict", "merge_conditions", "now_rfc3339"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     """What a reconcile concluded about one condition type."""
 
@@ -24,10 +26,6 @@ class Verdict:
     status: bool
     reason: str
     message: str = ""
-
-
-def now_rfc3339() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def merge_conditions(

@@ -73,10 +73,10 @@ def subnet_change(before: str, after: str) -> Verdict | None:
     if before == after:
         return None
     return Verdict(
-        "Validated",
-        False,
-        "SubnetImmutable",
-        f"spec.subnet: changed from {before!r} to {after!r}; it is immutable "
+        type="Validated",
+        status=False,
+        reason="SubnetImmutable",
+        message=f"spec.subnet: changed from {before!r} to {after!r}; it is immutable "
         "(change it back, or delete the pool and create a new one)",
     )
 
@@ -100,7 +100,9 @@ def verdict_of(problems: Sequence[PoolProblem], *, suffix: str = "") -> Verdict:
     more = len(problems) - _SHOWN_PROBLEMS
     if more > 0:
         shown += f"; and {more} more"
-    return Verdict("Validated", False, problems[0].reason, shown + suffix)
+    return Verdict(
+        type="Validated", status=False, reason=problems[0].reason, message=shown + suffix
+    )
 
 
 class IPPoolReconciler:
@@ -159,7 +161,7 @@ class IPPoolReconciler:
         """Why the pool cannot serve (a ``Ready`` verdict), or None when it can."""
         spec = record.spec
         if spec.error:
-            return Verdict("Validated", False, "InvalidSpec", spec.error)
+            return Verdict(type="Validated", status=False, reason="InvalidSpec", message=spec.error)
         bound = self._bound.setdefault(record.uid, spec.subnet)
         changed = subnet_change(bound, spec.subnet)
         if changed is not None:
@@ -167,14 +169,17 @@ class IPPoolReconciler:
         subnet = self._subnets.get(spec.subnet)
         if subnet is None:
             return Verdict(
-                "Ready", False, "SubnetNotFound", f"spec.subnet: {spec.subnet!r} does not exist"
+                type="Ready",
+                status=False,
+                reason="SubnetNotFound",
+                message=f"spec.subnet: {spec.subnet!r} does not exist",
             )
         if not self._serves(spec.subnet) or spec.subnet not in self._ipam:
             return Verdict(
-                "Ready",
-                False,
-                "SubnetNotReady",
-                f"spec.subnet: {spec.subnet!r} is not Ready (see its conditions)",
+                type="Ready",
+                status=False,
+                reason="SubnetNotReady",
+                message=f"spec.subnet: {spec.subnet!r} is not Ready (see its conditions)",
             )
         problems = check_pool(spec.ips, self._ipam.subnet(spec.subnet))
         if problems:
@@ -191,16 +196,16 @@ class IPPoolReconciler:
         validated = (
             problem
             if problem is not None and problem.type == "Validated"
-            else Verdict("Validated", True, "ValidationPassed")
+            else Verdict(type="Validated", status=True, reason="ValidationPassed")
         )
         verdicts = [
             validated,
-            Verdict("Ready", False, problem.reason, problem.message)
+            Verdict(type="Ready", status=False, reason=problem.reason, message=problem.message)
             if problem
-            else Verdict("Ready", True, "IPPoolReady"),
-            Verdict("Error", True, problem.reason, problem.message)
+            else Verdict(type="Ready", status=True, reason="IPPoolReady"),
+            Verdict(type="Error", status=True, reason=problem.reason, message=problem.message)
             if problem
-            else Verdict("Error", False, "NoError"),
+            else Verdict(type="Error", status=False, reason="NoError"),
         ]
         await self._patch_if_changed(record, self.usage_fields(record), verdicts)
 

@@ -40,6 +40,7 @@ from ovnctl.ipam import IPAM, Family, SubnetPool, check_overlaps, check_pool, ov
 from ovnctl.ipam.errors import IPAMError
 from ovnctl.ipam.ranges import IntervalSet
 from ovnctl.k8s.kopf_subnets import AdmissionVerdict
+from ovnctl.models import meta_deleting, meta_name, object_meta
 from ovnctl.models.ippool import IPPoolSpec, parse_ippool
 from ovnctl.models.subnet import SubnetSpec
 from ovnctl.reconcilers.ippool import subnet_change, verdict_of
@@ -66,11 +67,11 @@ class IPPoolAdmission:
         """The verdict on ``new`` (and ``old``, on UPDATE): a denial names field and value."""
         if new is None:
             return AdmissionVerdict()
-        metadata = new.get("metadata") or {}
-        name = str(metadata.get("name") or "")
+        metadata = object_meta(new)
+        name = meta_name(metadata) or ""
         previous = old if operation == "UPDATE" else None
         if previous is not None and (
-            previous.get("spec") == new.get("spec") or metadata.get("deletionTimestamp")
+            previous.get("spec") == new.get("spec") or meta_deleting(metadata)
         ):
             # Status, labels, a deletion in progress: refusing now could only wedge them.
             return AdmissionVerdict()

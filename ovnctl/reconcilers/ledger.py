@@ -23,7 +23,15 @@ from dataclasses import dataclass
 from ovnctl.models import VM_POD_TYPE, IpRecord
 from ovnctl.ovn import PortSpec
 
-__all__ = ["CLAIM_POD_TYPE", "IpObjectState", "NicLedger", "OwnerKey", "claim_ledger_owner"]
+__all__ = [
+    "CLAIM_POD_TYPE",
+    "IpObjectState",
+    "NicLedger",
+    "OwnerKey",
+    "claim_ledger_owner",
+    "holder_pod",
+    "pod_holder",
+]
 
 CLAIM_POD_TYPE = "IPAMClaim"
 """``spec.podType`` of the IP object of an IPAMClaim's NIC (ovnctl's own value; ``podName``
@@ -38,6 +46,23 @@ def claim_ledger_owner(claim: str) -> str:
 
 OwnerKey = tuple[str, str]
 """``(namespace, pod name)`` for a pod, ``(namespace, VM name)`` for a VM."""
+
+
+# A VM's NIC is held by each virt-launcher pod that uses its address (two during a live
+# migration): the IPAM keeps those holders as opaque strings, written by the pod
+# reconciler and read back by the VM reconciler. These two functions are the only
+# places that know the string's shape.
+
+
+def pod_holder(namespace: str, pod: str) -> str:
+    """The IPAM holder string of a launcher pod: ``"<namespace>/<pod>"``."""
+    return f"{namespace}/{pod}"
+
+
+def holder_pod(holder: str) -> OwnerKey:
+    """``(namespace, pod)`` of a holder string made by :func:`pod_holder`."""
+    namespace, _, pod = holder.partition("/")
+    return (namespace, pod)
 
 
 @dataclass(frozen=True, slots=True)

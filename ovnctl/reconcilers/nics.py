@@ -147,7 +147,7 @@ class NicPlanner:
                 attachments = parse_networks(annotation=raw, pod_namespace=pod.namespace)
             except NetworksAnnotationError as exc:
                 raise AttachmentProblem(
-                    "InvalidNetworksAnnotation",
+                    exc.reason,
                     f"pod annotation {exc.field} = {_clip(exc.value)}: {exc.detail}",
                 ) from exc
             seen = {nic.provider: "the primary network" for nic in nics}
@@ -296,13 +296,8 @@ class NicPlanner:
         keys = provider_keys(provider=provider)
         try:
             static = read_static_request(annotations=annotations, provider=provider)
-        except AnnotationError as exc:
-            reason = "InvalidAnnotation"
-            if exc.field == keys.mac_address:
-                reason = "InvalidMAC"
-            elif exc.field == keys.ip_address:
-                reason = "InvalidStaticIP"
-            raise AttachmentProblem(reason, f"pod annotation {exc}") from exc
+        except AnnotationError as exc:  # its class says which key: InvalidStaticIP, InvalidMAC
+            raise AttachmentProblem(exc.reason, f"pod annotation {exc}") from exc
         entry = f"{NETWORKS_ANNOTATION}[{attachment.index}]" if attachment is not None else ""
         ips_from = (
             f"pod annotation {keys.ip_address}"
@@ -329,7 +324,7 @@ class NicPlanner:
         return record.provider if record is not None else None
 
     def _named_subnet(self, name: str, provider: str) -> str:
-        key = f"{provider}.kubernetes.io/logical_switch"
+        key = provider_keys(provider=provider).logical_switch
         record = self._subnets.get(name)
         if record is None:
             raise AttachmentProblem(

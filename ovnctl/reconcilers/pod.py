@@ -53,6 +53,7 @@ from ovnctl.reconcilers.ledger import (
     IpObjectState,
     NicLedger,
     claim_ledger_owner,
+    pod_holder,
 )
 from ovnctl.reconcilers.nics import AttachmentProblem, NicPlanner, NicRequest
 from ovnctl.reconcilers.release import NicReleaser
@@ -61,21 +62,6 @@ from ovnctl.reconcilers.waiting import WaitList, nic_topic, subnet_topic
 __all__ = ["PodReconciler"]
 
 logger = logging.getLogger(__name__)
-
-_IPAM_REASONS = {
-    "PoolExhaustedError": "SubnetExhausted",
-    "InvalidAddressError": "InvalidStaticIP",
-    "AddressOutOfRangeError": "StaticIPOutOfRange",
-    "AddressFamilyError": "StaticIPWrongFamily",
-    "AddressConflictError": "StaticIPTaken",
-    "GatewayAddressError": "StaticIPIsGateway",
-    "ReservedAddressError": "StaticIPReserved",
-    "InvalidMACError": "InvalidMAC",
-    "MACConflictError": "MACTaken",
-    "MACExhaustedError": "MACSpaceExhausted",
-    "SharedAddressMoveError": "SharedAddressInUse",
-    "UnknownSubnetError": "SubnetNotReady",
-}
 
 
 def _canonical(ips: Sequence[str]) -> tuple[str, ...]:
@@ -170,7 +156,7 @@ class PodReconciler:
     # -- allocation (in memory, all or none) -----------------------------------------------
 
     def _allocate(self, pod: PodRecord, nics: Sequence[NicRequest]) -> list[Allocation]:
-        holder = f"{pod.namespace}/{pod.name}" if pod.owner.is_vm else None
+        holder = pod_holder(pod.namespace, pod.name) if pod.owner.is_vm else None
         done: list[Allocation] = []
         fresh: list[NicRequest] = []
         moved: list[Allocation] = []
@@ -193,9 +179,9 @@ class PodReconciler:
                     self._ipam.release(undo.owner_key, subnet=undo.subnet)
                 pooled = isinstance(exc, PoolExhaustedError) and nic.within is not None
                 raise AttachmentProblem(
-                    "IPPoolExhausted"
-                    if pooled
-                    else _IPAM_REASONS.get(type(exc).__name__, "AllocationFailed"),
+                    # Each IPAM error names its Event reason; an exhausted IPPool is
+                    # told apart from an exhausted subnet only here, where the pool is known.
+                    "IPPoolExhausted" if pooled else exc.reason,
                     _ipam_message(nic, exc),
                     wait_for=_ipam_waits(nic, exc),
                 ) from exc

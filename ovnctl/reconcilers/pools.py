@@ -30,7 +30,7 @@ from ovnctl.caches import IPPoolCache, NamespacePoolCache, PodKey, SubnetCache, 
 from ovnctl.caches.pods import PodRecord
 from ovnctl.ipam import IPAM, AddressLimit, PoolEntryError, limit_of, parse_ip_list
 from ovnctl.ipam.addresses import parse_ip
-from ovnctl.models import StaticRequest
+from ovnctl.models import StaticRequest, provider_keys
 from ovnctl.reconcilers.ippool import IPPoolReconciler, ServingPool
 from ovnctl.reconcilers.nics import AttachmentProblem, PoolChoice
 from ovnctl.reconcilers.vips import vip_owner
@@ -86,10 +86,11 @@ class PoolSelector:
     def __call__(
         self, pod: PodRecord, provider: str, annotations: dict[str, str], static: StaticRequest
     ) -> PoolChoice | None:
-        vip = annotations.get(f"{provider}.kubernetes.io/vip", "").strip()
+        keys = provider_keys(provider=provider)
+        vip = annotations.get(keys.vip, "").strip()
         if vip:
             return self._vip(pod, provider, vip)
-        key = f"{provider}.kubernetes.io/ip_pool"
+        key = keys.ip_pool
         value = annotations.get(key, "").strip()
         if value:
             return self._from_annotation(key, value, provider, static)
@@ -98,7 +99,7 @@ class PoolSelector:
     # -- a Vip -------------------------------------------------------------------------------
 
     def _vip(self, pod: PodRecord, provider: str, name: str) -> PoolChoice:
-        key = f"{provider}.kubernetes.io/vip"
+        key = provider_keys(provider=provider).vip
         topics = (vip_topic(name),)
         record = self._vips.get(name)
         if record is None:
@@ -179,10 +180,11 @@ class PoolSelector:
                     wait_for=topics,
                 )
             if static.subnet is not None and serving.subnet != static.subnet:
+                named_by = provider_keys(provider=provider).logical_switch
                 raise AttachmentProblem(
                     "IPPoolSubnetMismatch",
                     f"pod annotation {key}: IPPool {name!r} is on subnet {serving.subnet!r}, "
-                    f"not on {static.subnet!r} named by {provider}.kubernetes.io/logical_switch",
+                    f"not on {static.subnet!r} named by {named_by}",
                     wait_for=topics,
                 )
             usable.append(serving)

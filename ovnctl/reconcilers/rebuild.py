@@ -26,7 +26,10 @@ from ovnctl.k8s.resources import IPS
 from ovnctl.models import (
     IpRecord,
     ModelError,
+    allocated_provider,
     ip_object_name,
+    meta_name,
+    object_meta,
     parse_ip_object,
     read_allocation,
 )
@@ -41,9 +44,6 @@ ServingSpec = Callable[[SubnetRecord], Awaitable[SubnetSpec | None]]
 """The spec to register for a subnet, or None when it may not serve."""
 
 
-_ALLOCATED_SUFFIX = ".kubernetes.io/allocated"
-
-
 def _annotated_allocations(
     pods: Iterable[PodRecord], known: set[str], ledger: NicLedger
 ) -> list[AllocationRecord]:
@@ -52,9 +52,9 @@ def _annotated_allocations(
     for pod in pods:
         annotations = pod.annotation_map()
         for key, value in annotations.items():
-            if value != "true" or not key.endswith(_ALLOCATED_SUFFIX):
+            provider = allocated_provider(key, value)
+            if provider is None:
                 continue
-            provider = key[: -len(_ALLOCATED_SUFFIX)]
             nic = ip_object_name(owner=pod.owner.name, namespace=pod.namespace, provider=provider)
             if nic in known:
                 continue
@@ -116,7 +116,7 @@ async def rebuild_ipam(
                 ip = parse_ip_object(body=body)
             except ModelError as exc:
                 malformed += 1
-                name = (body.get("metadata") or {}).get("name")
+                name = meta_name(object_meta(body))
                 logger.warning("IP object %s ignored at start-up: %s", name, exc)
                 continue
             ip_objects.append(ip)

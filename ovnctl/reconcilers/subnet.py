@@ -52,7 +52,7 @@ NadLookup = Callable[[str, str], Awaitable[NadConfig | None]]
 """``(namespace, name) -> NadConfig | None``: the cache, or (benchmarks only) a live GET."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SubnetVerdict:
     """Everything one evaluation concluded about a subnet."""
 
@@ -170,12 +170,16 @@ class SubnetReconciler:
         if record.spec is None:
             message = str(record.error) if record.error else "invalid spec"
             return SubnetVerdict(
-                None, (Verdict("Validated", False, "InvalidSpec", message),), False
+                spec=None,
+                problems=(
+                    Verdict(type="Validated", status=False, reason="InvalidSpec", message=message),
+                ),
+                refused_by_conflict=False,
             )
         spec = record.spec
         conflict = self._losing_conflict(record, spec)
         if conflict is not None:
-            return SubnetVerdict(None, (conflict,), True)
+            return SubnetVerdict(spec=None, problems=(conflict,), refused_by_conflict=True)
         warnings = spec.warnings
         ref = spec.provider_ref
         if ref is not None:
@@ -186,12 +190,19 @@ class SubnetReconciler:
                 warnings = (*warnings, f"{where}: {nad.warning}")
             if problem is not None:
                 return SubnetVerdict(
-                    spec,
-                    (Verdict("Ready", False, problem.reason, problem.message),),
-                    False,
-                    warnings,
+                    spec=spec,
+                    problems=(
+                        Verdict(
+                            type="Ready",
+                            status=False,
+                            reason=problem.reason,
+                            message=problem.message,
+                        ),
+                    ),
+                    refused_by_conflict=False,
+                    warnings=warnings,
                 )
-        return SubnetVerdict(spec, (), False, warnings)
+        return SubnetVerdict(spec=spec, problems=(), refused_by_conflict=False, warnings=warnings)
 
     def _losing_conflict(self, record: SubnetRecord, spec: SubnetSpec) -> Verdict | None:
         # Subnets being deleted still count: until their finalizer goes they may hold
@@ -207,7 +218,9 @@ class SubnetReconciler:
             rivals = [others[n] for n in conflict.subnets if n in others and n not in self.refused]
             # The senior subnet keeps serving; every other one in the conflict gives way.
             if any(self._seniority(r) < mine for r in rivals):
-                return Verdict("Validated", False, conflict.reason, conflict.message)
+                return Verdict(
+                    type="Validated", status=False, reason=conflict.reason, message=conflict.message
+                )
         return None
 
     def rivals_of(self, name: str) -> set[str]:
@@ -264,7 +277,7 @@ class SubnetReconciler:
             )
         except IPAMError as exc:
             self._applied.pop(spec.name, None)
-            return [Verdict("Validated", False, "InvalidSpec", str(exc))]
+            return [Verdict(type="Validated", status=False, reason="InvalidSpec", message=str(exc))]
         self._applied[spec.name] = applied
         if report.conflicts:
             shown = ", ".join(f"{c.owner}={c.ip} ({c.reason})" for c in report.conflicts[:10])
@@ -284,13 +297,18 @@ class SubnetReconciler:
         validation_problem = next((p for p in problems if p.type == "Validated"), None)
         verdicts = [
             validation_problem
-            or Verdict("Validated", True, "ValidationPassed", "; ".join(warnings)),
-            Verdict("Ready", False, first.reason, first.message)
+            or Verdict(
+                type="Validated",
+                status=True,
+                reason="ValidationPassed",
+                message="; ".join(warnings),
+            ),
+            Verdict(type="Ready", status=False, reason=first.reason, message=first.message)
             if first
-            else Verdict("Ready", True, "SubnetReady"),
-            Verdict("Error", True, first.reason, first.message)
+            else Verdict(type="Ready", status=True, reason="SubnetReady"),
+            Verdict(type="Error", status=True, reason=first.reason, message=first.message)
             if first
-            else Verdict("Error", False, "NoError"),
+            else Verdict(type="Error", status=False, reason="NoError"),
         ]
         fields: dict[str, object] = {}
         if record.name in self._ipam:
@@ -336,9 +354,14 @@ class SubnetReconciler:
                 record,
                 fields=self._ipam.usage(record.name).status_fields(),
                 verdicts=[
-                    Verdict("Validated", record.spec is not None, "Terminating", message),
-                    Verdict("Ready", False, "Terminating", message),
-                    Verdict("Error", False, "NoError"),
+                    Verdict(
+                        type="Validated",
+                        status=record.spec is not None,
+                        reason="Terminating",
+                        message=message,
+                    ),
+                    Verdict(type="Ready", status=False, reason="Terminating", message=message),
+                    Verdict(type="Error", status=False, reason="NoError"),
                 ],
             )
             return RequeueAfter(TERMINATING_RECHECK_SECONDS)

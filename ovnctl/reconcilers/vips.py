@@ -102,20 +102,31 @@ class VipReconciler:
     def _reserve(self, record: VipRecord) -> Verdict | None:
         if record.type:
             return Verdict(
-                "Ready",
-                False,
-                "UnsupportedType",
-                f'spec.type: {record.type!r} is not served; ovnctl serves reservations (type "")',
+                type="Ready",
+                status=False,
+                reason="UnsupportedType",
+                message=(
+                    f"spec.type: {record.type!r} is not served; "
+                    'ovnctl serves reservations (type "")'
+                ),
             )
         if not record.subnet:
-            return Verdict("Ready", False, "InvalidSpec", "spec.subnet: required")
+            return Verdict(
+                type="Ready", status=False, reason="InvalidSpec", message="spec.subnet: required"
+            )
         if self._subnets.get(record.subnet) is None:
             return Verdict(
-                "Ready", False, "SubnetNotFound", f"spec.subnet: {record.subnet!r} does not exist"
+                type="Ready",
+                status=False,
+                reason="SubnetNotFound",
+                message=f"spec.subnet: {record.subnet!r} does not exist",
             )
         if not self._serves(record.subnet) or record.subnet not in self._ipam:
             return Verdict(
-                "Ready", False, "SubnetNotReady", f"spec.subnet: {record.subnet!r} is not Ready"
+                type="Ready",
+                status=False,
+                reason="SubnetNotReady",
+                message=f"spec.subnet: {record.subnet!r} is not Ready",
             )
         owner = vip_owner(record.name)
         before = self._ipam.get(record.subnet, owner)
@@ -130,7 +141,10 @@ class VipReconciler:
         except IPAMError as exc:
             field = "spec.v4ip/v6ip" if record.requested else "spec.subnet"
             return Verdict(
-                "Ready", False, type(exc).__name__.removesuffix("Error"), f"{field}: {exc}"
+                type="Ready",
+                status=False,
+                reason=type(exc).__name__.removesuffix("Error"),
+                message=f"{field}: {exc}",
             )
         if allocation != before:
             self._on_changed(record.name, record.subnet)
@@ -180,7 +194,7 @@ class VipReconciler:
             for ip in allocation.ips:
                 fields["v6ip" if ":" in ip else "v4ip"] = ip
             fields["mac"] = allocation.mac
-        verdict = problem or Verdict("Ready", True, "VipReady")
+        verdict = problem or Verdict(type="Ready", status=True, reason="VipReady")
         current = record.status
         previous = current.get("conditions")
         conditions = merge_conditions(

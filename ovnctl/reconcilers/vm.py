@@ -24,7 +24,7 @@ from ovnctl.ipam import IPAM
 from ovnctl.k8s.api import KubeApi, NotFound, Resource
 from ovnctl.k8s.resources import VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINES
 from ovnctl.queue import Done, RequeueAfter, Result
-from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
+from ovnctl.reconcilers.ledger import NicLedger, OwnerKey, holder_pod
 from ovnctl.reconcilers.release import NicReleaser
 
 __all__ = ["VmReconciler"]
@@ -74,7 +74,7 @@ class VmReconciler:
         for nic in nics:
             for allocation in self._ipam.lookup(nic):
                 for holder in allocation.holders:
-                    ns, _, pod = holder.partition("/")
+                    ns, pod = holder_pod(holder)
                     if ns == namespace and pod not in live:
                         self._ipam.drop_holder(nic, holder)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ovnctl.reconcilers.conditions import Verdict, merge_conditions
 
 T0, T1 = "2024-01-01T00:00:00Z", "2024-01-01T00:05:00Z"
-READY = Verdict("Ready", True, "SubnetReady")
+READY = Verdict(type="Ready", status=True, reason="SubnetReady")
 
 
 def test_first_write_stamps_now() -> None:
@@ -38,10 +38,16 @@ def test_new_generation_keeps_times() -> None:
 def test_message_change_moves_update_time_only() -> None:
     """Same status, new reason or message: lastUpdateTime moves, lastTransitionTime stays."""
     first = merge_conditions(
-        None, [Verdict("Ready", False, "NadNotFound", "a")], generation=1, now=T0
+        None,
+        [Verdict(type="Ready", status=False, reason="NadNotFound", message="a")],
+        generation=1,
+        now=T0,
     )
     [c] = merge_conditions(
-        first, [Verdict("Ready", False, "NadMalformed", "b")], generation=1, now=T1
+        first,
+        [Verdict(type="Ready", status=False, reason="NadMalformed", message="b")],
+        generation=1,
+        now=T1,
     )
     assert (c["reason"], c["message"]) == ("NadMalformed", "b")
     assert (c["lastUpdateTime"], c["lastTransitionTime"]) == (T1, T0)
@@ -50,7 +56,12 @@ def test_message_change_moves_update_time_only() -> None:
 def test_status_flip_moves_both_times() -> None:
     """A status flip stamps both lastTransitionTime and lastUpdateTime."""
     first = merge_conditions(None, [READY], generation=1, now=T0)
-    [c] = merge_conditions(first, [Verdict("Ready", False, "Overlap", "x")], generation=1, now=T1)
+    [c] = merge_conditions(
+        first,
+        [Verdict(type="Ready", status=False, reason="Overlap", message="x")],
+        generation=1,
+        now=T1,
+    )
     assert (c["status"], c["lastUpdateTime"], c["lastTransitionTime"]) == ("False", T1, T1)
 
 
@@ -61,7 +72,7 @@ def test_order_follows_verdicts_and_others_dropped() -> None:
         "not a mapping",
         {"type": "Error", "status": "False", "reason": "NoError", "message": ""},
     ]
-    verdicts = [READY, Verdict("Error", False, "NoError")]
+    verdicts = [READY, Verdict(type="Error", status=False, reason="NoError")]
     result = merge_conditions(previous, verdicts, generation=1, now=T1)  # type: ignore[arg-type]
     assert [c["type"] for c in result] == ["Ready", "Error"]
     # The previous Error had no times to keep: now is stamped.

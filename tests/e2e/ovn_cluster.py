@@ -84,9 +84,13 @@ class OvnCluster:
         )  # fmt: skip
         daemon_log.close()
         self.wait(lambda: self.socket.exists(), what="ovnctl daemon's socket", within=30)
+        # Ready (200) does not wait for the NB; the body says whether it is connected.
         self.wait(
-            lambda: self.controller is not None and self.controller.probe("/readyz")[0] == 200,
-            what="ovnctl run ready",
+            lambda: (
+                self.controller is not None
+                and self.controller.probe("/readyz") == (200, "leading; OVN NB connected\n")
+            ),
+            what="ovnctl run ready and connected to the NB",
             within=30,
         )
 

@@ -95,7 +95,12 @@ def test_leader_killed_mid_burst_ends_with_one_correct_port_per_nic(
             extra=("--ovn-nb", nb_cluster.remote),
         )
         try:
-            _wait(lambda: proc.probe("/readyz")[0] == 200, what="ready", within=60, proc=proc)
+            _wait(
+                lambda: proc.probe("/readyz") == (200, "leading; OVN NB connected\n"),
+                what="ready and connected to the NB",
+                within=60,
+                proc=proc,
+            )
             _call(sim, "POST", "/apis/kubeovn.io/v1/subnets",
                   subnet("ovn-default", "10.16.0.0/16", default=True))  # fmt: skip
             with ThreadPoolExecutor(8) as pool:

@@ -5,11 +5,17 @@ from __future__ import annotations
 import pytest
 
 from ovnctl.models import (
+    ALLOCATION_KEY_SUFFIXES,
     LOGICAL_SWITCH_ANNOTATION,
+    NAMESPACE_POOL_ANNOTATION,
+    PROVIDER_KEY_INFIX,
+    PROVIDER_KEY_NAMES,
+    VIP_KEY_SUFFIX,
     AnnotationError,
     AttachmentRequest,
     NicAllocation,
     StaticRequest,
+    allocated_provider,
     allocation_annotations,
     is_allocated,
     merge_requests,
@@ -30,6 +36,9 @@ def test_primary_provider_keys():
     assert keys.gateway == "ovn.kubernetes.io/gateway"
     assert keys.logical_switch == LOGICAL_SWITCH_ANNOTATION
     assert keys.virtualmachine == "ovn.kubernetes.io/virtualmachine"
+    assert keys.ip_pool == "ovn.kubernetes.io/ip_pool" == NAMESPACE_POOL_ANNOTATION
+    assert keys.vip == "ovn.kubernetes.io/vip"
+    assert keys.vip.endswith(VIP_KEY_SUFFIX)
 
 
 def test_multus_provider_keys():
@@ -115,6 +124,9 @@ def test_static_request_errors(annotations, field, fragment):
     assert info.value.field == field
     assert fragment in str(info.value)
     assert str(info.value).startswith(field + ": ")
+    # The Event reason travels with the class: the reconciler reads it, never the field.
+    expected = "InvalidMAC" if field.endswith("/mac_address") else "InvalidStaticIP"
+    assert info.value.reason == expected
 
 
 def test_merge_annotation_wins_field_by_field():
@@ -224,3 +236,36 @@ def test_read_allocation_errors(annotations, field):
     with pytest.raises(AnnotationError) as info:
         read_allocation(annotations=annotations)
     assert info.value.field == field
+
+
+def test_every_key_written_is_one_the_readers_keep():
+    """What the controller writes for a NIC, the node agent keeps and the pod cache keeps."""
+    written = allocation_annotations(
+        provider="attachnet.default.ovn",
+        subnet="attachnet",
+        cidr_block="172.17.0.0/16",
+        gateway="172.17.0.1",
+        ips=("172.17.0.2",),
+        mac="0e:00:00:00:00:01",
+        vm_name="vm1",
+    )
+    for key in written:
+        assert key.endswith(ALLOCATION_KEY_SUFFIXES)
+        assert key.rpartition(PROVIDER_KEY_INFIX)[2] in PROVIDER_KEY_NAMES
+    assert len(written) == len(ALLOCATION_KEY_SUFFIXES)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "provider"),
+    [
+        ("ovn.kubernetes.io/allocated", "true", "ovn"),
+        ("attachnet.default.ovn.kubernetes.io/allocated", "true", "attachnet.default.ovn"),
+        ("ovn.kubernetes.io/allocated", "false", None),
+        ("ovn.kubernetes.io/ip_address", "true", None),
+        (".kubernetes.io/allocated", "true", None),
+        (7, "true", None),
+    ],
+)
+def test_allocated_provider(key, value, provider):
+    """Only ``P.kubernetes.io/allocated: "true"`` names a provider holding an allocation."""
+    assert allocated_provider(key, value) == provider

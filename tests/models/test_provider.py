@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ovnctl.models import ProviderError, ProviderRef, is_primary, nad_provider, parse_provider
+from ovnctl.models import (
+    ProviderError,
+    ProviderRef,
+    is_primary,
+    nad_provider,
+    nad_providers,
+    parse_provider,
+)
 
 
 def test_primary_provider_parses_to_none():
@@ -47,3 +54,11 @@ def test_invalid_provider(provider):
     assert info.value.value == provider
     assert str(info.value).startswith("spec.provider: ")
     assert repr(provider) in str(info.value)
+
+
+def test_nad_providers_are_both_forms():
+    """A NAD names two providers: IPAM-only ``<nad>.<ns>`` and OVN ``<nad>.<ns>.ovn``."""
+    assert nad_providers(namespace="default", name="attachnet") == (
+        "attachnet.default",
+        "attachnet.default.ovn",
+    )
