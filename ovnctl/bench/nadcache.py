@@ -9,7 +9,7 @@ server and controller process, everything else equal:
 - ``live``: a GET of the NAD wherever ovnctl's subnet reconciler looks one up;
 - ``walk-cache`` and ``walk-live``: Kube-OVN 1.13's NAD reads added to every
   subnet reconcile (each alive pod's attachments, see
-  :mod:`ovnctl.controller.kube_ovn_walk`), read from the cache (Kube-OVN after
+  :mod:`ovnctl.bench.kube_ovn_walk`), read from the cache (Kube-OVN after
   #5386) or with a GET each (before it: #5353's condition).
 
 The issue's targets compare ``walk-cache`` with ``walk-live``: the NAD cache
@@ -406,7 +406,7 @@ def run(
     ]
     notes = [
         "walk-*: Kube-OVN 1.13's NAD reads in every subnet reconcile (each alive pod's "
-        "attachments, ovnctl/controller/kube_ovn_walk.py); the targets compare these two",
+        "attachments, ovnctl/bench/kube_ovn_walk.py); the targets compare these two",
         f"ovnctl's own lookups (no walk), live/cache: {own_request_ratio}x requests, "
         f"{own_p99_ratio}x p99 (no target: ovnctl never reads NADs per pod in a subnet reconcile)",
     ]
