@@ -9,7 +9,7 @@ server and controller process, everything else equal:
 - ``live``: a GET of the NAD wherever ovnctl's subnet reconciler looks one up;
 - ``walk-cache`` and ``walk-live``: Kube-OVN 1.13's NAD reads added to every
   subnet reconcile (each alive pod's attachments, see
-  :mod:`ovnctl.controller.kube_ovn_walk`), read from the cache (Kube-OVN after
+  :mod:`ovnctl.bench.kube_ovn_walk`), read from the cache (Kube-OVN after
   #5386) or with a GET each (before it: #5353's condition).
 
 The issue's targets compare ``walk-cache`` with ``walk-live``: the NAD cache
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -58,6 +59,7 @@ from ovnctl.bench.runner import (
     percentile,
     sim_process,
 )
+from ovnctl.sim.requestlog import RequestLog
 
 __all__ = ["run"]
 
@@ -181,6 +183,101 @@ async def _start_residents(driver: Driver, count: int, watch: SubnetWatch) -> No
         await asyncio.sleep(0.1)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Churn:
+    """Which subnets each step of the churn touches."""
+
+    n: int
+    churn: float
+
+    @property
+    def names(self) -> list[str]:
+        return [f"s{i}" for i in range(self.n)]
+
+    @property
+    def _cut(self) -> int:
+        return max(1, int(self.n * self.churn))
+
+    @property
+    def deleted(self) -> range:
+        """Subnets deleted and re-created in step 3."""
+        return range(self._cut)
+
+    @property
+    def nad_deleted(self) -> range:
+        """Subnets whose NAD is deleted and re-created in step 3."""
+        return range(self._cut, min(self.n, 2 * self._cut))
+
+
+@dataclasses.dataclass(slots=True)
+class _Latencies:
+    """Seconds from each change until the watch showed the subnet Ready."""
+
+    create: list[float] = dataclasses.field(default_factory=list)
+    update: list[float] = dataclasses.field(default_factory=list)
+    recovery: list[float] = dataclasses.field(default_factory=list)
+
+
+async def _create_step(
+    driver: Driver, watch: SubnetWatch, plan: _Churn, latencies: _Latencies
+) -> None:
+    """Step 1: every NAD, then every subnet; each subnet's create -> Ready."""
+    await driver.create_all(objects.nad(f"net{i}") for i in range(plan.n))
+    created = await driver.create_all(_subnet(i) for i in range(plan.n))
+    await watch.until("every subnet Ready", _all(plan.names, _ready))
+    latencies.create += [watch.latency(name, created[name]) for name in plan.names]
+
+
+async def _update_step(
+    driver: Driver, watch: SubnetWatch, plan: _Churn, latencies: _Latencies
+) -> None:
+    """Step 2: a new ``excludeIps`` on every subnet; each patch -> Ready with the new count."""
+    updated: dict[str, float] = {}
+
+    async def exclude(i: int) -> None:
+        base = _cidr(i).rsplit(".", 1)[0]
+        updated[f"s{i}"] = time.perf_counter()
+        await driver.merge_patch(_subnet(i), {"spec": {"excludeIps": [f"{base}.2..{base}.10"]}})
+
+    await driver.each(range(plan.n), exclude)
+    await watch.until(
+        "excludeIps applied",
+        _all(
+            plan.names,
+            lambda s: _ready(s) and (s.get("status") or {}).get("v4availableIPs") == 244,
+        ),
+    )
+    latencies.update += [watch.latency(name, updated[name]) for name in plan.names]
+
+
+async def _delete_and_recreate_step(
+    driver: Driver, watch: SubnetWatch, plan: _Churn, latencies: _Latencies
+) -> None:
+    """Step 3: delete subnets and other subnets' NADs, then re-create both."""
+    first, second = plan.deleted, plan.nad_deleted
+    await driver.each([_subnet(i) for i in first], driver.delete)
+    await driver.each([objects.nad(f"net{i}") for i in second], driver.delete)
+    await watch.until(
+        "subnets deleted and NADs missing",
+        lambda cur: (
+            not any(f"s{i}" in cur for i in first)
+            and _all([f"s{i}" for i in second], lambda s: _reason(s) == "NadNotFound")(cur)
+        ),
+    )
+    recreated = await driver.create_all(_subnet(i) for i in first)
+    nads_back = await driver.create_all(objects.nad(f"net{i}") for i in second)
+    await watch.until("every subnet Ready again", _all(plan.names, _ready))
+    latencies.create += [watch.latency(f"s{i}", recreated[f"s{i}"]) for i in first]
+    latencies.recovery += [watch.latency(f"s{i}", nads_back[f"net{i}"]) for i in second]
+
+
+async def _delete_step(driver: Driver, watch: SubnetWatch, plan: _Churn) -> None:
+    """Step 4: every subnet goes."""
+    await driver.each([_subnet(i) for i in range(plan.n)], driver.delete)
+    names = plan.names
+    await watch.until("every subnet gone", lambda cur: not any(name in cur for name in names))
+
+
 async def _run_mode(
     mode: str,
     *,
@@ -191,10 +288,9 @@ async def _run_mode(
     log_dir: Path,
     progress: Progress,
 ) -> dict[str, Any]:
-    n = subnets
-    names = [f"s{i}" for i in range(n)]
-    cut = max(1, int(n * churn))
-    first, second = range(cut), range(cut, min(n, 2 * cut))
+    """One mode on a fresh server and controller: residents, then the four churn steps."""
+    plan = _Churn(subnets, churn)
+    latencies = _Latencies()
     with (
         sim_process(latency_ms=latency_ms) as sim,
         ControllerProcess(
@@ -218,57 +314,20 @@ async def _run_mode(
             sampler.start()
             t0 = time.perf_counter()
 
-            progress(f"[{mode}] creating {n} NADs and {n} subnets")
-            await driver.create_all(objects.nad(f"net{i}") for i in range(n))
-            created = await driver.create_all(_subnet(i) for i in range(n))
-            await watch.until("every subnet Ready", _all(names, _ready))
-            create_latency = [watch.latency(name, created[name]) for name in names]
+            progress(f"[{mode}] creating {plan.n} NADs and {plan.n} subnets")
+            await _create_step(driver, watch, plan, latencies)
             progress(
                 f"[{mode}] all Ready after {time.perf_counter() - t0:.1f} s; updating excludeIps"
             )
-
-            updated: dict[str, float] = {}
-
-            async def exclude(i: int) -> None:
-                base = _cidr(i).rsplit(".", 1)[0]
-                updated[f"s{i}"] = time.perf_counter()
-                await driver.merge_patch(
-                    _subnet(i), {"spec": {"excludeIps": [f"{base}.2..{base}.10"]}}
-                )
-
-            await driver.each(range(n), exclude)
-            await watch.until(
-                "excludeIps applied",
-                _all(
-                    names,
-                    lambda s: _ready(s) and (s.get("status") or {}).get("v4availableIPs") == 244,
-                ),
-            )
-            update_latency = [watch.latency(name, updated[name]) for name in names]
-
+            await _update_step(driver, watch, plan, latencies)
             progress(
-                f"[{mode}] deleting {len(first)} subnets and {len(second)} NADs, then re-creating"
+                f"[{mode}] deleting {len(plan.deleted)} subnets and {len(plan.nad_deleted)} "
+                "NADs, then re-creating"
             )
-            await driver.each([_subnet(i) for i in first], driver.delete)
-            await driver.each([objects.nad(f"net{i}") for i in second], driver.delete)
-            await watch.until(
-                "subnets deleted and NADs missing",
-                lambda cur: (
-                    not any(f"s{i}" in cur for i in first)
-                    and _all([f"s{i}" for i in second], lambda s: _reason(s) == "NadNotFound")(cur)
-                ),
-            )
-            recreated = await driver.create_all(_subnet(i) for i in first)
-            nads_back = await driver.create_all(objects.nad(f"net{i}") for i in second)
-            await watch.until("every subnet Ready again", _all(names, _ready))
-            create_latency += [watch.latency(f"s{i}", recreated[f"s{i}"]) for i in first]
-            recovery_latency = [watch.latency(f"s{i}", nads_back[f"net{i}"]) for i in second]
-
+            await _delete_and_recreate_step(driver, watch, plan, latencies)
             progress(f"[{mode}] deleting every subnet")
-            await driver.each([_subnet(i) for i in range(n)], driver.delete)
-            await watch.until(
-                "every subnet gone", lambda cur: not any(name in cur for name in names)
-            )
+            await _delete_step(driver, watch, plan)
+
             elapsed = time.perf_counter() - t0
             await sampler.stop()
             await watch.stop()
@@ -276,18 +335,40 @@ async def _run_mode(
             cpu_server = cpu_seconds(sim.pid) - cpu_server
             log = sim.request_log()
 
+    result = _mode_result(mode, residents=residents, elapsed=elapsed, latencies=latencies, log=log)
+    result.update(
+        peak_queue_depth=sampler.peak("subnets"),
+        controller_cpu_s=round(cpu_controller, 2),
+        server_cpu_s=round(cpu_server, 2),
+        queue_depth=sampler.series("subnets"),
+    )
+    progress(
+        f"[{mode}] done in {elapsed:.1f} s: {result['requests_total']} controller requests, "
+        f"p99 ready {result['ready_p99_ms']} ms"
+    )
+    return result
+
+
+def _mode_result(
+    mode: str, *, residents: int, elapsed: float, latencies: _Latencies, log: RequestLog
+) -> dict[str, Any]:
+    """Latency percentiles and the controller's requests of one mode."""
+
+    def ms(values: list[float], q: float) -> float:
+        return round(percentile(values, q) * 1000, 1)
+
     by_verb = controller_requests(log)
-    result = {
+    return {
         "mode": mode,
         "resident_pods": residents,
         "elapsed_s": round(elapsed, 2),
-        "ready_p50_ms": round(percentile(create_latency, 0.5) * 1000, 1),
-        "ready_p99_ms": round(percentile(create_latency, 0.99) * 1000, 1),
-        "ready_max_ms": round(max(create_latency) * 1000, 1),
-        "update_p50_ms": round(percentile(update_latency, 0.5) * 1000, 1),
-        "update_p99_ms": round(percentile(update_latency, 0.99) * 1000, 1),
-        "nad_recovery_p99_ms": round(percentile(recovery_latency, 0.99) * 1000, 1),
-        "creations_timed": len(create_latency),
+        "ready_p50_ms": ms(latencies.create, 0.5),
+        "ready_p99_ms": ms(latencies.create, 0.99),
+        "ready_max_ms": round(max(latencies.create) * 1000, 1),
+        "update_p50_ms": ms(latencies.update, 0.5),
+        "update_p99_ms": ms(latencies.update, 0.99),
+        "nad_recovery_p99_ms": ms(latencies.recovery, 0.99),
+        "creations_timed": len(latencies.create),
         "requests_by_verb": by_verb,
         "requests_total": sum(by_verb.values()),
         "nad_gets": controller_count(log, verb="get", resource=NAD_RESOURCE),
@@ -298,16 +379,7 @@ async def _run_mode(
             and e.resource == "subnets"
             and e.subresource == "status"
         ),
-        "peak_queue_depth": sampler.peak("subnets"),
-        "controller_cpu_s": round(cpu_controller, 2),
-        "server_cpu_s": round(cpu_server, 2),
-        "queue_depth": sampler.series("subnets"),
     }
-    progress(
-        f"[{mode}] done in {elapsed:.1f} s: {result['requests_total']} controller requests, "
-        f"p99 ready {result['ready_p99_ms']} ms"
-    )
-    return result
 
 
 def _ratio(a: float, b: float) -> float:
@@ -406,7 +478,7 @@ def run(
     ]
     notes = [
         "walk-*: Kube-OVN 1.13's NAD reads in every subnet reconcile (each alive pod's "
-        "attachments, ovnctl/controller/kube_ovn_walk.py); the targets compare these two",
+        "attachments, ovnctl/bench/kube_ovn_walk.py); the targets compare these two",
         f"ovnctl's own lookups (no walk), live/cache: {own_request_ratio}x requests, "
         f"{own_p99_ratio}x p99 (no target: ovnctl never reads NADs per pod in a subnet reconcile)",
     ]

@@ -174,7 +174,7 @@ class ControllerProcess:
     then names its ``--identity`` and timings): the chaos scenario runs two.
 
     ``nad_mode`` (one of :data:`ovnctl.bench.launch.MODES`) starts the same command
-    through :mod:`ovnctl.bench.launch`, which changes the NAD settings and nothing else.
+    through :mod:`ovnctl.bench.launch`, which changes how NADs are read and nothing else.
     """
 
     def __init__(

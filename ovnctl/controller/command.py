@@ -4,30 +4,50 @@ Every flag has an environment variable (shown in ``--help``) so the
 Deployment can configure it either way. The cluster is found as kubectl finds
 it: ``--kubeconfig``, else ``$KUBECONFIG`` or ``~/.kube/config``, else the
 in-cluster service account.
+
+:func:`run_command_with` is the same command with the controller built by
+another factory (a :class:`~ovnctl.controller.runtime.Controller` subclass):
+same flags, same probes and metrics, same exit codes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import logging
 import os
 import socket
 import sys
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 
 if TYPE_CHECKING:
-    from ovnctl.ovn import NbTls
+    from ovnctl.controller.runtime import Controller, ControllerSettings
+    from ovnctl.ovn import NbTls, NorthboundMetrics
+    from ovnctl.queue import MetricsSink
 
-__all__ = ["run"]
+__all__ = ["ControllerFactory", "run", "run_command_with"]
 
 logger = logging.getLogger("ovnctl.run")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ControllerFactory(Protocol):
+    """How ``ovnctl run`` builds its controller: :class:`Controller` itself by default."""
+
+    def __call__(
+        self,
+        *,
+        settings: ControllerSettings,
+        metrics: MetricsSink | None,
+        northbound_metrics: NorthboundMetrics | None,
+    ) -> Controller: ...
 
 
 def _env(name: str) -> str:
@@ -274,6 +294,7 @@ def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
 )
 def run(
     *,
+    build: ControllerFactory | None = None,
     kubeconfig: str | None,
     workers: int,
     subnet_workers: int,
@@ -369,6 +390,7 @@ def run(
     code = asyncio.run(
         _serve(
             settings,
+            build=build,
             probe_address=probe_address,
             health_port=health_port,
             metrics_port=metrics_port,
@@ -399,22 +421,33 @@ def _nb_tls(
     return NbTls(private_key=str(private_key), certificate=str(certificate), ca_cert=str(ca_cert))
 
 
+def run_command_with(build: ControllerFactory) -> click.Command:
+    """``ovnctl run`` with its controller built by ``build``; flags and help unchanged."""
+    command = copy.copy(run)
+    command.callback = functools.partial(run.callback, build=build) if run.callback else None
+    return command
+
+
 async def _serve(
-    settings: object, *, probe_address: str, health_port: int, metrics_port: int
+    settings: ControllerSettings,
+    *,
+    build: ControllerFactory | None,
+    probe_address: str,
+    health_port: int,
+    metrics_port: int,
 ) -> int:
     from prometheus_client import CollectorRegistry
 
     from ovnctl.controller.metrics import ControllerCollector
     from ovnctl.controller.probes import serve_probes
-    from ovnctl.controller.runtime import Controller, ControllerSettings
+    from ovnctl.controller.runtime import Controller
     from ovnctl.k8s.connection import ClusterNotFoundError
     from ovnctl.ovn import PrometheusNorthboundMetrics
     from ovnctl.queue import PrometheusMetricsSink
 
-    assert isinstance(settings, ControllerSettings)
     registry = CollectorRegistry()
     try:
-        controller = Controller(
+        controller = (build or Controller)(
             settings=settings,
             metrics=PrometheusMetricsSink(registry=registry),
             northbound_metrics=PrometheusNorthboundMetrics(registry=registry),

@@ -20,13 +20,12 @@ their network (see ``NicPlanner._predates``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ovnctl.caches import PodCache, PodKey, SubnetCache, created_seconds
-from ovnctl.caches.pods import PodRecord
 from ovnctl.models import PRIMARY_PROVIDER, nad_providers
 from ovnctl.queue import RateLimitingQueue
+from ovnctl.reconcilers.echoes import PatchEchoes
 from ovnctl.reconcilers.ledger import OwnerKey
+from ovnctl.reconcilers.subnet_states import SubnetConflicts, SubnetStateView
 from ovnctl.reconcilers.waiting import WaitList, nad_topic, provider_topic, subnet_topic
 
 __all__ = ["STATUS_COALESCE_SECONDS", "KeyRouter"]
@@ -47,9 +46,9 @@ class KeyRouter:
         pod_queue: RateLimitingQueue[PodKey],
         vm_queue: RateLimitingQueue[OwnerKey],
         waits: WaitList[PodKey],
-        refused: Callable[[], set[str]],
-        rivals: Callable[[str], set[str]],
-        own_patch: Callable[[PodKey, PodRecord | None], bool] = lambda key, record: False,
+        subnet_states: SubnetStateView,
+        conflicts: SubnetConflicts,
+        echoes: PatchEchoes,
     ) -> None:
         self._subnets = subnets
         self._pods = pods
@@ -57,15 +56,12 @@ class KeyRouter:
         self._pod_queue = pod_queue
         self._vm_queue = vm_queue
         self._waits = waits
-        self._refused = refused
-        self._rivals = rivals
-        self._own_patch = own_patch
+        self._states = subnet_states
+        self._conflicts = conflicts  # told here when the set of specs may have changed
+        self._echoes = echoes
         self._subnet_fingerprints: dict[str, tuple[object, ...]] = {}
         self._defaults: set[str] = set()
         """Subnets seen with ``default: true`` (and not being deleted)."""
-        self.spec_version = 0
-        """Bumped whenever the set of Subnet specs may have changed (not on status writes):
-        what results derived from all specs, such as conflicts, are keyed by."""
 
     # -- watched changes (WatchHooks) -----------------------------------------------------
 
@@ -90,15 +86,16 @@ class KeyRouter:
         self._track_default(name)
         if fingerprint is not None and previous is not None and previous[:3] == fingerprint[:3]:
             return  # only its finalizers changed: no other subnet's verdict can change
-        self.spec_version += 1
+        # The set of specs may have changed (never on a status write): conflicts recompute.
+        self._conflicts.specs_changed()
         # A change can start or end a conflict: its rivals now may have to give way,
         # and refused subnets (its rivals before) may recover. Only those, not every
         # subnet of the provider: with thousands of primary subnets that was n^2. A
         # subnet seen for the first time is the junior of any conflict it starts (it
         # gives way itself), so only a change to a known subnet concerns its rivals.
-        related: set[str] = set(self._refused())
+        related: set[str] = set(self._states.refused)
         if record is not None and previous is not None:
-            related.update(self._rivals(name))
+            related.update(self._conflicts.rivals_of(name))
             if record.spec is not None and record.spec.default:
                 related.update(self._subnets.default_names())
         for other in related:
@@ -131,7 +128,7 @@ class KeyRouter:
         # The echo of the pod reconciler's own annotation patch changes nothing any
         # reconciler reads (its VM's pods are the same pods): half the pod events of
         # an allocation burst, each of which used to cost a pod and a VM reconcile.
-        if self._own_patch(key, self._pods.get(namespace, name)):
+        if self._echoes.is_echo(key, self._pods.get(namespace, name)):
             return
         self._pod_queue.add(key)
         if vm is not None:

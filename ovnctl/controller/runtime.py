@@ -8,85 +8,40 @@ so pods find their subnets Ready; only then do the worker pools start taking
 keys. Keys that arrive meanwhile wait, de-duplicated, in the queues.
 
 Three queues, as Kube-OVN has per-kind queues: subnets, pods and VMs, each
-with its own worker pool, so subnet churn never starves pod allocation.
+with its own worker pool, so subnet churn never starves pod allocation. The
+parts themselves are built and connected in :mod:`.wiring`; this module runs them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import signal
-from typing import Any, Literal
+from typing import Any
 
-from ovnctl import __version__
-from ovnctl.caches import (
-    KubevirtCache,
-    NadCache,
-    PodCache,
-    PodKey,
-    ReadinessGate,
-    SubnetCache,
-    SubnetRecord,
-)
-from ovnctl.controller.kube_ovn_walk import KubeOvnSubnetWalk
+from ovnctl.caches import PodKey, ReadinessGate, SubnetRecord
 from ovnctl.controller.lifecycle import ControllerState
-from ovnctl.controller.pinned import PinnedAddresses
-from ovnctl.controller.routing import KeyRouter
-from ovnctl.ipam import IPAM
-from ovnctl.k8s.api import NotFound
-from ovnctl.k8s.connection import connect
-from ovnctl.k8s.events import EventRecorder, InvolvedObject
-from ovnctl.k8s.informers import (
-    NADS_BY_KEY,
-    PODS_BY_KEY,
-    PODS_BY_VM,
-    PODS_WITHOUT_PRIMARY,
-    SUBNETS_BY_NAME,
-    SUBNETS_BY_NAMESPACE,
-    SUBNETS_BY_PROVIDER,
-    SUBNETS_DEFAULT,
-    VMIS,
-    VMS,
-    build_indexes,
-    build_informers,
-    build_subnet_feed,
-)
-from ovnctl.k8s.kopf_subnets import KopfSubnets, WebhookSettings
-from ovnctl.k8s.leader import LeaderElector, LeaseSettings
-from ovnctl.k8s.resources import NADS
-from ovnctl.models import NadConfig, parse_nad
+from ovnctl.controller.settings import ControllerSettings
+from ovnctl.controller.wiring import ControllerParts
+from ovnctl.k8s.events import InvolvedObject
 from ovnctl.models.subnet import SubnetSpec
 from ovnctl.ovn import (
     ConvergeReport,
-    NbTls,
-    Northbound,
     NorthboundError,
     NorthboundMetrics,
     PortSpec,
     SwitchSpec,
-    build_northbound,
 )
 from ovnctl.queue import (
     MetricsSink,
-    RateLimitingQueue,
     Result,
     ShutdownReport,
     WorkerPool,
 )
-from ovnctl.reconcilers.admission import SubnetAdmission
 from ovnctl.reconcilers.drift import DriftRepair
-from ovnctl.reconcilers.ippool_admission import IPPoolAdmission
-from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
-from ovnctl.reconcilers.nics import NicPlanner
 from ovnctl.reconcilers.northbound import desired_northbound, desired_subset
-from ovnctl.reconcilers.pod import PodReconciler
 from ovnctl.reconcilers.rebuild import rebuild_ipam
-from ovnctl.reconcilers.release import NicReleaser
-from ovnctl.reconcilers.subnet import SubnetReconciler
-from ovnctl.reconcilers.vm import VmReconciler
-from ovnctl.reconcilers.waiting import WaitList, nic_topic
 
 __all__ = ["Controller", "ControllerSettings"]
 
@@ -96,47 +51,9 @@ CACHES_LISTED = "caches listed"
 IPAM_REBUILT = "IPAM rebuilt"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ControllerSettings:
-    """What an operator of ovnctl can tune; the CLI maps flags onto these."""
-
-    kubeconfig: str | None = None
-    subnet_workers: int = 4
-    pod_workers: int = 8
-    vm_workers: int = 2
-    max_retries: int = 15
-    api_concurrency: int = 16
-    shutdown_grace: float = 10.0
-    gc_interval: float = 300.0
-    """Seconds between sweeps for owners deleted while the controller was not looking."""
-    resync_interval: float = 900.0
-    """Seconds between full re-LISTs of every watched kind (the diff finds anything missed)."""
-    primary_network: bool = True
-    """Allocate the pods' primary (``ovn``) network; off where another CNI owns it."""
-    nad_lookup: Literal["cache", "live"] = "cache"
-    """``live``: the subnet reconciler GETs the NAD on every reconcile instead of reading the
-    cache. Benchmarks only; pod allocation always reads the cache."""
-    kube_ovn_subnet_walk: bool = False
-    """Before each subnet reconcile, read every alive pod's NADs through ``nad_lookup``, as
-    Kube-OVN 1.13 did (see :mod:`ovnctl.controller.kube_ovn_walk`). Benchmarks only."""
-    namespaces: tuple[str, ...] = ()
-    """Watch only these namespaces (empty: cluster-wide)."""
-    ovn_nb: str | None = None
-    """OVN northbound remote(s) (``tcp:``/``ssl:IP:PORT``, ``unix:PATH``, comma list).
-
-    None: pure IPAM."""
-    ovn_nb_tls: NbTls | None = None
-    """Client key, certificate and CA for ``ssl:`` members of ``ovn_nb``."""
-    nb_converge_interval: float = 300.0
-    """Seconds between comparisons of the NB with the desired switches and ports."""
-    leader_election: LeaseSettings | None = None
-    """Campaign for this Lease and allocate only while holding it (None: always allocate)."""
-    webhook: WebhookSettings | None = None
-    """Serve the Subnet validating admission webhook here (None: no webhook server)."""
-
-
-class Controller:
-    """Caches, queues, pools and reconcilers for one cluster connection."""
+class Controller(ControllerParts):
+    """Caches, queues, pools and reconcilers for one cluster connection (built by
+    :class:`~.wiring.ControllerParts`), and how they run."""
 
     def __init__(
         self,
@@ -145,147 +62,8 @@ class Controller:
         metrics: MetricsSink | None = None,
         northbound_metrics: NorthboundMetrics | None = None,
     ) -> None:
-        self.settings = settings
-        # Without --ovn-nb this is the pure-IPAM stand-in, which writes nothing anywhere.
-        self.northbound: Northbound = build_northbound(
-            settings.ovn_nb, tls=settings.ovn_nb_tls, metrics=northbound_metrics
-        )
-        identity = settings.leader_election.identity if settings.leader_election else None
-        user_agent = f"ovnctl/{__version__} ({identity})" if identity else None
-        self.api = connect(
-            kubeconfig=settings.kubeconfig,
-            max_concurrency=settings.api_concurrency,
-            user_agent=user_agent,
-        )
-        indexes = build_indexes()
-        self.ipam = IPAM()
-        self.ledger = NicLedger()
-        self.events = EventRecorder(api=self.api)
+        super().__init__(settings=settings, metrics=metrics, northbound_metrics=northbound_metrics)
         self.gate = ReadinessGate((CACHES_LISTED, IPAM_REBUILT))
-        self.waits: WaitList[PodKey] = WaitList()
-        self.subnet_queue: RateLimitingQueue[str] = RateLimitingQueue(
-            name="subnets", metrics=metrics
-        )
-        self.pod_queue: RateLimitingQueue[PodKey] = RateLimitingQueue(name="pods", metrics=metrics)
-        self.vm_queue: RateLimitingQueue[OwnerKey] = RateLimitingQueue(name="vms", metrics=metrics)
-        self.nads = NadCache(by_key=indexes[NADS_BY_KEY])
-        self.subnets = SubnetCache(
-            by_name=indexes[SUBNETS_BY_NAME],
-            by_provider=indexes[SUBNETS_BY_PROVIDER],
-            by_namespace=indexes[SUBNETS_BY_NAMESPACE],
-            default=indexes[SUBNETS_DEFAULT],
-        )
-        self.pods = PodCache(
-            by_key=indexes[PODS_BY_KEY],
-            by_vm=indexes[PODS_BY_VM],
-            without_primary=indexes[PODS_WITHOUT_PRIMARY],
-        )
-        self.kubevirt = KubevirtCache(vms=indexes[VMS], vmis=indexes[VMIS])
-        self.router = KeyRouter(
-            subnets=self.subnets,
-            pods=self.pods,
-            subnet_queue=self.subnet_queue,
-            pod_queue=self.pod_queue,
-            vm_queue=self.vm_queue,
-            waits=self.waits,
-            refused=lambda: self.subnet_reconciler.refused,
-            rivals=lambda name: self.subnet_reconciler.rivals_of(name),
-            own_patch=lambda key, record: self.pod_reconciler.is_echo(key, record),
-        )
-        # Addresses users pin (IPPools, ip_pool, Vips, StatefulSet pods, IPAMClaims):
-        # their informers, queues and rules live in ovnctl.controller.pinned.
-        self.pinned = PinnedAddresses(
-            indexes=indexes,
-            subnets=self.subnets,
-            ipam=self.ipam,
-            api=self.api,
-            serves=lambda name: self.subnet_reconciler.serves(name),
-            wake=self.router.wake,
-            ledger=self.ledger,
-            requeue_pod=self.pod_queue.add,
-            pods=self.pods,
-            events=self.events,
-            usage_changed=lambda subnet: self._usage_changed(subnet),
-            metrics=metrics,
-        )
-        self._informers = build_informers(
-            indexes=indexes,
-            configuration=self.api.configuration,
-            hooks=self.router,
-            namespaces=settings.namespaces,
-            user_agent=user_agent,
-            pinned=self.pinned,
-        )
-        self.subnet_admission = SubnetAdmission(
-            subnets=self.subnets, nads=self.nads, allocated=self._allocated
-        )
-        self.ippool_admission = IPPoolAdmission(
-            pools=self.pinned.pools, subnets=self.subnets, ipam=self.ipam
-        )
-        # Subnets are Kopf's: one LIST+WATCH, thin handlers feeding the Subnet indexes,
-        # and the admission webhooks (on both replicas: they read only the caches). Kopf
-        # serves IPPool reviews without watching IPPools (their reflector stays ovnctl's).
-        self.kopf = KopfSubnets(
-            configuration=self.api.configuration,
-            feed=build_subnet_feed(indexes=indexes, hooks=self.router),
-            reviewer=self.subnet_admission.review,
-            ippool_reviewer=self.ippool_admission.review,
-            webhook=settings.webhook,
-            identity=identity,
-        )
-        lookup = self._cached_nad if settings.nad_lookup == "cache" else self._live_nad
-        self.kube_ovn_walk: KubeOvnSubnetWalk | None = None
-        if settings.kube_ovn_subnet_walk:
-            self.kube_ovn_walk = KubeOvnSubnetWalk(pods=self.pods, nad_lookup=lookup)
-        self.subnet_reconciler = SubnetReconciler(
-            subnets=self.subnets,
-            nad_lookup=lookup,
-            ipam=self.ipam,
-            api=self.api,
-            events=self.events,
-            northbound=self.northbound,
-            spec_version=lambda: self.router.spec_version,
-        )
-        self.releaser = NicReleaser(
-            api=self.api,
-            ipam=self.ipam,
-            ledger=self.ledger,
-            on_subnet_freed=self._usage_changed,
-            on_nic_settled=lambda nic: self.router.wake(nic_topic(nic)),
-            northbound=self.northbound,
-            has_switch=self.subnet_reconciler.switches.__contains__,
-        )
-        planner = NicPlanner(
-            nads=self.nads,
-            subnets=self.subnets,
-            serving=self.subnet_reconciler.serves,
-            has_room=self._has_room,
-            primary_network=settings.primary_network,
-            pools=self.pinned.selector,
-            claims=self.pinned.claim_checker,
-        )
-        self.pod_reconciler = PodReconciler(
-            pods=self.pods,
-            subnets=self.subnets,
-            planner=planner,
-            ipam=self.ipam,
-            ledger=self.ledger,
-            releaser=self.releaser,
-            api=self.api,
-            events=self.events,
-            waits=self.waits,
-            on_allocated=self._usage_changed,
-            northbound=self.northbound,
-            keeps=self.pinned.sticky.keeps,
-        )
-        self.vm_reconciler = VmReconciler(
-            pods=self.pods,
-            kubevirt=self.kubevirt,
-            ipam=self.ipam,
-            ledger=self.ledger,
-            releaser=self.releaser,
-            api=self.api,
-        )
         self._pools: list[WorkerPool[Any]] = []
         self._stop = asyncio.Event()
         self._startup: asyncio.Task[None] | None = None
@@ -296,16 +74,9 @@ class Controller:
         self.drift = DriftRepair(northbound=self.northbound, desired=self._desired_subset)
         self.northbound.watch_drift(self.drift.sink)
         self._handle_signals = False
-        self.elector: LeaderElector | None = None
         self._election: asyncio.Task[None] | None = None
         self.lost_leadership = False
         self.startup_failed = False
-        if settings.leader_election is not None:
-            self.elector = LeaderElector(
-                api=self.api.sibling(max_concurrency=2), settings=settings.leader_election
-            )
-            # Every write of this replica is refused unless it surely holds the Lease.
-            self.api.set_write_fence(self.elector.may_write)
 
     @property
     def watching(self) -> bool:
@@ -335,26 +106,11 @@ class Controller:
             return ControllerState.STANDBY
         return ControllerState.STARTING
 
-    # -- wiring between reconcilers -----------------------------------------------------
-
-    def _has_room(self, subnet: str) -> bool:
-        if subnet not in self.ipam:
-            return False
-        pool = self.ipam.subnet(subnet)
-        return all(pool.pool(family).free for family in pool.families)
-
-    def _usage_changed(self, subnet: str) -> None:
-        self.router.usage_changed(subnet)
-        self.pinned.usage_changed(subnet)
+    # -- reconciles as the workers run them ------------------------------------------------
 
     async def _reconcile_subnet(self, name: str) -> Result:
-        if self.kube_ovn_walk is not None:
-            record = self.subnets.get(name)
-            # Where Kube-OVN walks: a live subnet, before the status that makes it Ready.
-            if record is not None and not record.deleting:
-                await self.kube_ovn_walk()
         result = await self.subnet_reconciler(name)
-        if name in self.subnet_reconciler.serving:
+        if self.subnet_states.ready(name):
             self.router.subnet_serving(name)
         self.pinned.subnet_reconciled(name)
         return result
@@ -527,7 +283,7 @@ class Controller:
         """Make the NB hold exactly the switches and ports the IPAM says should exist;
         rows ovnctl does not own are never touched (see :mod:`ovnctl.reconcilers.northbound`)."""
         switches, ports = desired_northbound(
-            switches=self.subnet_reconciler.switches,
+            switches=self.subnet_states.switches,
             ipam=self.ipam,
             ledger=self.ledger,
             subnets=self.subnets,
@@ -543,7 +299,7 @@ class Controller:
         return desired_subset(
             switch_names,
             port_names,
-            switches=self.subnet_reconciler.switches,
+            switches=self.subnet_states.switches,
             ipam=self.ipam,
             ledger=self.ledger,
             subnets=self.subnets,
@@ -603,32 +359,3 @@ class Controller:
             reason="AllocationFailed",
             message=f"gave up after {self.settings.max_retries} retries: {error}",
         )
-
-    def _allocated(self, name: str) -> int:
-        """Addresses held in ``name``: the IPAM's count on the leader, else the count its
-        last status reported (a standby's IPAM is not rebuilt)."""
-        held = 0
-        if name in self.ipam:
-            held = len(self.ipam.subnet(name))
-        record = self.subnets.get(name)
-        if record is not None:
-            status = record.status
-            for field in ("v4usingIPs", "v6usingIPs"):
-                value = status.get(field)
-                if isinstance(value, int | float):
-                    held = max(held, int(value))
-        return held
-
-    # -- NAD lookups -----------------------------------------------------------------------
-
-    async def _cached_nad(self, namespace: str, name: str) -> NadConfig | None:
-        return self.nads.get(namespace, name)
-
-    async def _live_nad(self, namespace: str, name: str) -> NadConfig | None:
-        # The pre-cache behaviour Kube-OVN #5353 measured; kept only so benchmarks can
-        # show the difference in one run.
-        try:
-            body = await self.api.get(NADS, name=name, namespace=namespace)
-        except NotFound:
-            return None
-        return parse_nad(body=body)

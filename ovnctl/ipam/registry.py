@@ -130,6 +130,12 @@ class IPAM:
         """Counts and range strings per family for the subnet's status."""
         return self.subnet(name).usage()
 
+    def has_room(self, name: str) -> bool:
+        """Whether ``name`` is registered and has a free address in every family (a pod
+        needs one of each in a dual-stack subnet)."""
+        pool = self._subnets.get(name)
+        return pool is not None and all(pool.pool(family).free for family in pool.families)
+
     # -- owners -----------------------------------------------------------------------------
 
     def allocate(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ovnctl.caches import NadCache, SubnetCache
 from ovnctl.caches.pods import PodRecord, created_seconds
-from ovnctl.ipam import AddressLimit
+from ovnctl.ipam import IPAM, AddressLimit
 from ovnctl.models import (
     NETWORKS_ANNOTATION,
     PRIMARY_PROVIDER,
@@ -35,6 +35,7 @@ from ovnctl.models import (
     provider_keys,
     read_static_request,
 )
+from ovnctl.reconcilers.subnet_states import SubnetStateView
 from ovnctl.reconcilers.waiting import nad_topic, provider_topic, subnet_topic
 
 __all__ = ["AttachmentProblem", "NicPlanner", "NicRequest", "PoolChoice", "PoolChooser"]
@@ -112,8 +113,8 @@ class NicPlanner:
         *,
         nads: NadCache,
         subnets: SubnetCache,
-        serving: Callable[[str], bool],
-        has_room: Callable[[str], bool],
+        subnet_states: SubnetStateView,
+        ipam: IPAM,
         primary_network: bool = True,
         pools: PoolChooser | None = None,
         claims: ClaimChecker | None = None,
@@ -122,8 +123,8 @@ class NicPlanner:
         self._claims = claims
         self._nads = nads
         self._subnets = subnets
-        self._serving = serving
-        self._has_room = has_room
+        self._states = subnet_states
+        self._ipam = ipam  # asked only which subnets have room: planning allocates nothing
         self._primary_network = primary_network
 
     def plan(self, pod: PodRecord) -> list[NicRequest]:
@@ -339,7 +340,7 @@ class NicPlanner:
                 f"{record.provider!r}, not {provider!r}",
                 wait_for=(subnet_topic(name),),
             )
-        if not self._serving(name):
+        if not self._states.serves(name):
             raise AttachmentProblem(
                 "SubnetNotReady",
                 f"pod annotation {key}: subnet {name!r} is not Ready (see its conditions)",
@@ -348,7 +349,7 @@ class NicPlanner:
         return name
 
     def _pick(self, candidates: list[str], provider: str) -> str:
-        serving = [n for n in candidates if self._serving(n)]
+        serving = [n for n in candidates if self._states.serves(n)]
         if not serving:
             raise AttachmentProblem(
                 "SubnetNotReady",
@@ -357,7 +358,7 @@ class NicPlanner:
                 wait_for=(provider_topic(provider), *(subnet_topic(n) for n in candidates)),
             )
         for name in serving:
-            if self._has_room(name):
+            if self._ipam.has_room(name):
                 return name
         return serving[0]  # all full: the allocation reports the exhaustion and waits
 

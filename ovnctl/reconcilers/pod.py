@@ -48,6 +48,7 @@ from ovnctl.k8s.resources import IPS, PODS
 from ovnctl.models import allocation_annotations, build_ip_object
 from ovnctl.ovn import Northbound, NullNorthbound, OwnerKind, PortSpec
 from ovnctl.queue import Done, PermanentError, Result, RetryableError
+from ovnctl.reconcilers.echoes import PatchEchoes
 from ovnctl.reconcilers.ledger import (
     CLAIM_POD_TYPE,
     IpObjectState,
@@ -84,6 +85,7 @@ class PodReconciler:
         api: KubeApi,
         events: EventRecorder,
         waits: WaitList[PodKey],
+        echoes: PatchEchoes,
         on_allocated: Callable[[str], None],
         northbound: Northbound | None = None,
         keeps: Callable[[PodKey], bool] | None = None,
@@ -106,17 +108,7 @@ class PodReconciler:
         """NICs newly allocated since start (exported as a metric)."""
         self.failed = 0
         """Allocation attempts refused for bad input or lack of room (exported as a metric)."""
-        self._echoes: dict[PodKey, PodRecord] = {}
-        """Pods being patched: the record each will have when the watch echoes the patch."""
-
-    def is_echo(self, key: PodKey, record: PodRecord | None) -> bool:
-        """Is ``record`` (None: gone) just the watch's echo of this reconciler's own patch?
-
-        Then reconciling it again would find nothing to do: the pod is exactly as the
-        last pass left it. Each expectation is used once, by the pod's next event.
-        """
-        expected = self._echoes.pop(key, None)
-        return expected is not None and expected == record
+        self._echoes = echoes  # the key router skips the watch's echo of our own patches
 
     async def __call__(self, key: PodKey) -> Result:
         pod = self._pods.get(*key)
@@ -255,7 +247,7 @@ class PodReconciler:
         if all(current.get(k) == v for k, v in annotations.items()):
             return
         # Expected before sending: the watch may deliver the echo before the answer.
-        self._echoes[pod.key] = pod.patched(annotations)
+        self._echoes.expect(pod.key, pod.patched(annotations))
         try:
             # The uid makes the patch a precondition: a deleted-and-recreated namesake
             # answers 409 and the key is retried against the new pod.
@@ -267,11 +259,11 @@ class PodReconciler:
                 read_back=False,  # the watch brings the pod back; its body is not needed here
             )
         except NotFound:
-            self._echoes.pop(pod.key, None)
+            self._echoes.cancel(pod.key)
             if not owner.is_vm and not self._keeps(pod.key):
                 await self._releaser.release(self._ledger.nics_of_pod(pod.key))
         except BaseException:
-            self._echoes.pop(pod.key, None)
+            self._echoes.cancel(pod.key)
             raise
 
     async def _ensure_ports(self, ports: Sequence[PortSpec]) -> None:

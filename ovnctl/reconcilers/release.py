@@ -24,6 +24,7 @@ from ovnctl.k8s.api import KubeApi, NotFound
 from ovnctl.k8s.resources import IPS
 from ovnctl.ovn import Northbound, NullNorthbound
 from ovnctl.reconcilers.ledger import NicLedger
+from ovnctl.reconcilers.subnet_states import SubnetStateView
 
 __all__ = ["NicReleaser"]
 
@@ -38,8 +39,8 @@ class NicReleaser:
         ipam: IPAM,
         ledger: NicLedger,
         on_subnet_freed: Callable[[str], None],
+        subnet_states: SubnetStateView,
         northbound: Northbound | None = None,
-        has_switch: Callable[[str], bool] = lambda subnet: False,
         on_nic_settled: Callable[[str], None] = lambda nic: None,
     ) -> None:
         self._api = api
@@ -47,7 +48,7 @@ class NicReleaser:
         self._ledger = ledger
         self._on_subnet_freed = on_subnet_freed
         self._northbound: Northbound = northbound if northbound is not None else NullNorthbound()
-        self._has_switch = has_switch
+        self._states = subnet_states  # its switches: where a NIC may have a port to delete
         self._on_nic_settled = on_nic_settled
         self.released = 0
         """NICs released since start (exported as a metric)."""
@@ -74,7 +75,7 @@ class NicReleaser:
             await self._api.delete(IPS, name=nic)
         if self._northbound.enabled and (
             self._ledger.port(nic) is not None
-            or any(self._has_switch(a.subnet) for a in self._ipam.lookup(nic))
+            or any(a.subnet in self._states.switches for a in self._ipam.lookup(nic))
         ):
             # The port goes before the address is free: no two ports ever carry it.
             await self._northbound.delete_port(nic)

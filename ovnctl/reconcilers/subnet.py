@@ -1,7 +1,7 @@
 """The Subnet reconciler: validate, check the NAD, register the pool, report status.
 
-Run by the worker pool for a Subnet name. It reads the Subnet and NAD caches
-(zero API reads in the default cache mode), decides validity with
+Run by the worker pool for a Subnet name. It reads the Subnet cache and the
+NAD through the lookup it is given (the NAD cache: zero API reads), decides validity with
 :mod:`ovnctl.models.subnet`, registers or updates the subnet's pool in the
 IPAM, and writes ``status`` (usage per family and the ``Validated``, ``Ready``
 and ``Error`` conditions) only when it changed. Every problem is also a
@@ -11,7 +11,9 @@ Cross-subnet rules (two subnets of one provider overlapping, more than one
 ``default: true``) refuse the *newer* subnet, so a working subnet is never
 broken by someone creating a conflicting one. Refused subnets are
 remembered, so a change to any subnet re-evaluates them and they recover by
-themselves once the conflict goes away.
+themselves once the conflict goes away. What it decides per subnet (serving,
+refused, the switch ensured) it writes into :class:`~.subnet_states.SubnetStates`,
+which the other reconcilers and the key router read.
 
 Deletion is held by a finalizer while the IPAM still records allocations in
 the subnet; an empty subnet is released at once.
@@ -30,10 +32,11 @@ from ovnctl.k8s.api import KubeApi, NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import SUBNETS
 from ovnctl.models import NadConfig, nad_problem
-from ovnctl.models.subnet import SubnetConflict, SubnetSpec, find_conflicts
+from ovnctl.models.subnet import SubnetSpec
 from ovnctl.ovn import Northbound, NullNorthbound, SwitchSpec
 from ovnctl.queue import Done, RequeueAfter, Result
 from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
+from ovnctl.reconcilers.subnet_states import SubnetConflicts, SubnetStates
 
 __all__ = ["FINALIZER", "NadLookup", "SubnetReconciler", "SubnetVerdict"]
 
@@ -49,7 +52,7 @@ TERMINATING_RECHECK_SECONDS = 30.0
 """A deleting subnet is looked at again this often, in case a release was missed."""
 
 NadLookup = Callable[[str, str], Awaitable[NadConfig | None]]
-"""``(namespace, name) -> NadConfig | None``: the cache, or (benchmarks only) a live GET."""
+"""``(namespace, name) -> NadConfig | None``: how a subnet's NAD is read (the cache)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,43 +79,24 @@ class SubnetReconciler:
         ipam: IPAM,
         api: KubeApi,
         events: EventRecorder,
+        states: SubnetStates,
+        conflicts: SubnetConflicts,
         northbound: Northbound | None = None,
-        spec_version: Callable[[], object] = lambda: None,
     ) -> None:
         self._subnets = subnets
-        self._spec_version = spec_version
+        self._states = states  # written here only; everyone else reads it
+        self._conflicts = conflicts
         self._northbound: Northbound = northbound if northbound is not None else NullNorthbound()
-        self.switches: dict[str, SwitchSpec] = {}
-        """Logical switches last ensured in the NB, by subnet: the desired state for converge."""
         self._nad_lookup = nad_lookup
         self._ipam = ipam
         self._api = api
         self._events = events
-        self.refused: set[str] = set()
-        """Subnets refused for a cross-subnet conflict; re-evaluated on any subnet change."""
-        self.serving: set[str] = set()
-        """Subnets that are Ready: the only ones pods are given addresses from."""
         self._written: dict[str, tuple[str, dict[str, object]]] = {}
+        """Per subnet: (uid, status) last written and not yet seen back in the cache."""
         self._applied: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         """Per subnet: the spec its pool last took. Re-applying the same spec changes
         nothing but costs time in the number of addresses held, and an allocation burst
         reconciles each subnet every STATUS_COALESCE_SECONDS to refresh its usage."""
-        self._conflict_specs: frozenset[SubnetSpec] = frozenset()
-        self._conflict_version: object = None
-        self._conflicts: dict[str, tuple[SubnetConflict, ...]] = {}
-        """Per subnet: (uid, status) last written and not yet seen back in the cache."""
-
-    def serves(self, name: str) -> bool:
-        """Whether pods may be given addresses from ``name`` now.
-
-        Ready at its last reconcile *and* still valid in the cache: a spec edited
-        into an invalid one stops new allocations at once, before the subnet's own
-        reconcile has caught up (its pool keeps the addresses already held).
-        """
-        if name not in self.serving:
-            return False
-        record = self._subnets.get(name)
-        return record is not None and record.spec is not None and not record.deleting
 
     async def __call__(self, name: str) -> Result:
         record = self._subnets.get(name)
@@ -120,29 +104,21 @@ class SubnetReconciler:
             # Gone from the cluster (the finalizer was already removed): forget its pool.
             self._ipam.remove_subnet(name)
             self._applied.pop(name, None)
-            self.refused.discard(name)
-            self.serving.discard(name)
+            self._states.forget(name)
             self._written.pop(name, None)
-            self.switches.pop(name, None)
             return Done
         if record.deleting:
-            self.serving.discard(name)
+            self._states.set_ready(name, False)
             return await self._finish_deletion(record)
         if FINALIZER not in record.finalizers:
             await self._set_finalizers(record, (*record.finalizers, FINALIZER))
 
         verdict = await self.evaluate(record)
-        if verdict.refused_by_conflict:
-            self.refused.add(name)
-        else:
-            self.refused.discard(name)
+        self._states.set_refused(name, verdict.refused_by_conflict)
         problems = list(verdict.problems)
         if verdict.spec is not None:
             problems.extend(await self._register(verdict.spec, record))
-        if problems:
-            self.serving.discard(name)
-        else:
-            self.serving.add(name)
+        self._states.set_ready(name, not problems)
         await self._write_status(record, problems=problems, warnings=verdict.warnings)
         for problem in problems:
             await self._events.warning(
@@ -160,10 +136,10 @@ class SubnetReconciler:
         if not self._northbound.enabled:
             return
         desired = SwitchSpec.from_subnet(spec)
-        if self.switches.get(spec.name) == desired:
+        if self._states.switches.get(spec.name) == desired:
             return  # one NB transaction per change, none per reconcile
         await self._northbound.ensure_subnet(desired)
-        self.switches[spec.name] = desired
+        self._states.set_switch(spec.name, desired)
 
     async def evaluate(self, record: SubnetRecord) -> SubnetVerdict:
         """Validity, cross-subnet rules and the provider's NAD, without side effects."""
@@ -207,46 +183,22 @@ class SubnetReconciler:
     def _losing_conflict(self, record: SubnetRecord, spec: SubnetSpec) -> Verdict | None:
         # Subnets being deleted still count: until their finalizer goes they may hold
         # addresses, and a newer overlapping subnet must not hand those out again.
-        conflicts = self.conflicts_involving(record.name)
+        conflicts = self._conflicts.involving(record.name)
         if not conflicts:
             return None
         others = {r.name: r for r in self._subnets if r.name != record.name}
+        refused = self._states.refused
         mine = self._seniority(record)
         for conflict in conflicts:
             # A rival refused for a conflict of its own serves nothing: it cannot refuse
             # anyone (as Kube-OVN's webhook would have rejected it in the first place).
-            rivals = [others[n] for n in conflict.subnets if n in others and n not in self.refused]
+            rivals = [others[n] for n in conflict.subnets if n in others and n not in refused]
             # The senior subnet keeps serving; every other one in the conflict gives way.
             if any(self._seniority(r) < mine for r in rivals):
                 return Verdict(
                     type="Validated", status=False, reason=conflict.reason, message=conflict.message
                 )
         return None
-
-    def rivals_of(self, name: str) -> set[str]:
-        """Subnets in a conflict with ``name`` now: a change to it may change their verdict."""
-        return {n for c in self.conflicts_involving(name) for n in c.subnets if n != name}
-
-    def conflicts_involving(self, name: str) -> tuple[SubnetConflict, ...]:
-        """The conflicts ``name`` is part of, among every subnet with a valid spec.
-
-        Conflicts depend only on the set of valid specs, so they are computed once
-        per distinct set and looked up by name: evaluating n subnets costs one
-        O(n log n) sweep, not n of them (1,000 subnets took 30 s to start before).
-        """
-        version = self._spec_version()
-        if version is not None and version == self._conflict_version:
-            return self._conflicts.get(name, ())
-        self._conflict_version = version
-        specs = frozenset(r.spec for r in self._subnets if r.spec is not None)
-        if specs != self._conflict_specs:
-            by_name: dict[str, list[SubnetConflict]] = {}
-            for conflict in find_conflicts(subnets=specs):
-                for subnet in conflict.subnets:
-                    by_name.setdefault(subnet, []).append(conflict)
-            self._conflict_specs = specs
-            self._conflicts = {n: tuple(c) for n, c in by_name.items()}
-        return self._conflicts.get(name, ())
 
     def _seniority(self, record: SubnetRecord) -> tuple[int, str, str]:
         """Who wins a conflict: a subnet already serving, then the older, then by name.
@@ -258,7 +210,7 @@ class SubnetReconciler:
         return (0 if self._was_serving(record) else 1, record.created, record.name)
 
     def _was_serving(self, record: SubnetRecord) -> bool:
-        if record.name in self.serving:
+        if self._states.ready(record.name):
             return True
         # After a restart: what the previous controller last reported.
         conditions = record.status.get("conditions")
@@ -368,10 +320,9 @@ class SubnetReconciler:
         if self._northbound.enabled:
             # Before the finalizer goes: once it does, nothing would remove the switch.
             await self._northbound.delete_subnet(record.name)
-        self.switches.pop(record.name, None)
+        self._states.forget(record.name)
         self._ipam.remove_subnet(record.name)
         self._applied.pop(record.name, None)
-        self.refused.discard(record.name)
         if FINALIZER in record.finalizers:
             await self._set_finalizers(
                 record, tuple(f for f in record.finalizers if f != FINALIZER)

@@ -74,8 +74,10 @@ class ControllerThread:
     the test's tasks (and pytest's fixture teardown) out of that.
     """
 
-    def __init__(self, settings: ControllerSettings) -> None:
-        self.controller = Controller(settings=settings)
+    def __init__(
+        self, settings: ControllerSettings, *, build: Callable[..., Controller] = Controller
+    ) -> None:
+        self.controller = build(settings=settings, metrics=None, northbound_metrics=None)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="controller", daemon=True)
@@ -156,9 +158,12 @@ async def start_controller(sim: ThreadedSimServer) -> AsyncIterator[ControllerFa
     """Start controllers against the server; each is stopped at the end of the test."""
     running: list[ControllerThread] = []
 
-    async def start(**overrides: Any) -> Controller:
+    async def start(
+        *, build: Callable[..., Controller] = Controller, **overrides: Any
+    ) -> Controller:
+        """``build``: how the controller is built (a factory ``ovnctl run`` would accept)."""
         settings = ControllerSettings(kubeconfig=str(sim.kubeconfig_path), **overrides)
-        thread = ControllerThread(settings)
+        thread = ControllerThread(settings, build=build)
         running.append(thread)
         return await thread.start()
 

@@ -25,6 +25,8 @@ from ovnctl.controller import ControllerSettings
 from ovnctl.controller.routing import KeyRouter
 from ovnctl.k8s.resources import PODS, SUBNETS
 from ovnctl.queue import RateLimitingQueue
+from ovnctl.reconcilers.echoes import PatchEchoes
+from ovnctl.reconcilers.subnet_states import SubnetConflicts, SubnetStates
 from ovnctl.reconcilers.waiting import WaitList
 from tests.controller import probes
 from tests.controller.conftest import T0, ControllerThread
@@ -65,17 +67,19 @@ class _Routing:
         by_key, by_vm, without = (index for index, _ in self.pod_indexes)
         name, provider, namespace, default = (index for index, _ in self.subnet_indexes)
         self.pod_queue: RateLimitingQueue[Any] = RateLimitingQueue(name="pods")
+        subnets = SubnetCache(
+            by_name=name, by_provider=provider, by_namespace=namespace, default=default
+        )
         self.router = KeyRouter(
-            subnets=SubnetCache(
-                by_name=name, by_provider=provider, by_namespace=namespace, default=default
-            ),
+            subnets=subnets,
             pods=PodCache(by_key=by_key, by_vm=by_vm, without_primary=without),
             subnet_queue=RateLimitingQueue(name="subnets"),
             pod_queue=self.pod_queue,
             vm_queue=RateLimitingQueue(name="vms"),
             waits=WaitList(),
-            refused=set,
-            rivals=lambda name: set(),
+            subnet_states=SubnetStates(subnets=subnets),
+            conflicts=SubnetConflicts(subnets=subnets),
+            echoes=PatchEchoes(),
         )
 
     def pod(self, body: dict[str, Any]) -> None:

@@ -4,9 +4,9 @@ Kube-OVN #5353: a live GET of the NAD on every subnet reconcile cost 11% of
 the controller's CPU under churn. Here 200 subnets, each bound to its own NAD,
 are created, updated and deleted with churn; the request log must show one
 LIST and one WATCH of NADs for the controller's start and no GET. The
-``nad_lookup="live"`` setting restores the old behaviour and shows the GETs;
-with ``kube_ovn_subnet_walk`` it also reads every running pod's NADs, as
-Kube-OVN 1.13's subnet reconcile did (for the benchmark's comparison).
+benchmark's ``live`` controller (:mod:`ovnctl.bench.nad_controller`) restores
+the old behaviour and shows the GETs; its ``walk-*`` modes also read every
+running pod's NADs, as Kube-OVN 1.13's subnet reconcile did.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from ovnctl.bench.nad_controller import controller_for
 from ovnctl.k8s.api import KubeApi
 from ovnctl.k8s.resources import NADS, PODS, SUBNETS
 from tests.controller.conftest import eventually
@@ -122,9 +123,9 @@ async def test_nad_cache_no_gets_under_churn(sim, start_controller, kube) -> Non
 
 
 async def test_live_nad_lookup_gets_per_reconcile(sim, start_controller, kube) -> None:
-    """The same scenario with nad_lookup="live" GETs a NAD on (roughly) every reconcile."""
+    """The same scenario with the live lookup GETs a NAD on (roughly) every reconcile."""
     sim.reset_request_log()
-    await start_controller(nad_lookup="live")
+    await start_controller(build=controller_for("live"))
     await churn(kube)
     log = sim.request_log
     gets = log.count(verb="get", resource=NAD_RESOURCE)
@@ -140,7 +141,7 @@ async def test_live_nad_lookup_gets_per_reconcile(sim, start_controller, kube) -
 
 async def _walk_run(sim, start_controller, kube, *, lookup: str) -> list[str | None]:
     """Kube-OVN's walk on, 3 pods x 2 attachments running: the NADs GET during 5 new subnets."""
-    controller = await start_controller(nad_lookup=lookup, kube_ovn_subnet_walk=True)
+    controller = await start_controller(build=controller_for(f"walk-{lookup}"))
     for name in ("a", "b"):
         await kube.create(NADS, kube_ovn_nad(name), namespace="default")
     await kube.create(SUBNETS, subnet("sa", "10.30.0.0/24", provider="a.default.ovn"))

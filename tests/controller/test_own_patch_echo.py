@@ -7,11 +7,13 @@ from typing import Any
 
 from ovnctl.caches import PodCache, SubnetCache
 from ovnctl.caches.index import MultiIndex
-from ovnctl.caches.pods import PodRecord, index_pod_by_key, index_pod_by_vm, pod_record
+from ovnctl.caches.pods import index_pod_by_key, index_pod_by_vm, pod_record
 from ovnctl.controller.routing import KeyRouter
 from ovnctl.demo.objects import pod
 from ovnctl.models import allocation_annotations
 from ovnctl.queue import RateLimitingQueue
+from ovnctl.reconcilers.echoes import PatchEchoes
+from ovnctl.reconcilers.subnet_states import SubnetConflicts, SubnetStates
 from ovnctl.reconcilers.waiting import WaitList
 
 PATCH = allocation_annotations(
@@ -31,7 +33,7 @@ def _patched(body: dict[str, Any], annotations: dict[str, str]) -> dict[str, Any
     return merged
 
 
-def _router(expected: dict[tuple[str, str], PodRecord]) -> tuple[KeyRouter, Any]:
+def _router(echoes: PatchEchoes) -> tuple[KeyRouter, Any]:
     by_key: MultiIndex[Any, Any] = MultiIndex()
     by_vm: MultiIndex[Any, Any] = MultiIndex()
     pods = PodCache(by_key=by_key, by_vm=by_vm)
@@ -43,10 +45,6 @@ def _router(expected: dict[tuple[str, str], PodRecord]) -> tuple[KeyRouter, Any]
     )
     queues = {name: RateLimitingQueue[Any](name=name) for name in ("subnets", "pods", "vms")}
 
-    def own_patch(key: tuple[str, str], record: PodRecord | None) -> bool:
-        wanted = expected.pop(key, None)
-        return wanted is not None and wanted == record
-
     router = KeyRouter(
         subnets=subnets,
         pods=pods,
@@ -54,9 +52,9 @@ def _router(expected: dict[tuple[str, str], PodRecord]) -> tuple[KeyRouter, Any]
         pod_queue=queues["pods"],
         vm_queue=queues["vms"],
         waits=WaitList(),
-        refused=set,
-        rivals=lambda name: set(),
-        own_patch=own_patch,
+        subnet_states=SubnetStates(subnets=subnets),
+        conflicts=SubnetConflicts(subnets=subnets),
+        echoes=echoes,
     )
 
     def store(body: dict[str, Any]) -> None:
@@ -80,14 +78,14 @@ def test_patched_record_is_what_the_cache_shows_after_the_patch() -> None:
 def test_the_echo_is_skipped_and_later_changes_are_not() -> None:
     """The echo queues nothing (pod, VM); the next change to the pod is queued as usual."""
     body = pod("virt-launcher-vm1-x", networks=["net0"], vm="vm1")
-    expected: dict[tuple[str, str], PodRecord] = {}
-    _, (store, queues) = _router(expected)
+    echoes = PatchEchoes()
+    _, (store, queues) = _router(echoes)
     store(body)
     assert len(queues["pods"]) == 1
     assert len(queues["vms"]) == 1
     record = pod_record(body)
     assert record is not None
-    expected[record.key] = record.patched(PATCH)
+    echoes.expect(record.key, record.patched(PATCH))
     echoed = _patched(body, PATCH)
     store(echoed)  # the watch's echo: nothing new to do
     assert len(queues["pods"]) == 1
@@ -96,17 +94,17 @@ def test_the_echo_is_skipped_and_later_changes_are_not() -> None:
     moved["spec"]["nodeName"] = "node2"
     store(moved)  # no expectation left: worked on
     assert len(queues["pods"]) == 1  # de-duplicated with the queued key
-    assert expected == {}
+    assert not echoes.is_echo(record.key, record.patched(PATCH))  # used up by the echo
 
 
 def test_an_echo_with_other_changes_is_worked_on() -> None:
     """If the pod changed in more than the patch (it was scheduled meanwhile), it is queued."""
     body = pod("virt-launcher-vm1-x", networks=["net0"], vm="vm1")
-    expected: dict[tuple[str, str], PodRecord] = {}
-    _, (store, queues) = _router(expected)
+    echoes = PatchEchoes()
+    _, (store, queues) = _router(echoes)
     record = pod_record(body)
     assert record is not None
-    expected[record.key] = record.patched(PATCH)
+    echoes.expect(record.key, record.patched(PATCH))
     echoed = _patched(body, PATCH)
     echoed["spec"]["nodeName"] = "node9"
     store(echoed)

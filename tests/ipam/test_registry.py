@@ -78,3 +78,14 @@ def test_seed_makes_macs_repeatable():
         ipam.add_subnet("s", "10.0.0.0/24")
         macs.append(ipam.allocate("s", "o").mac)
     assert macs[0] == macs[1]
+
+
+def test_has_room_needs_a_free_address_in_every_family(ipam: IPAM):
+    """has_room: unknown subnets have none; a dual-stack one needs both families free."""
+    assert not ipam.has_room("nope")
+    ipam.add_subnet("dual", "10.0.0.0/30,fd00::/126")
+    assert ipam.has_room("dual")
+    ipam.allocate("dual", "o1")  # 10.0.0.2 is the only v4 address left after the gateway
+    assert not ipam.has_room("dual")
+    ipam.release("o1")
+    assert ipam.has_room("dual")

@@ -388,11 +388,6 @@ _VERB_OF_METHOD = {
     "replace": "update",
     "delete": "delete",
 }
-_NOT_IN_PRODUCTION = {
-    # ControllerSettings(nad_lookup="live"): the pre-cache behaviour, kept for benchmarks;
-    # `ovnctl run` has no flag for it.
-    ("ovnctl/controller/runtime.py", Permission("get", "k8s.cni.cncf.io", NADS.plural, None)),
-}
 _NOT_THE_CONTROLLER = (
     "ovnctl/sim/",
     "ovnctl/demo/",
@@ -447,7 +442,7 @@ def test_every_api_call_in_the_source_is_exercised_by_the_scenario() -> None:
         Permission("update", "coordination.k8s.io", "leases", None),
         *granted(find("ClusterRole", "ovnctl-controller")),
     }
-    calls = _api_calls_in_source() - _NOT_IN_PRODUCTION
+    calls = _api_calls_in_source()
     unexercised = sorted(f"{where}: {perm}" for where, perm in calls if perm not in exercised)
     assert not unexercised, (
         f"API calls no manifest grants (grant them in manifests/rbac.yaml and exercise them "

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ovnctl.bench.kube_ovn_walk import KubeOvnSubnetWalk
 from ovnctl.caches import PodCache
 from ovnctl.caches.pods import index_pod_by_key
-from ovnctl.controller.kube_ovn_walk import KubeOvnSubnetWalk
 from ovnctl.models import NadConfig, parse_nad
 from tests.controller.objects import kube_ovn_nad, pod
 

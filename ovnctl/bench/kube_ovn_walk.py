@@ -10,13 +10,13 @@ per Multus attachment. Before #5386 each read was a GET; after it, a lister
 read. So one subnet reconcile cost (multi-homed pods x attachments) GETs.
 
 ovnctl's subnet reconcile never walks pods (it needs nothing from them), so
-its own ``nad_lookup=live`` mode cannot show #5353's condition. To measure
-what the NAD cache is worth *under Kube-OVN's access pattern*, scenario 1 of
-``ovnctl bench`` turns this walk on (``ControllerSettings.kube_ovn_subnet_walk``)
-and runs it once with the NAD cache and once with live GETs, everything else
-equal. The walk's reads decide nothing: their answers are discarded. It is a
-benchmark device, reachable only through :mod:`ovnctl.bench.launch`, never
-through ``ovnctl run``'s flags.
+its own ``live`` mode cannot show #5353's condition. To measure what the NAD
+cache is worth *under Kube-OVN's access pattern*, scenario 1 of ``ovnctl
+bench`` turns this walk on (the ``walk-*`` modes of
+:mod:`ovnctl.bench.nad_controller`) and runs it once with the NAD cache and
+once with live GETs, everything else equal. The walk's reads decide nothing:
+their answers are discarded. It is a benchmark device, reachable only through
+:mod:`ovnctl.bench.launch`, never through ``ovnctl run``.
 """
 
 from __future__ import annotations
