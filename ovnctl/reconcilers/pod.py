@@ -42,9 +42,10 @@ from ovnctl.ipam import (
     SharedAddressMoveError,
     UnknownSubnetError,
 )
-from ovnctl.k8s.api import AlreadyExists, KubeApi, NotFound
+from ovnctl.k8s.api import AlreadyExists, NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import IPS, PODS
+from ovnctl.k8s.writer import Writer
 from ovnctl.models import allocation_annotations, build_ip_object
 from ovnctl.ovn import Northbound, NullNorthbound, OwnerKind, PortSpec
 from ovnctl.queue import Done, PermanentError, Result, RetryableError
@@ -95,7 +96,7 @@ class PodReconciler:
         ipam: IPAM,
         ledger: NicLedger,
         releaser: NicReleaser,
-        api: KubeApi,
+        api: Writer,
         events: EventRecorder,
         waits: WaitList[PodKey],
         on_allocated: Callable[[str], None],

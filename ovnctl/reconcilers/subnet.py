@@ -26,9 +26,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from ovnctl.caches import SubnetCache, SubnetRecord
 from ovnctl.ipam import IPAM, IPAMError
-from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import SUBNETS
+from ovnctl.k8s.writer import Writer
 from ovnctl.models import NadConfig, nad_problem
 from ovnctl.models.subnet import SubnetConflict, SubnetSpec, find_conflicts
 from ovnctl.ovn import Northbound, NullNorthbound, SwitchSpec
@@ -74,7 +75,7 @@ class SubnetReconciler:
         subnets: SubnetCache,
         nad_lookup: NadLookup,
         ipam: IPAM,
-        api: KubeApi,
+        api: Writer,
         events: EventRecorder,
         northbound: Northbound | None = None,
         spec_version: Callable[[], object] = lambda: None,
