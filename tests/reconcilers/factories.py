@@ -11,19 +11,22 @@ constructor changes, the factory for its class is the one place to adapt.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ovnctl.caches import PodKey, PodRecord
+from ovnctl.caches import PodKey, PodRecord, SubnetRecord
 from ovnctl.controller.routing import KeyRouter
-from ovnctl.ipam import IPAM
+from ovnctl.ipam import IPAM, AllocationRecord, RebuildReport
 from ovnctl.k8s.events import EventRecorder
 from ovnctl.k8s.resources import PODS, SUBNETS
-from ovnctl.ovn import Northbound
+from ovnctl.models.subnet import SubnetSpec
+from ovnctl.ovn import Northbound, PortSpec, SwitchSpec
 from ovnctl.queue import FakeClock, RateLimitingQueue
 from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
 from ovnctl.reconcilers.nics import ClaimChecker, NicPlanner, PoolChooser
+from ovnctl.reconcilers.northbound import desired_northbound
 from ovnctl.reconcilers.pod import PodReconciler
+from ovnctl.reconcilers.rebuild import rebuild_ipam
 from ovnctl.reconcilers.release import NicReleaser
 from ovnctl.reconcilers.vm import VmReconciler
 from ovnctl.reconcilers.waiting import WaitList, nic_topic
@@ -31,11 +34,14 @@ from tests.reconcilers.fakes import FakeWriter, FedCaches, stamp
 
 __all__ = [
     "Rig",
+    "Routed",
+    "desired",
     "make_planner",
     "make_pod_reconciler",
     "make_releaser",
     "make_router",
     "make_vm_reconciler",
+    "run_rebuild",
 ]
 
 
@@ -233,3 +239,35 @@ def make_router(
 def nic_woken(rig: Rig, nic: str) -> list[PodKey]:
     """The pods a NIC's settled release wakes (what the controller's router would do)."""
     return rig.waits.wake(nic_topic(nic))
+
+
+async def run_rebuild(
+    rig: Rig,
+    *,
+    page_size: int = 500,
+    reserved: Sequence[AllocationRecord] = (),
+) -> RebuildReport:
+    """``rebuild_ipam`` as the controller runs it at start-up: serving subnets are the rig's."""
+
+    async def serving_spec(record: SubnetRecord) -> SubnetSpec | None:
+        return record.spec if record.name in rig.serving else None
+
+    return await rebuild_ipam(
+        api=rig.writer,
+        ipam=rig.ipam,
+        subnets=rig.caches.subnets,
+        serving_spec=serving_spec,
+        ledger=rig.ledger,
+        pods=rig.caches.pods.records(),
+        page_size=page_size,
+        reserved=reserved,
+    )
+
+
+def desired(
+    rig: Rig, switches: Mapping[str, SwitchSpec]
+) -> tuple[list[SwitchSpec], list[PortSpec]]:
+    """``desired_northbound`` over the rig's IPAM, ledger and subnet cache."""
+    return desired_northbound(
+        switches=switches, ipam=rig.ipam, ledger=rig.ledger, subnets=rig.caches.subnets
+    )
