@@ -308,10 +308,11 @@ class PodReconciler:
             owner.is_migration_target
             and previous is not None
             and previous.node_name
-            and any(p != pod.name for p in self._pods.pods_of_vm(pod.namespace, owner.name))
+            and self._source_runs(pod)
         ):
             # The source still runs: the VM is there until the migration ends. When the
-            # source goes, this pod is reconciled again (see Controller.pod_changed).
+            # source goes or completes, this pod is reconciled again (KeyRouter.pod_changed
+            # queues a launcher pod's siblings).
             node = previous.node_name
         state = IpObjectState(
             subnet=nic.subnet,
@@ -346,6 +347,20 @@ class PodReconciler:
                 },
             )
         self._ledger.set_written(nic.nic, state)
+
+    def _source_runs(self, target: PodRecord) -> bool:
+        """Does another launcher pod of ``target``'s VM still run (a migration's source)?
+
+        A source that completed is not running the VM any more: KubeVirt leaves it
+        behind as ``Succeeded`` after a successful migration, until the VMI goes.
+        """
+        for name in self._pods.pods_of_vm(target.namespace, target.owner.name):
+            if name == target.name:
+                continue
+            other = self._pods.get(target.namespace, name)
+            if other is not None and not other.finished:
+                return True
+        return False
 
 
 def _ipam_message(nic: NicRequest, exc: IPAMError) -> str:

@@ -109,6 +109,24 @@ async def test_ip_object_follows_the_vm_after_migration(rig: Rig) -> None:
     assert moved.body["spec"]["nodeName"] == "node2"
 
 
+async def test_ip_object_follows_the_vm_when_the_source_completes(rig: Rig) -> None:
+    """A migration's source pod that completed (KubeVirt keeps it as Succeeded) no longer
+    holds the IP object on its node: the target's node is written."""
+    setup_vm(rig)
+    await launch(rig, SOURCE, node="node1")
+    target = pod(TARGET, vm="vm1", node="node2")
+    target["metadata"]["annotations"] = {MIGRATION_JOB_ANNOTATION: "job1"}
+    rig.add(target)
+    reconcile = make_pod_reconciler(rig)
+    await reconcile(("default", TARGET))
+    rig.add({**pod(SOURCE, vm="vm1", node="node1"), "status": {"phase": "Succeeded"}})
+    await reconcile(("default", SOURCE))
+    await reconcile(("default", TARGET))
+    [moved] = rig.writer.calls_to("patch", IPS)
+    assert moved.body["spec"]["nodeName"] == "node2"
+    assert rig.writer.calls_to("delete", IPS) == []
+
+
 async def test_vm_with_a_live_pod_or_object_is_kept_without_a_get(rig: Rig) -> None:
     """While a launcher pod, the VM or the VMI is cached, nothing is released or fetched."""
     setup_vm(rig)
