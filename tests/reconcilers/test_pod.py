@@ -12,13 +12,16 @@ import json
 
 import pytest
 
+from ovnctl.ipam import limit_of
 from ovnctl.k8s.api import Conflict, Transient
 from ovnctl.k8s.resources import IPS, PODS
 from ovnctl.ovn import Change
 from ovnctl.queue import Done, PermanentError
+from ovnctl.reconcilers.ledger import CLAIM_POD_TYPE, claim_ledger_owner
+from ovnctl.reconcilers.nics import PoolChoice, PoolChooser
 from ovnctl.reconcilers.waiting import nad_topic, nic_topic, provider_topic, subnet_topic
 from tests.controller.objects import kube_ovn_nad, macvlan_nad, pod, subnet
-from tests.reconcilers.factories import Rig, make_pod_reconciler, make_releaser
+from tests.reconcilers.factories import Rig, make_planner, make_pod_reconciler, make_releaser
 from tests.reconcilers.fakes import FakeNorthbound
 
 A = "net-a.default.ovn"
@@ -507,3 +510,103 @@ async def test_release_deletes_the_port_before_freeing(rig: Rig) -> None:
     await reconcile(KEY)
     assert held_when_deleted == [True]
     assert "p1.default" not in northbound.ports
+
+
+def pool_chooser(choice: PoolChoice) -> PoolChooser:
+    """A pool chooser that sends every attachment NIC (not the primary) to ``choice``."""
+    return lambda pod, provider, annotations, static: None if provider == "ovn" else choice
+
+
+async def test_full_pool_is_ippool_exhausted(rig: Rig) -> None:
+    """A NIC limited to a pool with no free address: IPPoolExhausted, waiting on the pool."""
+    setup_basic(rig)
+    rig.ipam.allocate("sub-a", "other", ips="172.17.0.9")
+    choice = PoolChoice(
+        subnet="sub-a", within=limit_of("pool1", [("172.17.0.9",)]), topics=("ippool:pool1",)
+    )
+    planner = make_planner(rig, pools=pool_chooser(choice))
+    rig.add(pod("p1", networks="net-a"))
+    with pytest.raises(PermanentError):
+        await make_pod_reconciler(rig, planner=planner)(KEY)
+    assert rig.writer.reasons() == ["IPPoolExhausted"]
+    assert rig.waits.wake("ippool:pool1") == [KEY]
+
+
+async def test_nic_using_a_vip_address_never_frees_it(rig: Rig) -> None:
+    """A NIC lent a Vip's address carries it, and its release leaves the Vip holding it."""
+    setup_basic(rig)
+    vip = rig.ipam.allocate("sub-a", "vip:v1", ips="172.17.0.50")
+    choice = PoolChoice(subnet="sub-a", within=None, ipam_owner="vip:v1")
+    planner = make_planner(rig, pools=pool_chooser(choice))
+    rig.add(pod("p1", networks="net-a"))
+    reconcile = make_pod_reconciler(rig, planner=planner)
+    await reconcile(KEY)
+    nic = f"p1.default.{A}"
+    created = {c.name: c.body for c in rig.writer.calls_to("create", IPS)}
+    assert created[nic]["spec"]["ipAddress"] == "172.17.0.50"
+    assert rig.ipam.lookup(nic) == ()  # the Vip holds it, not the NIC
+    rig.delete_pod(*KEY)
+    await reconcile(KEY)
+    assert rig.writer.get_object(IPS, nic) is None
+    assert rig.ipam.lookup("vip:v1") == (vip,)
+
+
+async def test_moving_a_shared_address_is_refused(rig: Rig) -> None:
+    """A launcher pod asking to move the VM's address while another pod holds it:
+    SharedAddressInUse, waiting on the subnet."""
+    rig.add_subnet(subnet("ovn-default", "10.16.0.0/24", default=True))
+    rig.add(pod("src", vm="vm1"), pod("dst", vm="vm1"))
+    reconcile = make_pod_reconciler(rig)
+    await reconcile(("default", "src"))
+    await reconcile(("default", "dst"))
+    rig.add(pod("dst", vm="vm1", annotations={ann("ovn", "ip_address"): "10.16.0.77"}))
+    with pytest.raises(PermanentError):
+        await reconcile(("default", "dst"))
+    assert rig.writer.reasons("dst") == ["SharedAddressInUse"]
+    assert rig.waits.wake(subnet_topic("ovn-default")) == [("default", "dst")]
+
+
+async def test_ip_objects_are_written_concurrently(rig: Rig) -> None:
+    """A pod's IP objects go out at once (one round trip), all before the pod patch."""
+    setup_basic(rig)
+    rig.add(pod("p1", networks="net-a"))
+    held = rig.writer.hold("create", IPS)
+    task = asyncio.create_task(make_pod_reconciler(rig)(KEY))
+    await held.entered.wait()
+    for _ in range(5):  # let the other write start while the first is held
+        await asyncio.sleep(0)
+    assert len(rig.writer.calls_to("create", IPS)) == 2
+    assert rig.writer.calls_to("patch", PODS) == []
+    held.release()
+    assert await task is Done
+    assert len(rig.writer.calls_to("patch", PODS)) == 1
+
+
+async def test_dual_stack_addresses_are_ipv4_first(rig: Rig) -> None:
+    """A dual-stack subnet gives one address per family, written IPv4 first everywhere."""
+    rig.add_subnet(subnet("ds", "fd00::/120,10.16.0.0/24", default=True))
+    rig.add(pod("p1"))
+    await make_pod_reconciler(rig)(KEY)
+    [create] = rig.writer.calls_to("create", IPS)
+    assert create.body["spec"]["ipAddress"] == "10.16.0.2,fd00::2"
+    annotations = rig.writer.calls_to("patch", PODS)[0].body["metadata"]["annotations"]
+    assert annotations[ann("ovn", "ip_address")] == "10.16.0.2,fd00::2"
+
+
+async def test_claim_nic_is_the_claim_s(rig: Rig) -> None:
+    """An IPAMClaim's NIC is recorded under the claim: the pod's deletion does not release it."""
+    rig.add(kube_ovn_nad("net-a", allowPersistentIPs=True))
+    rig.add_subnet(subnet("sub-a", "172.17.0.0/24", provider=A))
+    networks = json.dumps([{"name": "net-a", "ipam-claim-reference": "claim1"}])
+    rig.add(pod("p1", networks=networks))
+    reconcile = make_pod_reconciler(rig, planner=make_planner(rig, primary_network=False))
+    await reconcile(KEY)
+    nic = f"claim1.default.{A}"
+    [create] = rig.writer.calls_to("create", IPS)
+    assert (create.name, create.body["spec"]["podName"]) == (nic, "claim1")
+    assert create.body["spec"]["podType"] == CLAIM_POD_TYPE
+    rig.delete_pod(*KEY)
+    await reconcile(KEY)
+    assert rig.writer.calls_to("delete", IPS) == []
+    assert rig.ipam.lookup(nic) != ()
+    assert rig.ledger.nics_of_pod(("default", claim_ledger_owner("claim1"))) == {nic}

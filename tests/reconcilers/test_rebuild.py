@@ -133,3 +133,18 @@ async def test_reserved_addresses_go_first_and_their_users_are_not_owners(rig: R
     assert rig.ipam.subnet("s1").owner_of("10.16.0.20") == "vip:v1"
     assert rig.ipam.lookup("user.default") == ()
     assert rig.ledger.owner_of("user.default") is not None
+
+
+async def test_annotation_naming_an_unknown_subnet_is_reported(rig: Rig) -> None:
+    """A pod annotation recording an address in a subnet that does not serve is reported."""
+    setup(rig)
+    annotated = {
+        "ovn.kubernetes.io/allocated": "true",
+        "ovn.kubernetes.io/ip_address": "10.40.0.8",
+        "ovn.kubernetes.io/logical_switch": "nowhere",
+    }
+    rig.add(pod("p1", annotations=annotated))
+    report = await run_rebuild(rig)
+    [conflict] = report.conflicts
+    assert (conflict.record.owner, conflict.reason) == ("p1.default", ConflictReason.UNKNOWN_SUBNET)
+    assert rig.ipam.lookup("p1.default") == ()
