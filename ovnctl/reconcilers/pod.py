@@ -375,12 +375,17 @@ def _ipam_message(nic: NicRequest, exc: IPAMError) -> str:
 
 def _ipam_waits(nic: NicRequest, exc: IPAMError) -> tuple[str, ...]:
     """Topics whose change may fix ``exc``: an address freed in the subnet (or, when the
-    subnet was chosen by rule, in any subnet of the provider that could serve)."""
+    subnet was chosen by rule, in any subnet of the provider that could serve), or the
+    subnet found Ready again."""
     if isinstance(exc, PoolExhaustedError):
         subnets = (nic.subnet,) if nic.within is not None else (nic.candidates or (nic.subnet,))
         return (*(subnet_topic(s) for s in subnets), *nic.pool_topics)
     if isinstance(exc, AddressConflictError | MACConflictError | SharedAddressMoveError):
         return (subnet_topic(nic.subnet),)
+    if isinstance(exc, UnknownSubnetError):
+        # Not (or no longer) in the IPAM, e.g. an IPPool's subnet that went: woken when it
+        # is found Ready again, as the planner's own SubnetNotReady refusals are.
+        return (subnet_topic(nic.subnet), *nic.pool_topics)
     return ()
 
 

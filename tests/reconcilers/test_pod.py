@@ -220,7 +220,7 @@ async def test_exhausted_provider_waits_on_every_candidate(rig: Rig) -> None:
 
 
 async def test_subnet_not_in_ipam_is_not_ready(rig: Rig) -> None:
-    """A subnet Ready in the cache but not (yet) in the IPAM: SubnetNotReady, not a crash."""
+    """A subnet Ready in the cache but not (yet) in the IPAM: SubnetNotReady, waiting on it."""
     rig.add(kube_ovn_nad("net-a"))
     rig.add_subnet(subnet("sub-a", "172.17.0.0/24", provider=A), serve=False)
     rig.serving.add("sub-a")
@@ -228,6 +228,8 @@ async def test_subnet_not_in_ipam_is_not_ready(rig: Rig) -> None:
     with pytest.raises(PermanentError):
         await make_pod_reconciler(rig)(KEY)
     assert rig.writer.reasons() == ["SubnetNotReady"]
+    # Woken when the subnet is (again) found Ready, as the planner's SubnetNotReady is.
+    assert rig.waits.wake(subnet_topic("sub-a")) == [KEY]
 
 
 async def test_failure_rolls_back_what_this_pass_allocated(rig: Rig) -> None:
