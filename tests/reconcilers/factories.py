@@ -11,7 +11,7 @@ constructor changes, the factory for its class is the one place to adapt.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ovnctl.caches import PodKey, PodRecord, SubnetRecord
@@ -24,7 +24,7 @@ from ovnctl.ovn import Northbound, PortSpec, SwitchSpec
 from ovnctl.queue import FakeClock, RateLimitingQueue
 from ovnctl.reconcilers.ledger import NicLedger, OwnerKey
 from ovnctl.reconcilers.nics import ClaimChecker, NicPlanner, PoolChooser
-from ovnctl.reconcilers.northbound import desired_northbound
+from ovnctl.reconcilers.northbound import desired_northbound, desired_subset
 from ovnctl.reconcilers.pod import PodReconciler
 from ovnctl.reconcilers.rebuild import rebuild_ipam
 from ovnctl.reconcilers.release import NicReleaser
@@ -36,6 +36,7 @@ __all__ = [
     "Rig",
     "Routed",
     "desired",
+    "desired_part",
     "make_planner",
     "make_pod_reconciler",
     "make_releaser",
@@ -66,9 +67,11 @@ class Rig:
     settled: list[str] = dataclasses.field(default_factory=list)
     """NICs whose release ended, in order."""
 
-    @property
-    def events(self) -> EventRecorder:
-        return EventRecorder(api=self.writer)
+    events: EventRecorder = dataclasses.field(init=False)
+    """One recorder posting through :attr:`writer`, as the controller has one."""
+
+    def __post_init__(self) -> None:
+        self.events = EventRecorder(api=self.writer)
 
     # -- the cluster, as both the watch (caches) and the server (writer) see it ----------
 
@@ -270,4 +273,21 @@ def desired(
     """``desired_northbound`` over the rig's IPAM, ledger and subnet cache."""
     return desired_northbound(
         switches=switches, ipam=rig.ipam, ledger=rig.ledger, subnets=rig.caches.subnets
+    )
+
+
+def desired_part(
+    rig: Rig,
+    switches: Mapping[str, SwitchSpec],
+    switch_names: Iterable[str],
+    port_names: Iterable[str],
+) -> tuple[list[SwitchSpec], list[PortSpec]]:
+    """``desired_subset`` (what drift repair asks for) over the rig's state."""
+    return desired_subset(
+        switch_names,
+        port_names,
+        switches=switches,
+        ipam=rig.ipam,
+        ledger=rig.ledger,
+        subnets=rig.caches.subnets,
     )

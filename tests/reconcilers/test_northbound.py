@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ovnctl.ovn import OwnerKind, SwitchSpec
-from ovnctl.reconcilers.northbound import desired_subset
 from tests.controller.objects import subnet
-from tests.reconcilers.factories import Rig, desired
+from tests.reconcilers.factories import Rig, desired, desired_part
 
 A = "net-a.default.ovn"
 
@@ -72,13 +71,6 @@ def test_subset_is_restricted_and_never_revives(rig: Rig) -> None:
     rig.ledger.record("p1.default", owner=("default", "p1"), is_vm=False)
     rig.ipam.allocate("s1", "p2.default")
     rig.ledger.record("p2.default", owner=("default", "p2"), is_vm=False)
-    chosen, ports = desired_subset(
-        {"s1", "gone"},
-        {"p1.default", "released.default"},
-        switches=switches,
-        ipam=rig.ipam,
-        ledger=rig.ledger,
-        subnets=rig.caches.subnets,
-    )
+    chosen, ports = desired_part(rig, switches, {"s1", "gone"}, {"p1.default", "released.default"})
     assert [s.name for s in chosen] == ["s1"]
     assert [p.name for p in ports] == ["p1.default"]

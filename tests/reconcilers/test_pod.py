@@ -572,12 +572,15 @@ async def test_ip_objects_are_written_concurrently(rig: Rig) -> None:
     """A pod's IP objects go out at once (one round trip), all before the pod patch."""
     setup_basic(rig)
     rig.add(pod("p1", networks="net-a"))
+    both_sent = asyncio.Event()
+    rig.writer.on_call = lambda call: (
+        both_sent.set() if len(rig.writer.calls_to("create", IPS)) == 2 else None
+    )
     held = rig.writer.hold("create", IPS)
     task = asyncio.create_task(make_pod_reconciler(rig)(KEY))
     await held.entered.wait()
-    for _ in range(5):  # let the other write start while the first is held
-        await asyncio.sleep(0)
-    assert len(rig.writer.calls_to("create", IPS)) == 2
+    # Sequential writes would never send the second while the first is held.
+    await asyncio.wait_for(both_sent.wait(), timeout=5)
     assert rig.writer.calls_to("patch", PODS) == []
     held.release()
     assert await task is Done
