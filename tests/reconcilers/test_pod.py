@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from ovnctl.ipam import limit_of
+from ovnctl.ipam import IPAM, MACExhaustedError, limit_of
 from ovnctl.k8s.api import Conflict, Transient
 from ovnctl.k8s.resources import IPS, PODS
 from ovnctl.ovn import Change
@@ -615,3 +615,21 @@ async def test_claim_nic_is_the_claim_s(rig: Rig) -> None:
     assert rig.writer.calls_to("delete", IPS) == []
     assert rig.ipam.lookup(nic) != ()
     assert rig.ledger.nics_of_pod(("default", claim_ledger_owner("claim1"))) == {nic}
+
+
+async def test_mac_space_exhausted() -> None:
+    """No MAC left under the controller's prefix: MACSpaceExhausted, nothing held."""
+    rig = Rig(ipam=IPAM(mac_prefix="0e:00:00:00:00", seed=1))  # 256 MACs
+    rig.add_subnet(subnet("big", "10.16.0.0/22", default=True))
+    taken = 0
+    while True:
+        try:
+            rig.ipam.allocate("big", f"filler-{taken}")
+        except MACExhaustedError:
+            break
+        taken += 1
+    rig.add(pod("p1"))
+    with pytest.raises(PermanentError):
+        await make_pod_reconciler(rig)(KEY)
+    assert rig.writer.reasons() == ["MACSpaceExhausted"]
+    assert rig.ipam.lookup("p1.default") == ()
