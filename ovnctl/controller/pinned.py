@@ -32,7 +32,6 @@ from ovnctl.caches import (
 from ovnctl.caches.index import MultiIndex
 from ovnctl.controller.routing import STATUS_COALESCE_SECONDS
 from ovnctl.ipam import IPAM, AllocationRecord
-from ovnctl.k8s.api import KubeApi
 from ovnctl.k8s.events import EventRecorder
 from ovnctl.k8s.informers import (
     IPAMCLAIMS_BY_KEY,
@@ -42,6 +41,7 @@ from ovnctl.k8s.informers import (
     STATEFULSETS_BY_KEY,
     VIPS_BY_NAME,
 )
+from ovnctl.k8s.writer import Writer
 from ovnctl.models import VIP_KEY_SUFFIX
 from ovnctl.queue import MetricsSink, RateLimitingQueue, WorkerPool
 from ovnctl.reconcilers.claims import (
@@ -70,7 +70,7 @@ class PinnedAddresses:
         indexes: Mapping[str, MultiIndex[Any, Any]],
         subnets: SubnetCache,
         ipam: IPAM,
-        api: KubeApi,
+        api: Writer,
         serves: Callable[[str], bool],
         wake: Callable[[str], None],
         ledger: NicLedger,

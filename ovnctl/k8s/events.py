@@ -16,8 +16,9 @@ import logging
 import time
 from collections import OrderedDict
 
-from ovnctl.k8s.api import ApiError, KubeApi, NotFound
+from ovnctl.k8s.api import ApiError, NotFound
 from ovnctl.k8s.resources import EVENTS
+from ovnctl.k8s.writer import Writer
 from ovnctl.models import now_rfc3339
 
 __all__ = ["EventRecorder", "InvolvedObject"]
@@ -53,7 +54,7 @@ class EventRecorder:
     def __init__(
         self,
         *,
-        api: KubeApi,
+        api: Writer,
         component: str = "ovnctl",
         window: float = 60.0,
         max_remembered: int = 4096,

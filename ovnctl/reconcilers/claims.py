@@ -26,8 +26,9 @@ from collections.abc import Callable
 from ovnctl.caches import IPAMClaimCache, PodCache, PodKey, SubnetCache
 from ovnctl.caches.pods import PodRecord
 from ovnctl.ipam import IPAM
-from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.resources import IPAMCLAIMS
+from ovnctl.k8s.writer import Writer
 from ovnctl.models import AttachmentRequest, NadConfig
 from ovnctl.queue import Done, Result
 from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
@@ -156,7 +157,7 @@ class ClaimReconciler:
         use: ClaimUse,
         ipam: IPAM,
         subnets: SubnetCache,
-        api: KubeApi,
+        api: Writer,
         requeue_pod: Callable[[PodKey], None],
         ledger: NicLedger,
     ) -> None:

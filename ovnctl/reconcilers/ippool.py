@@ -37,8 +37,9 @@ from ovnctl.ipam import (
     check_pool,
     pool_usage,
 )
-from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.resources import IPPOOLS
+from ovnctl.k8s.writer import Writer
 from ovnctl.queue import Done, Result
 from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
 
@@ -115,7 +116,7 @@ class IPPoolReconciler:
         subnets: SubnetCache,
         ipam: IPAM,
         serves: Callable[[str], bool],
-        api: KubeApi,
+        api: Writer,
         on_standing_changed: Callable[[str], None],
     ) -> None:
         self._pools = pools

@@ -42,9 +42,10 @@ from ovnctl.ipam import (
     SharedAddressMoveError,
     UnknownSubnetError,
 )
-from ovnctl.k8s.api import AlreadyExists, KubeApi, NotFound
+from ovnctl.k8s.api import AlreadyExists, NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import IPS, PODS
+from ovnctl.k8s.writer import Writer
 from ovnctl.models import allocation_annotations, build_ip_object
 from ovnctl.ovn import Northbound, NullNorthbound, OwnerKind, PortSpec
 from ovnctl.queue import Done, PermanentError, Result, RetryableError
@@ -82,7 +83,7 @@ class PodReconciler:
         ipam: IPAM,
         ledger: NicLedger,
         releaser: NicReleaser,
-        api: KubeApi,
+        api: Writer,
         events: EventRecorder,
         waits: WaitList[PodKey],
         echoes: PatchEchoes,
@@ -285,10 +286,11 @@ class PodReconciler:
             owner.is_migration_target
             and previous is not None
             and previous.node_name
-            and any(p != pod.name for p in self._pods.pods_of_vm(pod.namespace, owner.name))
+            and self._source_runs(pod)
         ):
             # The source still runs: the VM is there until the migration ends. When the
-            # source goes, this pod is reconciled again (see Controller.pod_changed).
+            # source goes or completes, this pod is reconciled again (KeyRouter.pod_changed
+            # queues a launcher pod's siblings).
             node = previous.node_name
         state = IpObjectState(
             subnet=nic.subnet,
@@ -324,6 +326,20 @@ class PodReconciler:
             )
         self._ledger.set_written(nic.nic, state)
 
+    def _source_runs(self, target: PodRecord) -> bool:
+        """Does another launcher pod of ``target``'s VM still run (a migration's source)?
+
+        A source that completed is not running the VM any more: KubeVirt leaves it
+        behind as ``Succeeded`` after a successful migration, until the VMI goes.
+        """
+        for name in self._pods.pods_of_vm(target.namespace, target.owner.name):
+            if name == target.name:
+                continue
+            other = self._pods.get(target.namespace, name)
+            if other is not None and not other.finished:
+                return True
+        return False
+
 
 def _ipam_message(nic: NicRequest, exc: IPAMError) -> str:
     """The IPAM's refusal, prefixed with the field the user wrote the request in."""
@@ -337,12 +353,17 @@ def _ipam_message(nic: NicRequest, exc: IPAMError) -> str:
 
 def _ipam_waits(nic: NicRequest, exc: IPAMError) -> tuple[str, ...]:
     """Topics whose change may fix ``exc``: an address freed in the subnet (or, when the
-    subnet was chosen by rule, in any subnet of the provider that could serve)."""
+    subnet was chosen by rule, in any subnet of the provider that could serve), or the
+    subnet found Ready again."""
     if isinstance(exc, PoolExhaustedError):
         subnets = (nic.subnet,) if nic.within is not None else (nic.candidates or (nic.subnet,))
         return (*(subnet_topic(s) for s in subnets), *nic.pool_topics)
     if isinstance(exc, AddressConflictError | MACConflictError | SharedAddressMoveError):
         return (subnet_topic(nic.subnet),)
+    if isinstance(exc, UnknownSubnetError):
+        # Not (or no longer) in the IPAM, e.g. an IPPool's subnet that went: woken when it
+        # is found Ready again, as the planner's own SubnetNotReady refusals are.
+        return (subnet_topic(nic.subnet), *nic.pool_topics)
     return ()
 
 

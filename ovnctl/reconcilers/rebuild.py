@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from ovnctl.caches import SubnetCache, SubnetRecord
 from ovnctl.caches.pods import PodRecord
 from ovnctl.ipam import IPAM, AllocationRecord, IPAMError, RebuildReport
-from ovnctl.k8s.api import KubeApi
 from ovnctl.k8s.resources import IPS
+from ovnctl.k8s.writer import Writer
 from ovnctl.models import (
     IpRecord,
     ModelError,
@@ -80,7 +80,7 @@ def _annotated_allocations(
 
 async def rebuild_ipam(
     *,
-    api: KubeApi,
+    api: Writer,
     ipam: IPAM,
     subnets: SubnetCache,
     serving_spec: ServingSpec,

@@ -20,8 +20,9 @@ import contextlib
 from collections.abc import Callable, Iterable
 
 from ovnctl.ipam import IPAM
-from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.resources import IPS
+from ovnctl.k8s.writer import Writer
 from ovnctl.ovn import Northbound, NullNorthbound
 from ovnctl.reconcilers.ledger import NicLedger
 from ovnctl.reconcilers.subnet_states import SubnetStateView
@@ -35,7 +36,7 @@ class NicReleaser:
     def __init__(
         self,
         *,
-        api: KubeApi,
+        api: Writer,
         ipam: IPAM,
         ledger: NicLedger,
         on_subnet_freed: Callable[[str], None],

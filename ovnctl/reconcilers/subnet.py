@@ -28,9 +28,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from ovnctl.caches import SubnetCache, SubnetRecord
 from ovnctl.ipam import IPAM, IPAMError
-from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import SUBNETS
+from ovnctl.k8s.writer import Writer
 from ovnctl.models import NadConfig, nad_problem
 from ovnctl.models.subnet import SubnetSpec
 from ovnctl.ovn import Northbound, NullNorthbound, SwitchSpec
@@ -77,7 +78,7 @@ class SubnetReconciler:
         subnets: SubnetCache,
         nad_lookup: NadLookup,
         ipam: IPAM,
-        api: KubeApi,
+        api: Writer,
         events: EventRecorder,
         states: SubnetStates,
         conflicts: SubnetConflicts,

@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable
 
 from ovnctl.caches import PodKey, SubnetCache, VipCache, VipRecord
 from ovnctl.ipam import IPAM, AllocationRecord, IPAMError
-from ovnctl.k8s.api import KubeApi, NotFound
+from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import VIPS
+from ovnctl.k8s.writer import Writer
 from ovnctl.queue import Done, RequeueAfter, Result
 from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
 
@@ -72,7 +73,7 @@ class VipReconciler:
         ipam: IPAM,
         serves: Callable[[str], bool],
         users: Callable[[str], list[PodKey]],
-        api: KubeApi,
+        api: Writer,
         events: EventRecorder,
         on_changed: Callable[[str, str], None],
     ) -> None:

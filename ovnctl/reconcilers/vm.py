@@ -21,8 +21,9 @@ from __future__ import annotations
 from ovnctl.caches.kubevirt import KubevirtCache
 from ovnctl.caches.pods import PodCache
 from ovnctl.ipam import IPAM
-from ovnctl.k8s.api import KubeApi, NotFound, Resource
+from ovnctl.k8s.api import NotFound, Resource
 from ovnctl.k8s.resources import VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINES
+from ovnctl.k8s.writer import Writer
 from ovnctl.queue import Done, RequeueAfter, Result
 from ovnctl.reconcilers.ledger import NicLedger, OwnerKey, holder_pod
 from ovnctl.reconcilers.release import NicReleaser
@@ -44,7 +45,7 @@ class VmReconciler:
         ipam: IPAM,
         ledger: NicLedger,
         releaser: NicReleaser,
-        api: KubeApi,
+        api: Writer,
     ) -> None:
         self._pods = pods
         self._kubevirt = kubevirt

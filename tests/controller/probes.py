@@ -8,12 +8,13 @@ runs a controller that a test stops and replaces (restarts, garbage collection).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from ovnctl.controller import Controller, ControllerSettings
 from ovnctl.k8s.api import KubeApi, NotFound
 from ovnctl.k8s.resources import EVENTS, IPS, PODS, SUBNETS
-from tests.controller.conftest import ControllerThread, eventually
+from tests.controller.conftest import ControllerThread, call, eventually
 
 NETWORKS = "k8s.v1.cni.cncf.io/networks"
 
@@ -93,6 +94,39 @@ async def settle(seconds: float = 1.0) -> None:
     Longer than the status coalescing delay (0.5 s) and several reconcile rounds.
     """
     await asyncio.sleep(seconds)
+
+
+async def idle(controller: Controller, until: Callable[[Controller], bool]) -> None:
+    """Wait until ``until(controller)`` holds (the controller saw the change the test made)
+    and the subnet, pod and VM queues have nothing queued, delayed or in progress.
+
+    The deterministic wait before asserting that the controller did *not* do something
+    (no address, no release, no Event): from then on nothing is left that could do it
+    until the cluster changes again. Looked at twice in a row, as
+    :func:`tests.controller.subnet_checks.settled` does. Runs on the controller's loop.
+    """
+
+    def quiet(c: Controller) -> bool:
+        queues = (c.subnet_queue, c.pod_queue, c.vm_queue)
+        return until(c) and not any(q.queued() or q.processing() or q.delayed() for q in queues)
+
+    async def twice() -> bool:
+        return bool(await call(controller, quiet)) and bool(await call(controller, quiet))
+
+    await eventually(twice, until=bool)
+
+
+async def pod_settled(
+    controller: Controller, kube: KubeApi, name: str, namespace: str = "default"
+) -> None:
+    """:func:`idle`, once the controller has pod ``name`` cached as the server holds it."""
+    uid = (await kube.get(PODS, name=name, namespace=namespace))["metadata"]["uid"]
+
+    def seen(c: Controller) -> bool:
+        record = c.pods.get(namespace, name)
+        return record is not None and record.uid == uid
+
+    await idle(controller, seen)
 
 
 async def ready(kube: KubeApi, subnet: str) -> None:

@@ -30,9 +30,9 @@ async def _setup(kube: Any, *, b_subnet: str = "172.18.0.0/24") -> None:
     )
 
 
-async def _nothing_allocated(kube: Any, name: str, *subnets: str) -> None:
+async def _nothing_allocated(kube: Any, controller: Any, name: str, *subnets: str) -> None:
     """No IP object of the pod, no allocation annotation, no address counted in use."""
-    await probes.settle()
+    await probes.pod_settled(controller, kube, name)
     assert not [n for n in await probes.ip_objects(kube) if n.startswith(f"{name}.")]
     assert not [k for k in await probes.annotations_of(kube, name) if k.endswith("/allocated")]
     for name_ in subnets:
@@ -48,12 +48,12 @@ async def _patch_annotations(kube: Any, name: str, annotations: dict[str, str | 
 async def test_malformed_networks_annotation(start_controller, kube) -> None:
     """A broken networks annotation is reported and nothing is allocated until it is fixed."""
     await _setup(kube)
-    await start_controller()
+    controller = await start_controller()
     await create_all(kube, pod("p1", networks="net-a,net-b@@eth2"))
     event = await probes.warning(kube, "p1", "InvalidNetworksAnnotation")
     assert f"{NETWORKS}[1]" in event["message"]
     assert "net-b@@eth2" in event["message"]
-    await _nothing_allocated(kube, "p1", "ovn-default", "sub-a", "sub-b")
+    await _nothing_allocated(kube, controller, "p1", "ovn-default", "sub-a", "sub-b")
 
     await _patch_annotations(kube, "p1", {NETWORKS: "net-a,net-b@eth2"})
     await probes.allocated(kube, "p1", "ovn", A, B)
@@ -62,12 +62,12 @@ async def test_malformed_networks_annotation(start_controller, kube) -> None:
 async def test_malformed_networks_json(start_controller, kube) -> None:
     """Invalid JSON is reported with the annotation's value."""
     await _setup(kube)
-    await start_controller()
+    controller = await start_controller()
     await create_all(kube, pod("p1", networks='[{"name": "net-a"'))
     event = await probes.warning(kube, "p1", "InvalidNetworksAnnotation")
     assert NETWORKS in event["message"]
     assert '[{"name": "net-a"' in event["message"]
-    await _nothing_allocated(kube, "p1", "ovn-default", "sub-a")
+    await _nothing_allocated(kube, controller, "p1", "ovn-default", "sub-a")
     await _patch_annotations(kube, "p1", {NETWORKS: '[{"name": "net-a"}]'})
     await probes.allocated(kube, "p1", "ovn", A)
 
@@ -77,12 +77,12 @@ async def test_unknown_nad_then_created(start_controller, kube) -> None:
     await _setup(kube)
     # The subnet for the NAD to come exists already (not Ready: its NAD is missing).
     await create_all(kube, subnet("sub-m", "172.19.0.0/24", provider="late.default"))
-    await start_controller()
+    controller = await start_controller()
     await create_all(kube, pod("p1", networks="net-a,late"))
     event = await probes.warning(kube, "p1", "NadNotFound")
     assert f"{NETWORKS}[1]" in event["message"]
     assert "default/late" in event["message"]
-    await _nothing_allocated(kube, "p1", "ovn-default", "sub-a")
+    await _nothing_allocated(kube, controller, "p1", "ovn-default", "sub-a")
 
     await create_all(kube, macvlan_nad("late"))
     got = await probes.allocated(kube, "p1", "ovn", A, "late.default")
@@ -93,11 +93,11 @@ async def test_provider_bound_to_no_subnet(start_controller, kube) -> None:
     """A served NAD with no subnet is reported; creating a subnet for it allocates the pod."""
     await _setup(kube)
     await create_all(kube, kube_ovn_nad("net-c"))
-    await start_controller()
+    controller = await start_controller()
     await create_all(kube, pod("p1", networks="net-a,net-c"))
     event = await probes.warning(kube, "p1", "ProviderNotBound")
     assert "provider net-c.default.ovn is not bound to any subnet" in event["message"]
-    await _nothing_allocated(kube, "p1", "ovn-default", "sub-a")
+    await _nothing_allocated(kube, controller, "p1", "ovn-default", "sub-a")
 
     await create_all(kube, subnet("sub-c", "172.20.0.0/24", provider="net-c.default.ovn"))
     got = await probes.allocated(kube, "p1", "ovn", A, "net-c.default.ovn")
@@ -105,7 +105,13 @@ async def test_provider_bound_to_no_subnet(start_controller, kube) -> None:
 
 
 async def _static_refused(
-    kube: Any, *, reason: str, bad: dict[str, str], good: dict[str, str], shown: str
+    kube: Any,
+    controller: Any,
+    *,
+    reason: str,
+    bad: dict[str, str],
+    good: dict[str, str],
+    shown: str,
 ) -> dict[str, Any]:
     """Pod p1 asks ``bad`` on net-b: refused with ``reason``; fixed to ``good``: allocated."""
     await create_all(kube, pod("p1", networks="net-a,net-b", annotations=bad))
@@ -113,7 +119,7 @@ async def _static_refused(
     field = next(iter(bad))
     assert field in event["message"], event["message"]
     assert shown in event["message"], event["message"]
-    await _nothing_allocated(kube, "p1", "ovn-default", "sub-a", "sub-b")
+    await _nothing_allocated(kube, controller, "p1", "ovn-default", "sub-a", "sub-b")
     await _patch_annotations(kube, "p1", {**dict.fromkeys(bad), **good})
     return await probes.allocated(kube, "p1", "ovn", A, B)
 
@@ -121,9 +127,10 @@ async def _static_refused(
 async def test_static_ip_out_of_range(start_controller, kube) -> None:
     """A static IP outside the subnet: StaticIPOutOfRange, then fixed by the user."""
     await _setup(kube)
-    await start_controller()
+    controller = await start_controller()
     got = await _static_refused(
         kube,
+        controller,
         reason="StaticIPOutOfRange",
         bad={key(B, "ip_address"): "10.99.0.5"},
         good={key(B, "ip_address"): "172.18.0.5"},
@@ -135,9 +142,10 @@ async def test_static_ip_out_of_range(start_controller, kube) -> None:
 async def test_static_ip_wrong_family(start_controller, kube) -> None:
     """An IPv6 address asked of an IPv4 subnet: StaticIPWrongFamily."""
     await _setup(kube)
-    await start_controller()
+    controller = await start_controller()
     await _static_refused(
         kube,
+        controller,
         reason="StaticIPWrongFamily",
         bad={key(B, "ip_address"): "fd00::5"},
         good={},
@@ -148,9 +156,10 @@ async def test_static_ip_wrong_family(start_controller, kube) -> None:
 async def test_static_ip_is_the_gateway(start_controller, kube) -> None:
     """The subnet's gateway cannot be asked for: StaticIPIsGateway."""
     await _setup(kube)
-    await start_controller()
+    controller = await start_controller()
     await _static_refused(
         kube,
+        controller,
         reason="StaticIPIsGateway",
         bad={key(B, "ip_address"): "172.18.0.1"},
         good={},
@@ -161,9 +170,10 @@ async def test_static_ip_is_the_gateway(start_controller, kube) -> None:
 async def test_malformed_mac(start_controller, kube) -> None:
     """A MAC that is not one: InvalidMAC naming the annotation and value."""
     await _setup(kube)
-    await start_controller()
+    controller = await start_controller()
     got = await _static_refused(
         kube,
+        controller,
         reason="InvalidMAC",
         bad={key(B, "mac_address"): "0e:zz:00:00:00:01"},
         good={key(B, "mac_address"): "0e:00:00:00:00:01"},
@@ -175,19 +185,19 @@ async def test_malformed_mac(start_controller, kube) -> None:
 async def test_malformed_mac_in_json(start_controller, kube) -> None:
     """A bad `mac` in a JSON networks entry names the entry's field."""
     await _setup(kube)
-    await start_controller()
+    controller = await start_controller()
     networks = json.dumps([{"name": "net-a"}, {"name": "net-b", "mac": "not-a-mac"}])
     await create_all(kube, pod("p1", networks=networks))
     event = await probes.warning(kube, "p1", "InvalidNetworksAnnotation")
     assert f"{NETWORKS}[1].mac" in event["message"]
     assert "not-a-mac" in event["message"]
-    await _nothing_allocated(kube, "p1", "ovn-default", "sub-a", "sub-b")
+    await _nothing_allocated(kube, controller, "p1", "ovn-default", "sub-a", "sub-b")
 
 
 async def test_static_ip_taken_until_the_holder_goes(start_controller, kube) -> None:
     """An address another pod holds: StaticIPTaken; allocated once that pod is deleted."""
     await _setup(kube)
-    await start_controller()
+    controller = await start_controller()
     await create_all(
         kube, pod("holder", networks="net-b", annotations={key(B, "ip_address"): "172.18.0.7"})
     )
@@ -197,7 +207,7 @@ async def test_static_ip_taken_until_the_holder_goes(start_controller, kube) -> 
     event = await probes.warning(kube, "p1", "StaticIPTaken")
     assert f"{NETWORKS}[1].ips" in event["message"]
     assert "172.18.0.7" in event["message"]
-    await probes.settle()
+    await probes.pod_settled(controller, kube, "p1")
     assert not [n for n in await probes.ip_objects(kube) if n.startswith("p1.")]
     assert await probes.using(kube, "sub-b") == 1  # the holder's only
     assert await probes.using(kube, "sub-a") == 0
@@ -211,13 +221,13 @@ async def test_subnet_exhausted_until_an_address_frees(start_controller, kube) -
     """A full subnet: SubnetExhausted; allocated as soon as another pod's address frees."""
     # A /29 has six usable addresses, one of them the gateway: room for five pods.
     await _setup(kube, b_subnet="172.18.0.0/29")
-    await start_controller()
+    controller = await start_controller()
     await create_all(kube, *(pod(f"f{i}", networks="net-b") for i in range(5)))
     full = [(await probes.allocated(kube, f"f{i}", B))[key(B, "ip_address")] for i in range(5)]
     await create_all(kube, pod("p1", networks="net-a,net-b"))
     event = await probes.warning(kube, "p1", "SubnetExhausted")
     assert "sub-b" in event["message"]
-    await probes.settle()
+    await probes.pod_settled(controller, kube, "p1")
     assert not [n for n in await probes.ip_objects(kube) if n.startswith("p1.")]
     assert await probes.using(kube, "sub-a") == 0
     assert await probes.using(kube, "sub-b") == 5

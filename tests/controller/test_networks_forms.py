@@ -116,11 +116,11 @@ async def test_nad_not_served_is_skipped_quietly(start_controller, kube) -> None
         subnet("sub-a", "172.17.0.0/24", provider=A),
         host_local_nad("hostlocal"),
     )
-    await start_controller(primary_network=False)
+    controller = await start_controller(primary_network=False)
     await create_all(kube, pod("p1", networks="hostlocal,net-a"), pod("p2", networks="hostlocal"))
     got = await probes.allocated(kube, "p1", A)
     assert not any(k.startswith("hostlocal.") for k in got)
-    await probes.settle()
+    await probes.pod_settled(controller, kube, "p2")
     assert await probes.events(kube, "p1") == []
     assert await probes.events(kube, "p2") == []
     assert await probes.annotations_of(kube, "p2") == {NETWORKS: "hostlocal"}
@@ -241,11 +241,11 @@ async def test_primary_network_setting_off(start_controller, kube) -> None:
         kube_ovn_nad("net-a"),
         subnet("sub-a", "172.17.0.0/24", provider=A),
     )
-    await start_controller(primary_network=False)
+    controller = await start_controller(primary_network=False)
     await create_all(kube, pod("p1", networks="net-a"), pod("p2"))
     got = await probes.allocated(kube, "p1", A)
     assert "ovn.kubernetes.io/allocated" not in got
-    await probes.settle()
+    await probes.pod_settled(controller, kube, "p2")
     assert "ovn.kubernetes.io/allocated" not in await probes.annotations_of(kube, "p2")
     assert sorted(await probes.ip_objects(kube)) == ["p1.default.net-a.default.ovn"]
 
@@ -258,12 +258,12 @@ async def test_host_network_pods_are_skipped(start_controller, kube) -> None:
         kube_ovn_nad("net-a"),
         subnet("sub-a", "172.17.0.0/24", provider=A),
     )
-    await start_controller()
+    controller = await start_controller()
     host = pod("host1", networks="net-a")
     host["spec"]["hostNetwork"] = True
     await create_all(kube, host, pod("p1"))
     await probes.allocated(kube, "p1", "ovn")
-    await probes.settle()
+    await probes.pod_settled(controller, kube, "host1")
     assert await probes.annotations_of(kube, "host1") == {NETWORKS: "net-a"}
     assert await probes.events(kube, "host1") == []
     assert sorted(await probes.ip_objects(kube)) == ["p1.default"]

@@ -96,7 +96,7 @@ async def test_standalone_vmi_released_when_vmi_and_pod_go(start_controller, kub
     """A VMI without a VM owns the address: kept while either the VMI or its pod exists."""
     await _setup(kube)
     await kube.create(VIRTUAL_MACHINE_INSTANCES, _vmi("vmi1"), namespace="default")
-    await start_controller(primary_network=False)
+    controller = await start_controller(primary_network=False)
     await create_all(kube, pod("virt-launcher-vmi1-aaaaa", networks="attachnet", vm="vmi1"))
     first = await eventually(
         lambda: _annotations(kube, "virt-launcher-vmi1-aaaaa"), until=lambda a: ALLOCATED in a
@@ -106,7 +106,7 @@ async def test_standalone_vmi_released_when_vmi_and_pod_go(start_controller, kub
 
     # The VMI goes first: its pod still runs, so the address stays.
     await kube.delete(VIRTUAL_MACHINE_INSTANCES, name="vmi1", namespace="default")
-    await probes.settle()
+    await probes.idle(controller, lambda c: not c.kubevirt.vmi_exists("default", "vmi1"))
     assert await _exists(kube, nic)
     await kube.delete(PODS, name="virt-launcher-vmi1-aaaaa", namespace="default")
     await eventually(lambda: _exists(kube, nic), until=lambda found: not found)
@@ -119,13 +119,15 @@ async def test_pod_deleted_while_standalone_vmi_exists_keeps_address(
     """Deleting a standalone VMI's pod keeps the address; the next pod gets it again."""
     await _setup(kube)
     await kube.create(VIRTUAL_MACHINE_INSTANCES, _vmi("vmi1"), namespace="default")
-    await start_controller(primary_network=False)
+    controller = await start_controller(primary_network=False)
     await create_all(kube, pod("virt-launcher-vmi1-aaaaa", networks="attachnet", vm="vmi1"))
     first = await eventually(
         lambda: _annotations(kube, "virt-launcher-vmi1-aaaaa"), until=lambda a: ALLOCATED in a
     )
     await kube.delete(PODS, name="virt-launcher-vmi1-aaaaa", namespace="default")
-    await probes.settle()
+    await probes.idle(
+        controller, lambda c: c.pods.get("default", "virt-launcher-vmi1-aaaaa") is None
+    )
     assert await _exists(kube, "vmi1.default.attachnet.default.ovn")
     await create_all(kube, pod("other", networks="attachnet"))
     other = await eventually(lambda: _annotations(kube, "other"), until=lambda a: ALLOCATED in a)
@@ -170,7 +172,7 @@ async def test_vm_deleted_while_pod_terminating_keeps_address(start_controller, 
     """The VM goes while its pod is still terminating: the address stays until the pod is gone."""
     await _setup(kube)
     await create_all(kube, virtual_machine("vm1"))
-    await start_controller(primary_network=False)
+    controller = await start_controller(primary_network=False)
     launcher = pod("virt-launcher-vm1-aaaaa", networks="attachnet", vm="vm1")
     launcher["metadata"]["finalizers"] = ["test.ovnctl/hold"]
     await create_all(kube, launcher)
@@ -179,7 +181,12 @@ async def test_vm_deleted_while_pod_terminating_keeps_address(start_controller, 
     )
     await kube.delete(PODS, name="virt-launcher-vm1-aaaaa", namespace="default")  # terminating
     await kube.delete(VIRTUAL_MACHINES, name="vm1", namespace="default")
-    await probes.settle()
+
+    def seen(c: Any) -> bool:
+        record = c.pods.get("default", "virt-launcher-vm1-aaaaa")
+        return not c.kubevirt.vm_exists("default", "vm1") and record is not None and record.deleting
+
+    await probes.idle(controller, seen)
     nic = "vm1.default.attachnet.default.ovn"
     assert await _exists(kube, nic)
     assert await probes.using(kube, "attach") == 1
