@@ -144,7 +144,8 @@ class VipReconciler:
             return Verdict(
                 type="Ready",
                 status=False,
-                reason=type(exc).__name__.removesuffix("Error"),
+                # The same reason a pod's Event gives for the same request (one vocabulary).
+                reason=exc.reason,
                 message=f"{field}: {exc}",
             )
         if allocation != before:

@@ -83,7 +83,7 @@ async def test_vip_errors_are_conditions(start_controller, kube) -> None:
         vip("taken", "ovn-default", v4ip="10.16.0.50"),
         vip("outside", "ovn-default", v4ip="10.99.0.1"),
     )
-    for name, reason in (("taken", "AddressConflict"), ("outside", "AddressOutOfRange")):
+    for name, reason in (("taken", "StaticIPTaken"), ("outside", "StaticIPOutOfRange")):
         got = await eventually(functools.partial(status, kube, name), until=_refused)
         assert got["conditions"][0]["reason"] == reason
     await create_all(kube, pod("lost", annotations={"ovn.kubernetes.io/vip": "nope"}))
