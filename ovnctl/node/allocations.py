@@ -30,7 +30,7 @@ ALLOCATION_SUFFIXES = (
     ".kubernetes.io/logical_switch",
     ".kubernetes.io/virtualmachine",
 )
-"""The ``P.kubernetes.io/<what>`` keys the controller writes per provider (REFERENCE §3)."""
+"""The ``P.kubernetes.io/<what>`` keys the controller writes per provider (docs/models.md)."""
 
 
 def keep_annotation(key: str) -> bool:
