@@ -1,8 +1,9 @@
 """The environment variables of `ovnctl run` and `ovnctl daemon` keep the names users set.
 
 The expected tables were taken from the commands before their options were
-rewritten onto click's ``auto_envvar_prefix``; manifests/, overlays/ and docs/
-set these names, so a rename is a breaking change, not a refactor.
+rewritten onto one shared option class (``OVNCTL_<DEST>`` derived, not
+spelled 30 times); manifests/, overlays/ and docs/ set these names, so a
+rename is a breaking change, not a refactor.
 """
 
 from __future__ import annotations

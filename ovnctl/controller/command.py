@@ -31,17 +31,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 ENV_PREFIX = "OVNCTL"
-"""Every option of ``ovnctl run`` reads ``OVNCTL_<DEST>`` (click's ``auto_envvar_prefix``).
 
-Set on the command itself, not on the CLI root: from the root click would add the
-subcommand's name (``OVNCTL_RUN_WORKERS``) and rename every variable users set.
-``tests/test_cli_envvars.py`` pins the names."""
+
+class _EnvOption(click.Option):
+    """An option of ``ovnctl run``: reads ``OVNCTL_<DEST>`` unless ``envvar=`` says otherwise.
+
+    What click's ``auto_envvar_prefix`` does, but fixed on the option: set on the
+    CLI root, click would insert the subcommand's name (``OVNCTL_RUN_WORKERS``)
+    and rename every variable users set, and ``param.envvar`` would stay None for
+    whoever reads it (the manifest tests do). The variable is shown in
+    ``--help``. ``tests/test_cli_envvars.py`` pins the names.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("show_envvar", True)
+        super().__init__(*args, **kwargs)
+        if self.envvar is None and self.name is not None:
+            self.envvar = f"{ENV_PREFIX}_{self.name.upper()}"
 
 
 def _option(*decls: str, **attrs: Any) -> Callable[[F], F]:
-    """``click.option`` that shows its environment variable in ``--help``."""
-    attrs.setdefault("show_envvar", True)
-    return click.option(*decls, **attrs)
+    """``click.option`` with :class:`_EnvOption`."""
+    return click.option(*decls, cls=_EnvOption, **attrs)
 
 
 def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
@@ -54,7 +65,7 @@ def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
     )
 
 
-@click.command(context_settings={"show_default": True, "auto_envvar_prefix": ENV_PREFIX})
+@click.command(context_settings={"show_default": True})
 @_option(
     "--kubeconfig",
     type=click.Path(dir_okay=False),
