@@ -6,8 +6,9 @@ cluster, one on a cluster holding ``pods`` pods and ``nads`` kube-ovn NADs
 controller starts). Each time the controller is left to finish its start-up
 work (queues empty) and its ``VmRSS`` is read from ``/proc/<pid>/status``;
 the difference divided by the number of objects is the cost per cached
-object (everything the controller keeps for it: Kopf's per-object state and
-index entries, ovnctl's records).
+object (everything the controller keeps for it: the cache's index entries and
+records its informer keeps, and any state of the reconcilers; pods and NADs
+are watched by ovnctl's reflectors, not Kopf, which watches only Subnets).
 
 The pods are ordinary workload pods (labels, an unrelated annotation, two
 containers) with no Multus attachment: the cache keeps a small record of

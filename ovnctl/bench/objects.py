@@ -1,7 +1,7 @@
 """Object bodies the scenarios create: NADs, Subnets, pods, VMs, IP objects.
 
-The shapes are those of REFERENCE §1-4 (what Kube-OVN, Multus and KubeVirt
-users write); IP objects and allocation annotations come from ovnctl's own
+The shapes are those docs/models.md describes (what Kube-OVN, Multus and
+KubeVirt users write); IP objects and allocation annotations come from ovnctl's own
 models, so preloaded state is exactly what the controller itself would have
 written.
 """
@@ -28,7 +28,7 @@ def nad(name: str, namespace: str = NAMESPACE) -> dict[str, Any]:
 
 
 def provider(nad_name: str, namespace: str = NAMESPACE) -> str:
-    """The provider string of a kube-ovn NAD (REFERENCE §2)."""
+    """The provider string of a kube-ovn NAD (docs/models.md)."""
     return f"{nad_name}.{namespace}.ovn"
 
 

@@ -2,11 +2,14 @@
 
 Each cache is a pair: a pure *index function* that turns one watched object
 into a small frozen record (parsed once per watch event, never per lookup),
-and a read-only *view* over the index mapping that Kopf maintains from those
-records. Kopf owns the watch and the bookkeeping of deletions; this package
-owns what is kept and how it is looked up. It never imports Kopf: a view takes
-any ``Mapping[key, Collection[record]]``, which is what ``kopf.Index`` is, so
-tests feed plain dicts.
+and a read-only *view* over the :class:`~ovnctl.caches.index.MultiIndex` the
+informers fill from those records. The watches and the bookkeeping of
+deletions are :mod:`ovnctl.k8s`'s (a reflector thread per bulk kind,
+:mod:`ovnctl.k8s.informers`; Kopf's watcher for Subnets only,
+:mod:`ovnctl.k8s.kopf_subnets`); this package owns what is kept and how it is
+looked up. It imports neither Kopf nor the Kubernetes client: a view takes any
+``Mapping[key, Collection[record]]``, so tests feed plain dicts. See
+``docs/architecture.md``.
 """
 
 from ovnctl.caches.ipamclaims import IPAMClaimCache, IPAMClaimRecord, index_ipamclaim

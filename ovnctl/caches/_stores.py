@@ -1,4 +1,4 @@
-"""Reading one object out of a Kopf index store."""
+"""Reading one record out of an index entry (a ``Collection`` of records)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ V = TypeVar("V")
 
 
 def newest(store: Collection[V] | None) -> V | None:
-    """The newest entry of a store, or None.
+    """The most recently stored record of an index entry, or None.
 
-    Kopf keys index entries by uid as well as name, so after a re-list a
-    deleted-and-recreated object can briefly have a stale twin under the same
-    name. Stores keep arrival order; the last entry is the newest.
+    An index key usually holds one record (one object per name). When several
+    watched objects map to one key, :class:`~ovnctl.caches.index.MultiIndex`
+    keeps them in the order they were last stored, so the last is the newest.
     """
     if not store:
         return None

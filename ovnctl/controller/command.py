@@ -50,100 +50,99 @@ class ControllerFactory(Protocol):
     ) -> Controller: ...
 
 
-def _env(name: str) -> str:
-    return f"OVNCTL_{name}"
+ENV_PREFIX = "OVNCTL"
+
+
+class _EnvOption(click.Option):
+    """An option of ``ovnctl run``: reads ``OVNCTL_<DEST>`` unless ``envvar=`` says otherwise.
+
+    What click's ``auto_envvar_prefix`` does, but fixed on the option: set on the
+    CLI root, click would insert the subcommand's name (``OVNCTL_RUN_WORKERS``)
+    and rename every variable users set, and ``param.envvar`` would stay None for
+    whoever reads it (the manifest tests do). The variable is shown in
+    ``--help``. ``tests/test_cli_envvars.py`` pins the names.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("show_envvar", True)
+        super().__init__(*args, **kwargs)
+        if self.envvar is None and self.name is not None:
+            self.envvar = f"{ENV_PREFIX}_{self.name.upper()}"
+
+
+def _option(*decls: str, **attrs: Any) -> Callable[[F], F]:
+    """``click.option`` with :class:`_EnvOption`."""
+    return click.option(*decls, cls=_EnvOption, **attrs)
 
 
 def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
     """One of the three PEM files ssl: northbound remotes need (``OVNCTL_<FLAG>`` too)."""
-    return click.option(
+    return _option(
         flag,
-        envvar=_env(flag.removeprefix("--").replace("-", "_").upper()),
         type=click.Path(dir_okay=False),
         default=None,
-        show_envvar=True,
         help=f"ssl: remotes: {what}.",
     )
 
 
 @click.command(context_settings={"show_default": True})
-@click.option(
+@_option(
     "--kubeconfig",
-    envvar=_env("KUBECONFIG"),
     type=click.Path(dir_okay=False),
     default=None,
-    show_envvar=True,
     help="Kubeconfig file. Default: $KUBECONFIG, ~/.kube/config, else in-cluster.",
 )
-@click.option(
+@_option(
     "--workers",
-    envvar=_env("WORKERS"),
     type=click.IntRange(1),
     default=8,
-    show_envvar=True,
     help="Concurrent pod reconciles (allocations and releases).",
 )
-@click.option(
+@_option(
     "--subnet-workers",
-    envvar=_env("SUBNET_WORKERS"),
     type=click.IntRange(1),
     default=4,
-    show_envvar=True,
     help="Concurrent Subnet reconciles.",
 )
-@click.option(
+@_option(
     "--vm-workers",
-    envvar=_env("VM_WORKERS"),
     type=click.IntRange(1),
     default=2,
-    show_envvar=True,
     help="Concurrent KubeVirt VM release checks.",
 )
-@click.option(
+@_option(
     "--max-retries",
-    envvar=_env("MAX_RETRIES"),
     type=click.IntRange(0),
     default=15,
-    show_envvar=True,
     help="Failures of one key before it is dead-lettered (a Warning Event says so).",
 )
-@click.option(
+@_option(
     "--api-concurrency",
-    envvar=_env("API_CONCURRENCY"),
     type=click.IntRange(1),
     default=16,
-    show_envvar=True,
     help="API requests in flight at once.",
 )
-@click.option(
+@_option(
     "--gc-interval",
-    envvar=_env("GC_INTERVAL"),
     type=click.FloatRange(1),
     default=300.0,
-    show_envvar=True,
     help="Seconds between sweeps for pods and VMs deleted while unobserved.",
 )
-@click.option(
+@_option(
     "--resync-interval",
-    envvar=_env("RESYNC_INTERVAL"),
     type=click.FloatRange(10),
     default=900.0,
-    show_envvar=True,
     help="Seconds between full re-LISTs of every watched kind (their diff finds anything "
     "deleted during a watch gap).",
 )
-@click.option(
+@_option(
     "--primary-network/--no-primary-network",
-    envvar=_env("PRIMARY_NETWORK"),
     default=True,
-    show_envvar=True,
     help="Allocate the pods' primary (ovn) network; off where another CNI owns it.",
 )
-@click.option(
+@_option(
     "--ovn-nb",
-    envvar=_env("OVN_NB"),
     default=None,
-    show_envvar=True,
     help="OVN northbound database: tcp:IP:PORT, ssl:IP:PORT, unix:PATH, or a comma list of "
     "cluster members. Without it ovnctl runs as pure IPAM (and says so at start).",
 )
@@ -154,142 +153,108 @@ def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
 @_tls_file_option(
     "--ovn-nb-ca-cert", "the PEM CA that signed the NB's certificate (kube-ovn-tls: cacert)"
 )
-@click.option(
+@_option(
     "--nb-converge-interval",
-    envvar=_env("NB_CONVERGE_INTERVAL"),
     type=click.FloatRange(5),
     default=300.0,
-    show_envvar=True,
     help="Seconds between comparisons of the northbound with the desired switches and ports.",
 )
-@click.option(
+@_option(
     "--namespace",
     "namespaces",
-    envvar=_env("NAMESPACES"),
     multiple=True,
-    show_envvar=True,
     help="Watch only this namespace (repeatable). Default: all.",
 )
-@click.option(
+@_option(
     "--leader-elect/--no-leader-elect",
-    envvar=_env("LEADER_ELECT"),
     default=True,
-    show_envvar=True,
     help="Allocate only while holding the leader Lease.",
 )
-@click.option(
+@_option(
     "--lease-name",
-    envvar=_env("LEASE_NAME"),
     default="ovnctl-controller",
-    show_envvar=True,
     help="Name of the leader election Lease.",
 )
-@click.option(
+@_option(
     "--lease-namespace",
-    envvar=["POD_NAMESPACE", _env("LEASE_NAMESPACE")],
+    envvar=["POD_NAMESPACE", f"{ENV_PREFIX}_LEASE_NAMESPACE"],
     default="kube-system",
-    show_envvar=True,
     help="Namespace of the Lease (the Deployment passes its own namespace).",
 )
-@click.option(
+@_option(
     "--lease-duration",
-    envvar=_env("LEASE_DURATION"),
     type=click.FloatRange(1),
     default=15.0,
-    show_envvar=True,
     help="Seconds a standby waits after the last renew before taking over.",
 )
-@click.option(
+@_option(
     "--renew-deadline",
-    envvar=_env("RENEW_DEADLINE"),
     type=click.FloatRange(0.5),
     default=10.0,
-    show_envvar=True,
     help="Seconds without a renew after which a leader stops writing (< lease duration).",
 )
-@click.option(
+@_option(
     "--retry-period",
-    envvar=_env("RETRY_PERIOD"),
     type=click.FloatRange(0.1),
     default=2.0,
-    show_envvar=True,
     help="Seconds between lease renews or attempts.",
 )
-@click.option(
+@_option(
     "--identity",
-    envvar=["POD_NAME", _env("IDENTITY")],
+    envvar=["POD_NAME", f"{ENV_PREFIX}_IDENTITY"],
     default=None,
-    show_envvar=True,
     help="Leader election identity. Default: hostname and a random suffix.",
 )
-@click.option(
+@_option(
     "--probe-address",
-    envvar=_env("PROBE_ADDRESS"),
     default="0.0.0.0",
-    show_envvar=True,
     help="Address the health and metrics endpoints and the webhook listen on.",
 )
-@click.option(
+@_option(
     "--health-port",
-    envvar=_env("HEALTH_PORT"),
     type=click.IntRange(0, 65535),
     default=8081,
-    show_envvar=True,
     help="Port of /healthz and /readyz (0: off).",
 )
-@click.option(
+@_option(
     "--metrics-port",
-    envvar=_env("METRICS_PORT"),
     type=click.IntRange(0, 65535),
     default=8080,
-    show_envvar=True,
     help="Port of /metrics (0: off).",
 )
-@click.option(
+@_option(
     "--webhook-port",
-    envvar=_env("WEBHOOK_PORT"),
     type=click.IntRange(0, 65535),
     default=0,
-    show_envvar=True,
     help="Port of the Subnet validating admission webhook, HTTPS (0: off).",
 )
-@click.option(
+@_option(
     "--webhook-cert",
-    envvar=_env("WEBHOOK_CERT"),
     type=click.Path(dir_okay=False),
     default=None,
-    show_envvar=True,
     help="The webhook's PEM certificate (cert-manager's tls.crt); re-read when it changes.",
 )
-@click.option(
+@_option(
     "--webhook-key",
-    envvar=_env("WEBHOOK_KEY"),
     type=click.Path(dir_okay=False),
     default=None,
-    show_envvar=True,
     help="The webhook's PEM private key (cert-manager's tls.key).",
 )
-@click.option(
+@_option(
     "--webhook-insecure/--no-webhook-insecure",
-    envvar=_env("WEBHOOK_INSECURE"),
     default=False,
-    show_envvar=True,
     help="Serve the webhook over plain HTTP (tests and local debugging only).",
 )
-@click.option(
+@_option(
     "--log-format",
-    envvar=_env("LOG_FORMAT"),
     type=click.Choice(["text", "json"]),
     default="text",
-    show_envvar=True,
     help="Log lines as text or one JSON object each.",
 )
-@click.option(
+@_option(
     "--log-level",
-    envvar=_env("LOG_LEVEL"),
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
-    show_envvar=True,
     help="Least severe level logged.",
 )
 def run(

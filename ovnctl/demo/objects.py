@@ -2,8 +2,8 @@
 
 One set of builders for everything that creates objects against an API
 server: the demo's scenario, ``ovnctl bench`` and the controller tests. The
-shapes are REFERENCE §1-4's (Kube-OVN Subnets, Multus NADs and annotations,
-KubeVirt virt-launcher ownership), so a builder fixed here is fixed for all.
+shapes are those docs/models.md describes (Kube-OVN Subnets, Multus NADs and
+annotations, KubeVirt virt-launcher ownership), so a builder fixed here is fixed for all.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""The controller's only door to the API server for reads and writes.
+"""The controller's only door to the API server for requests: writes, GETs and paged LISTs.
+
+The watches do not come through here: each bulk kind streams on its own
+reflector thread (:mod:`ovnctl.k8s.reflector`, which shares this facade's
+``Configuration``), and Kopf watches the Subnet kind
+(:mod:`ovnctl.k8s.kopf_subnets`); see ``docs/architecture.md``.
 
 Reconcilers never call the Kubernetes client directly; they are given a
 :class:`KubeApi`, whose coroutines send JSON and return plain dicts: a pod

@@ -10,8 +10,9 @@ store; this module only produces events, as kube-rs' watcher does.
 
 The LIST/WATCH loop is :class:`~ovnctl.k8s.reflector.Reflector`'s (resume,
 re-list on ``410 Gone``, snapshots that replace the old state whole, so pods
-deleted while the watch was away disappear too); this module chooses the
-selector and what is kept of each pod.
+deleted while the watch was away disappear too, client-go's jittered backoff
+and randomised watch timeouts, so a fleet of node agents does not reconnect in
+step); this module chooses the selector and what is kept of each pod.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import kubernetes.client
 from ovnctl.k8s.reflector import Reflector
 from ovnctl.k8s.resources import PODS
 from ovnctl.models import meta_annotations, meta_uid, object_meta
+from ovnctl.queue import RateLimiter
 
 __all__ = ["NodePod", "NodePodWatcher"]
 
@@ -56,8 +58,8 @@ class NodePodWatcher:
         on_event: Callable[[str, NodePod], None],
         keep_annotation: Callable[[str], bool] = lambda key: True,
         page_size: int = 500,
-        watch_timeout_s: int = 300,
-        retry_delay_s: float = 1.0,
+        min_watch_timeout_s: float = 300.0,
+        backoff: RateLimiter[str] | None = None,
     ) -> None:
         self._keep = keep_annotation
         self._reflector: Reflector[NodePod] = Reflector(
@@ -68,8 +70,8 @@ class NodePodWatcher:
             on_event=on_event,
             field_selector=f"spec.nodeName={node_name}",
             page_size=page_size,
-            watch_timeout_s=watch_timeout_s,
-            retry_delay_s=retry_delay_s,
+            min_watch_timeout_s=min_watch_timeout_s,
+            backoff=backoff,
         )
 
     @property

@@ -15,6 +15,16 @@ reported as an empty snapshot and looked for again later.
 
 It uses the official client's connection handling (auth, TLS, pooling) but
 reads raw JSON lines: no generated models.
+
+Failures back off as client-go's reflector does (see ``docs/architecture.md``,
+"Watches back off with jitter"): a failed LIST or WATCH waits
+:func:`ovnctl.queue.watch_backoff` (0.8 s doubling to 30 s, times a random
+factor in [1, 2), from 0.8 s again after two minutes without a failure); a
+watch that ends within a second having delivered nothing counts as a failure,
+so a server that closes streams at once is not hammered. Each WATCH asks for
+``timeoutSeconds`` drawn in [``min_watch_timeout_s``, 2 x that), client-go's
+``minWatchTimeout * (1 + rand)``, so watches opened together do not all end
+and reconnect together.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import random
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -32,6 +43,7 @@ import urllib3
 
 from ovnctl.k8s.api import Resource
 from ovnctl.k8s.transport import decode_json
+from ovnctl.queue import Clock, RateLimiter, RealClock, watch_backoff
 
 __all__ = ["Reflector"]
 
@@ -71,11 +83,15 @@ class Reflector(Generic[T]):
         namespace: str | None = None,
         field_selector: str | None = None,
         page_size: int = 500,
-        watch_timeout_s: int = 300,
-        retry_delay_s: float = 1.0,
+        min_watch_timeout_s: float = 300.0,
+        backoff: RateLimiter[str] | None = None,
         absent_retry_s: float = 30.0,
         user_agent: str | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        """``backoff`` defaults to :func:`~ovnctl.queue.watch_backoff`; ``clock`` and ``rng``
+        (the watch timeouts' and the default backoff's) are injected by tests."""
         self._client = kubernetes.client.ApiClient(configuration)
         if user_agent:
             self._client.user_agent = user_agent
@@ -85,8 +101,12 @@ class Reflector(Generic[T]):
         self._on_event = on_event
         self._selector = field_selector
         self._page_size = page_size
-        self._watch_timeout_s = watch_timeout_s
-        self._retry_delay_s = retry_delay_s
+        self._min_watch_timeout_s = min_watch_timeout_s
+        self._clock: Clock = clock if clock is not None else RealClock()
+        self._rng = rng if rng is not None else random.Random()
+        self._backoff: RateLimiter[str] = (
+            backoff if backoff is not None else watch_backoff(clock=self._clock, rng=self._rng)
+        )
         self._absent_retry_s = absent_retry_s
         self._stop = threading.Event()
         self._relist = threading.Event()
@@ -124,8 +144,9 @@ class Reflector(Generic[T]):
             except Exception as exc:
                 if self._stop.is_set():
                     break
-                log.warning("watch %s failed: %s; retrying", self._path, exc)
-                self._stop.wait(self._retry_delay_s)
+                delay = self._backoff.when(self._path)
+                log.warning("watch %s failed: %s; retrying in %.1fs", self._path, exc, delay)
+                self._pause(delay)
         self._client.close()
 
     def stop(self) -> None:
@@ -137,6 +158,10 @@ class Reflector(Generic[T]):
         """LIST again soon (a resync): the snapshot diff finds anything missed."""
         self._relist.set()
         self._interrupt()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait before a retry; :meth:`stop` ends the wait at once."""
+        self._stop.wait(seconds)
 
     def _interrupt(self) -> None:
         response = self._response
@@ -172,16 +197,19 @@ class Reflector(Generic[T]):
     # -- WATCH ---------------------------------------------------------------
 
     def _watch(self, version: str) -> str:
+        timeout_s = int(self._min_watch_timeout_s * (1.0 + self._rng.random()))
         query = {
             "watch": "true",
             "allowWatchBookmarks": "true",
-            "timeoutSeconds": str(self._watch_timeout_s),
+            "timeoutSeconds": str(timeout_s),
         }
         if self._selector:
             query["fieldSelector"] = self._selector
         if version:
             query["resourceVersion"] = version
-        response = self._get(query, stream=True)
+        started = self._clock.now()
+        events = 0
+        response = self._get(query, stream=True, timeout_s=timeout_s)
         self._response = response
         try:
             buffer = b""
@@ -192,6 +220,7 @@ class Reflector(Generic[T]):
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
                     if line.strip():
+                        events += 1
                         version = self._dispatch(decode_json(line), version)
         except (urllib3.exceptions.HTTPError, OSError):
             if not self._stop.is_set() and not self._relist.is_set():
@@ -201,6 +230,10 @@ class Reflector(Generic[T]):
             response.release_conn()
         if self._relist.is_set():
             raise _Relist()
+        if not self._stop.is_set() and events == 0 and self._clock.now() - started < 1.0:
+            # client-go's "very short watch": without this a server that closes
+            # every stream at once would be re-watched in a tight loop.
+            raise RuntimeError("very short watch: closed within a second, no event received")
         return version
 
     def _dispatch(self, event: dict[str, Any], version: str) -> str:
@@ -217,7 +250,7 @@ class Reflector(Generic[T]):
 
     # -- plumbing ------------------------------------------------------------
 
-    def _get(self, query: Mapping[str, str], *, stream: bool) -> Any:
+    def _get(self, query: Mapping[str, str], *, stream: bool, timeout_s: int = 0) -> Any:
         headers = {"Accept": "application/json"}
         _, url, headers, _, _ = self._client.param_serialize(
             method="GET",
@@ -227,7 +260,7 @@ class Reflector(Generic[T]):
             auth_settings=["BearerToken"],
         )
         # Long reads for watches (the server ends them at timeoutSeconds); short otherwise.
-        read_timeout = self._watch_timeout_s + 30 if stream else 60
+        read_timeout = timeout_s + 30 if stream else 60
         try:
             wrapped = self._client.call_api(
                 "GET", url, header_params=headers, _request_timeout=(10, read_timeout)

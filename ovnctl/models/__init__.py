@@ -1,7 +1,7 @@
 """Models and parsers: Kubernetes objects and annotations → small frozen records.
 
-This layer sits between the watches and the reconcilers. Kopf indexes store
-what these pure functions return (a :class:`NadConfig` per NAD, a
+This layer sits between the watches and the reconcilers. The caches' indexes
+store what these pure functions return (a :class:`NadConfig` per NAD, a
 :class:`SubnetSpec` per Subnet); reconcilers parse a pod's annotations and
 ownership here before asking the IPAM for addresses, and build the IP objects
 and pod annotations they write from the helpers here. Nothing in this package

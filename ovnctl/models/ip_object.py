@@ -1,6 +1,6 @@
 """``kubeovn.io/v1`` IP objects: their names, the body ovnctl writes, and reading them back.
 
-One IP object records one allocated NIC (REFERENCE §1). It is written *first*
+One IP object records one allocated NIC (docs/models.md, "IP objects"). It is written *first*
 in the allocation sequence (IP object, logical switch port, pod annotations),
 so it is the durable record: at start-up the IPAM is rebuilt from the IP
 objects (:func:`parse_ip_object`), never from pod annotations alone (Kube-OVN

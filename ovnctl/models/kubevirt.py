@@ -1,6 +1,6 @@
 """Who owns a pod's addresses: the pod itself, or the KubeVirt VM it runs.
 
-Kube-OVN's keep-vm-ip behaviour (REFERENCE §4) keys a VM's allocation by the
+Kube-OVN's keep-vm-ip behaviour (docs/allocation.md, "KubeVirt VMs") keys a VM's allocation by the
 VM, not by its virt-launcher pod: a restarted or migrated VM gets the same IP
 and MAC, and deleting the pod does not release them. The pod reconciler asks
 :func:`pod_owner` first; the answer picks the IP object name

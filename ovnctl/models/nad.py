@@ -1,7 +1,8 @@
 """NetworkAttachmentDefinition → the provider ovnctl serves it as (or why not).
 
-Where it sits: the NAD watch feeds a Kopf index keyed by ``(namespace, name)``
-whose value is the :class:`NadConfig` built here. Subnet and pod reconcilers
+Where it sits: the NAD informer (a reflector thread, :mod:`ovnctl.k8s.informers`)
+feeds the NAD cache's index keyed by ``(namespace, name)`` whose value is the
+:class:`NadConfig` built here. Subnet and pod reconcilers
 read that cache instead of GETting NADs (Kube-OVN #5353: live NAD GETs on every
 reconcile cost 11% CPU and starved IPAM), so the parse result is small, frozen
 and already holds every answer they need: the provider string, whether OVN
@@ -160,7 +161,7 @@ def _parse_config(*, namespace: str, name: str, body: Mapping[str, Any]) -> NadC
             raise _Malformed(f"{path}.ipam.type: expected a string, got {ipam['type']!r}")
         checked.append((path, plugin, ptype, ipam))
 
-    # A kube-ovn plugin anywhere wins over kube-ovn IPAM elsewhere (REFERENCE §2).
+    # A kube-ovn plugin anywhere wins over kube-ovn IPAM elsewhere (docs/models.md).
     chosen = next((c for c in checked if c[2] == KUBE_OVN_TYPE), None)
     served_by_ovn = chosen is not None
     if chosen is None:

@@ -3,7 +3,7 @@
 Where it sits: the pod reconciler parses this annotation first, then looks up
 each attachment's NAD in the NAD cache to learn its provider, and from there
 picks a subnet and allocates. Multus reads the same annotation on the node, so
-ovnctl accepts exactly the forms Multus does (REFERENCE §3):
+ovnctl accepts exactly the forms Multus does (docs/models.md):
 
 * a comma list of ``name``, ``ns/name``, ``name@ifname``, ``ns/name@ifname``;
 * a JSON list of network selection elements (or one JSON object).

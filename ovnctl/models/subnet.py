@@ -1,10 +1,12 @@
 """``kubeovn.io/v1`` Subnet spec → a validated, defaulted :class:`SubnetSpec`.
 
-Where it sits: the Subnet watch feeds a Kopf index of :class:`SubnetSpec`
-(by name, provider, namespace, default flag) that pod reconcilers use to pick
-a subnet, and the Subnet reconciler validates with :func:`parse_subnet`, checks
-the cross-subnet rules with :func:`find_conflicts` / :func:`conflicts_for`,
-then hands ``cidr_block``, ``gateway`` and ``exclude_ips`` to the IPAM.
+Where it sits: Kopf's Subnet watch (:mod:`ovnctl.k8s.kopf_subnets`, an
+``on.event`` handler, no Kopf index) feeds the Subnet cache's indexes of
+:class:`SubnetSpec` records (by name, provider, namespace, default flag) that
+pod reconcilers use to pick a subnet, and the Subnet reconciler validates
+with :func:`parse_subnet`, checks the cross-subnet rules with
+:func:`find_conflicts` / :func:`conflicts_for`, then hands ``cidr_block``,
+``gateway`` and ``exclude_ips`` to the IPAM.
 
 Address parsing is delegated to :mod:`ovnctl.ipam` (``parse_cidr_block``,
 ``parse_gateway``, ``parse_exclude_ips``) so that a spec accepted here is

@@ -23,8 +23,9 @@ __all__ = ["daemon"]
 @click.option(
     "--node-name",
     envvar="NODE_NAME",
+    show_envvar=True,
     required=True,
-    help="This node's name: only pods with spec.nodeName equal to it are watched. [env NODE_NAME]",
+    help="This node's name: only pods with spec.nodeName equal to it are watched.",
 )
 @click.option("--kubeconfig", default=None, help="Kubeconfig (default: as kubectl resolves it).")
 @click.option(
@@ -88,9 +89,10 @@ __all__ = ["daemon"]
 @click.option(
     "--ovn-remote",
     envvar="OVN_REMOTE",
+    show_envvar=True,
     default=None,
     help="The southbound DB for ovn-controller (external_ids:ovn-remote), e.g. "
-    "tcp:10.0.0.2:6642. Unset: left as it is. [env OVN_REMOTE]",
+    "tcp:10.0.0.2:6642. Unset: left as it is.",
 )
 @click.option(
     "--encap-type",
@@ -102,9 +104,9 @@ __all__ = ["daemon"]
 @click.option(
     "--encap-ip",
     envvar="ENCAP_IP",
+    show_envvar=True,
     default=None,
-    help="This node's tunnel endpoint (external_ids:ovn-encap-ip). Unset: left as it is. "
-    "[env ENCAP_IP]",
+    help="This node's tunnel endpoint (external_ids:ovn-encap-ip). Unset: left as it is.",
 )
 @click.option(
     "--datapath-type",

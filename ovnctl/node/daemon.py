@@ -61,7 +61,8 @@ class DaemonSettings:
     """Seconds an ADD waits for ``P.kubernetes.io/allocated: "true"``."""
     default_mtu: int = DEFAULT_MTU
     kubeconfig: str | None = None
-    watch_timeout_s: int = 300
+    min_watch_timeout_s: float = 300.0
+    """Each pod WATCH asks for a timeout drawn in [this, twice this) (client-go's jitter)."""
     datapath: str = AUTO
     """``ovs``, ``linux-bridge``, or ``auto``: OVS when its database socket exists."""
     ovs_db: str = DEFAULT_OVS_DB
@@ -136,7 +137,7 @@ class NodeDaemon:
             on_snapshot=on_snapshot,
             on_event=on_event,
             keep_annotation=keep_annotation,
-            watch_timeout_s=self.settings.watch_timeout_s,
+            min_watch_timeout_s=self.settings.min_watch_timeout_s,
         )
         watch_thread = threading.Thread(target=watcher.run, name="ovnctl-podwatch", daemon=True)
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ovnctl-datapath")

@@ -1,6 +1,6 @@
 """The node's Open_vSwitch database: chassis set-up, pod ports on br-int, ovn-installed.
 
-Where it sits: :class:`~ovnctl.node.ovs_port.OvsAttachment` (the OVS
+Where it sits: :class:`~ovnctl.node.hostside.OvsHostSide` (the OVS
 datapath's host side) calls it on the datapath thread; the daemon calls
 :meth:`OpenVSwitch.configure_node` once at start. It talks to ``ovsdb-server``
 through ovsdbapp's ``Open_vSwitch`` API (``ovsdbapp.schema.open_vswitch``),

@@ -135,7 +135,8 @@ class OvnNorthbound:
         if api is None:
             return False
         idl = api.idl
-        # The IDL keeps no public "connected" flag; its session and state are the truth.
+        # The IDL keeps no public "connected" flag; its session and state are the truth
+        # (a private field: pyproject.toml bounds ovs below its next major for it).
         return bool(idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING)
 
     async def start(self) -> None:

@@ -75,6 +75,10 @@ def read(row: Row, column: str) -> Any:
     attribute read made inside a transaction (a 1,000-port switch's ``ports``
     costs milliseconds, each time). For a column the transaction has not
     changed, the committed datum is the value: convert it once, directly.
+
+    python-ovs offers no public accessor for that datum, so this reads its
+    private ``Row._data``, ``_changes``, ``_mutations`` and ``_uuid_to_row``;
+    ``pyproject.toml`` bounds ``ovs`` below its next major release for it.
     """
     data = row._data
     untouched = data is not None and column not in row._changes

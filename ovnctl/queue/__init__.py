@@ -26,10 +26,13 @@ from ovnctl.queue.metrics import (
 from ovnctl.queue.pool import DeadLetterCallback, Reconciler, ShutdownReport, WorkerPool
 from ovnctl.queue.ratelimit import (
     ExponentialBackoff,
+    Jittered,
     MaxOf,
     RateLimiter,
+    ResetAfterQuiet,
     TokenBucket,
     default_rate_limiter,
+    watch_backoff,
 )
 from ovnctl.queue.ratelimiting import RateLimitingQueue
 from ovnctl.queue.results import (
@@ -51,6 +54,7 @@ __all__ = [
     "DoneType",
     "ExponentialBackoff",
     "FakeClock",
+    "Jittered",
     "MaxOf",
     "MetricsSink",
     "NoopMetricsSink",
@@ -64,6 +68,7 @@ __all__ = [
     "ReconcileError",
     "Reconciler",
     "RequeueAfter",
+    "ResetAfterQuiet",
     "Result",
     "RetryableError",
     "ShutdownReport",
@@ -72,4 +77,5 @@ __all__ = [
     "WorkQueue",
     "WorkerPool",
     "default_rate_limiter",
+    "watch_backoff",
 ]

@@ -10,22 +10,44 @@ The default, :func:`default_rate_limiter`, is client-go's: the longer of a
 per-key exponential backoff (5 ms doubling to 1000 s) and an overall token
 bucket (10 per second, burst 100). The backoff protects the API server from one
 bad key; the bucket from many keys failing at once.
+
+:func:`watch_backoff` is the policy of a failing LIST or WATCH (the reflectors of
+:mod:`ovnctl.k8s.reflector`, the controller's and the node agent's), as client-go's
+reflector and kube-rs' watcher have it: the same exponential backoff from 0.8 s
+to 30 s, each delay stretched by a random factor in [1, 2) (:class:`Jittered`),
+and started again from 0.8 s once the key has not failed for two minutes
+(:class:`ResetAfterQuiet`). The jitter keeps a fleet of replicas and node agents
+from reconnecting in step after an API server restart.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar, final
 
 from ovnctl.queue.clock import Clock, RealClock
 
 __all__ = [
+    "WATCH_BACKOFF_BASE_S",
+    "WATCH_BACKOFF_CAP_S",
+    "WATCH_BACKOFF_QUIET_S",
     "ExponentialBackoff",
+    "Jittered",
     "MaxOf",
     "RateLimiter",
+    "ResetAfterQuiet",
     "TokenBucket",
     "default_rate_limiter",
+    "watch_backoff",
 ]
+
+WATCH_BACKOFF_BASE_S = 0.8
+"""client-go's reflector (``NewReflectorWithOptions``) and kube-rs' ``DefaultBackoff``: 800 ms."""
+WATCH_BACKOFF_CAP_S = 30.0
+"""Both cap the delay before jitter at 30 s."""
+WATCH_BACKOFF_QUIET_S = 120.0
+"""Both start from the base again after two minutes without a failure."""
 
 K_contra = TypeVar("K_contra", bound=Hashable, contravariant=True)
 K = TypeVar("K", bound=Hashable)
@@ -142,3 +164,84 @@ def default_rate_limiter(
     backoff: ExponentialBackoff[K] = ExponentialBackoff(base=base, cap=cap)
     bucket: TokenBucket[K] = TokenBucket(qps=qps, burst=burst, clock=clock)
     return MaxOf(backoff, bucket)
+
+
+@final
+class Jittered(Generic[K]):
+    """Wraps a policy: each delay ``d`` becomes ``d * (1 + jitter * r)``, ``r`` uniform in [0, 1).
+
+    client-go's ``wait.Jitter``, applied after the cap as its ``Backoff.Step``
+    does: peers whose backoffs all reached the cap still spread over
+    [cap, (1 + jitter) * cap) instead of retrying in step. ``rng`` is injected
+    so tests are deterministic (a seeded :class:`random.Random`).
+    """
+
+    def __init__(
+        self, limiter: RateLimiter[K], *, jitter: float = 1.0, rng: random.Random | None = None
+    ) -> None:
+        if jitter < 0:
+            raise ValueError("need jitter >= 0")
+        self.limiter = limiter
+        self.jitter = jitter
+        self._rng = rng if rng is not None else random.Random()
+
+    def when(self, key: K) -> float:
+        delay = self.limiter.when(key)
+        return delay * (1.0 + self.jitter * self._rng.random())
+
+    def forget(self, key: K) -> None:
+        self.limiter.forget(key)
+
+    def num_requeues(self, key: K) -> int:
+        return self.limiter.num_requeues(key)
+
+
+@final
+class ResetAfterQuiet(Generic[K]):
+    """Wraps a policy: a key that has not failed for ``quiet`` seconds starts from the base again.
+
+    client-go's ``Backoff.DelayWithReset`` and kube-rs' ``ResetTimerBackoff``:
+    the time since the key's previous failure is compared at each new failure,
+    so a watch that streamed quietly for longer than ``quiet`` and then broke
+    waits the base delay, not the last, long one. Failures in a row, whose
+    delays are at most about a minute, never reach the quiet period.
+    """
+
+    def __init__(
+        self, limiter: RateLimiter[K], *, quiet: float, clock: Clock | None = None
+    ) -> None:
+        if quiet <= 0:
+            raise ValueError("need quiet > 0")
+        self.limiter = limiter
+        self.quiet = quiet
+        self._clock: Clock = clock if clock is not None else RealClock()
+        self._last: dict[K, float] = {}
+
+    def when(self, key: K) -> float:
+        now = self._clock.now()
+        last = self._last.get(key)
+        if last is not None and now - last >= self.quiet:
+            self.limiter.forget(key)
+        self._last[key] = now
+        return self.limiter.when(key)
+
+    def forget(self, key: K) -> None:
+        self._last.pop(key, None)
+        self.limiter.forget(key)
+
+    def num_requeues(self, key: K) -> int:
+        return self.limiter.num_requeues(key)
+
+
+def watch_backoff(
+    *,
+    base: float = WATCH_BACKOFF_BASE_S,
+    cap: float = WATCH_BACKOFF_CAP_S,
+    quiet: float = WATCH_BACKOFF_QUIET_S,
+    jitter: float = 1.0,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> ResetAfterQuiet[K]:
+    """A failing LIST/WATCH's policy: 0.8 s doubling to 30 s, jitter x[1, 2), reset after 2 min."""
+    backoff: ExponentialBackoff[K] = ExponentialBackoff(base=base, cap=cap)
+    return ResetAfterQuiet(Jittered(backoff, jitter=jitter, rng=rng), quiet=quiet, clock=clock)

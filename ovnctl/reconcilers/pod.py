@@ -2,10 +2,11 @@
 
 For a pod key: plan the NICs from the caches, allocate them in the IPAM (all
 or none: a failure rolls back what this pass allocated), then write in the
-order REFERENCE §3 fixes: each NIC's IP object first, then one patch of the
-pod's annotations carrying every NIC, guarded by the pod's uid. Whoever sees
-``allocated: "true"`` can rely on the IP objects existing, and a controller
-that dies between the writes finds the addresses recorded when it restarts.
+order docs/allocation.md ("What ovnctl writes") fixes: each NIC's IP object
+first, then one patch of the pod's annotations carrying every NIC, guarded by
+the pod's uid. Whoever sees ``allocated: "true"`` can rely on the IP objects
+existing, and a controller that dies between the writes finds the addresses
+recorded when it restarts.
 A retry re-runs the same steps; the IPAM is idempotent per NIC, so it never
 allocates a second address.
 

@@ -1,4 +1,7 @@
-"""Which networks a pod asks for, and where each attachment's address comes from (REFERENCE §3)."""
+"""Which networks a pod asks for, and where each attachment's address comes from.
+
+The forms and rules are those docs/allocation.md and docs/models.md describe.
+"""
 
 from __future__ import annotations
 

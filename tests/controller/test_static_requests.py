@@ -1,4 +1,4 @@
-"""Static IP and MAC requests, by annotation and by the networks JSON (REFERENCE §3)."""
+"""Static IP and MAC requests, by annotation and by the networks JSON (docs/allocation.md)."""
 
 from __future__ import annotations
 

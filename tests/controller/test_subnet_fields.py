@@ -1,4 +1,4 @@
-"""Subnets using each field of REFERENCE §1 reach Ready with Kube-OVN's status."""
+"""Subnets using each field docs/subnets.md documents reach Ready with Kube-OVN's status."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ async def test_explicit_gateway(start_controller, kube) -> None:
 
 
 async def test_exclude_ips_singles_and_ranges(start_controller, kube) -> None:
-    """A /24 with its gateway and 'x.2..x.10' has 244 available (REFERENCE §1); singles too."""
+    """A /24 with its gateway and 'x.2..x.10' has 244 available (docs/subnets.md); singles too."""
     await start_controller()
     await create_all(
         kube,

@@ -41,6 +41,7 @@ from ovnctl.k8s.resources import (
     VIRTUAL_MACHINE_INSTANCES,
     VIRTUAL_MACHINES,
 )
+from ovnctl.queue import ExponentialBackoff
 from ovnctl.sim import LoggedRequest
 from tests.controller import probes
 from tests.controller.conftest import eventually
@@ -346,8 +347,8 @@ async def test_node_role_grants_exactly_what_the_pod_watch_sends(kube, sim_proce
         on_snapshot=lambda pods: seen.append(("SNAPSHOT", "")),
         on_event=lambda kind, p: seen.append((kind, p.name)),
         page_size=1,
-        watch_timeout_s=1,
-        retry_delay_s=0.05,
+        min_watch_timeout_s=1,
+        backoff=ExponentialBackoff(base=0.05, cap=0.05),
     )
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()

@@ -23,7 +23,7 @@ def test_name_primary_provider():
 
 
 def test_name_multus_provider():
-    """Other providers: <owner>.<namespace>.<provider> (REFERENCE example)."""
+    """Other providers: <owner>.<namespace>.<provider> (docs/models.md example)."""
     got = ip_object_name(owner="vm1", namespace="default", provider="attachnet.default.ovn")
     assert got == "vm1.default.attachnet.default.ovn"
     assert ip_object_name(owner="p", namespace="ns", provider="m.ns") == "p.ns.m.ns"

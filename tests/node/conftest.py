@@ -213,7 +213,7 @@ def start_daemon(
         state_dir=root / "state",
         allocation_timeout=allocation_timeout,
         kubeconfig=str(sim.kubeconfig_path),
-        watch_timeout_s=30,
+        min_watch_timeout_s=30,
         datapath=LINUX_BRIDGE,  # these tests are about the fallback; tests/ovs cover OVS
     )
     return ThreadedNodeDaemon(settings)

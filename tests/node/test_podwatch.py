@@ -12,6 +12,7 @@ import pytest
 from ovnctl.k8s.connection import load_configuration
 from ovnctl.k8s.nodepods import NodePod, NodePodWatcher
 from ovnctl.node.allocations import PodAllocations, keep_annotation
+from ovnctl.queue import ExponentialBackoff
 from ovnctl.sim import ThreadedSimServer
 
 PODS = "/api/v1/namespaces/default/pods"
@@ -74,8 +75,8 @@ def watched(sim: ThreadedSimServer) -> Iterator[tuple[NodePodWatcher, Recorder]]
         on_snapshot=recorder.on_snapshot,
         on_event=recorder.on_event,
         keep_annotation=keep_annotation,
-        watch_timeout_s=30,
-        retry_delay_s=0.05,
+        min_watch_timeout_s=30,
+        backoff=ExponentialBackoff(base=0.05, cap=0.05),
     )
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()

@@ -32,7 +32,7 @@ def daemon_settings(stack: OvnStack, sim: ThreadedSimServer, root: Path, **extra
         state_dir=root / "state",
         allocation_timeout=2.0,
         kubeconfig=str(sim.kubeconfig_path),
-        watch_timeout_s=30,
+        min_watch_timeout_s=30,
         datapath=OVS,
         ovs_db=stack.ovs,
         bridge=stack.bridge,
