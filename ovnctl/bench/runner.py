@@ -47,6 +47,7 @@ from ovnctl.sim.requestlog import RequestLog
 
 __all__ = [
     "DRIVER_AGENT",
+    "PROFILE_DIR_ENV",
     "ControllerProcess",
     "DepthSampler",
     "Driver",
