@@ -43,6 +43,7 @@ from ovnctl.bench.runner import (
     controller_requests,
     cpu_seconds,
     percentile,
+    profiled,
     sim_process,
 )
 
@@ -195,17 +196,18 @@ async def _measure(
                 sampler = DepthSampler(controller, queues=["pods"], interval=SCRAPE_INTERVAL_S)
                 await asyncio.sleep(0.05)  # the watch is open before the first create
                 progress(f"creating {pods} pods x {attachments} attachments")
-                cpu_controller, cpu_server = controller.cpu_seconds(), cpu_seconds(sim.pid)
-                sampler.start()
-                t0 = time.perf_counter()
-                sent = await driver.create_all(
-                    (_pod(i, attachments=attachments, vms=vms) for i in range(pods)),
-                    progress=progress,
-                )
-                creates = time.perf_counter() - t0
-                progress(f"creates sent in {creates:.1f} s; waiting for annotations")
-                await asyncio.wait_for(watcher, timeout=600)
-                process_cpu = controller.cpu_seconds()
+                with profiled(controller.pid, f"alloc-{name}-{pods}x{attachments}"):
+                    cpu_controller, cpu_server = controller.cpu_seconds(), cpu_seconds(sim.pid)
+                    sampler.start()
+                    t0 = time.perf_counter()
+                    sent = await driver.create_all(
+                        (_pod(i, attachments=attachments, vms=vms) for i in range(pods)),
+                        progress=progress,
+                    )
+                    creates = time.perf_counter() - t0
+                    progress(f"creates sent in {creates:.1f} s; waiting for annotations")
+                    await asyncio.wait_for(watcher, timeout=600)
+                    process_cpu = controller.cpu_seconds()
                 cpu_controller = process_cpu - cpu_controller
                 cpu_server = cpu_seconds(sim.pid) - cpu_server
                 total = max(seen.values()) - t0

@@ -20,6 +20,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from ovnctl.sim.requestlog import RequestLog
 
 __all__ = [
     "DRIVER_AGENT",
+    "PROFILE_DIR_ENV",
     "ControllerProcess",
     "DepthSampler",
     "Driver",
@@ -55,6 +57,7 @@ __all__ = [
     "crd_paths",
     "object_path",
     "percentile",
+    "profiled",
     "rss_kib",
     "sim_process",
 ]
@@ -337,6 +340,46 @@ class DepthSampler:
 
     def peak(self, queue: str) -> float:
         return max((d[queue] for _, d in self.samples), default=0.0)
+
+
+# -- optional profile ---------------------------------------------------------------------------
+
+PROFILE_DIR_ENV = "OVNCTL_BENCH_PROFILE_DIR"
+"""When set, :func:`profiled` samples the controller with py-spy into this directory."""
+
+
+@contextlib.contextmanager
+def profiled(pid: int, name: str) -> Iterator[Path | None]:
+    """A py-spy profile of process ``pid`` while the block runs, when asked for.
+
+    Only with ``OVNCTL_BENCH_PROFILE_DIR`` set (a debugging aid, never on by default:
+    the sampler takes CPU the measurement would count): ``py-spy record --gil --rate
+    1000 --format raw`` (collapsed stacks, one line per stack, counting the thread
+    that holds the GIL) written to ``<dir>/<name>.txt``, which is yielded.
+    """
+    directory = os.environ.get(PROFILE_DIR_ENV)
+    if not directory:
+        yield None
+        return
+    out = Path(directory) / f"{name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy) if spy.exists() else "py-spy", "record", "--gil", "--rate", "1000"]
+    sampler = subprocess.Popen(
+        [*command, "--format", "raw", "--pid", str(pid), "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)  # py-spy attaches before the measured work starts
+    try:
+        yield out
+    finally:
+        sampler.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        try:
+            sampler.wait(30)
+        except subprocess.TimeoutExpired:
+            sampler.kill()
+            sampler.wait()
 
 
 # -- the driver's client ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ without scanning every pod (see ``KeyRouter.subnet_changed``).
 from __future__ import annotations
 
 import datetime
+import sys
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -130,7 +131,7 @@ def pod_record(body: Mapping[str, Any]) -> PodRecord | None:
         name=key[1],
         uid=str(metadata.get("uid", "")),
         node_name=str(spec.get("nodeName") or ""),
-        phase=str(status.get("phase") or ""),
+        phase=sys.intern(str(status.get("phase") or "")),  # a few values: one string each
         host_network=spec.get("hostNetwork") is True,
         deleting=bool(metadata.get("deletionTimestamp")),
         owner=pod_owner(pod=body),

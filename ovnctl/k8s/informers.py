@@ -148,9 +148,14 @@ class PinnedHooks(Protocol):
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Reduced:
     key: ObjectKey
-    entries: tuple[tuple[str, Mapping[Any, Any]], ...]
+    entries: tuple[tuple[tuple[Any, Any], ...], ...]
+    """Per indexer, in order, its ``(key, value)`` pairs: a LIST holds one of these per
+    object until its snapshot is applied, so it is kept small (tuples, not dicts)."""
     extra: Any
     fingerprint: int
+
+
+_KINDS = ("", "ADDED", "MODIFIED")
 
 
 class IndexFeed:
@@ -180,28 +185,36 @@ class IndexFeed:
         """The index entries of one object (thread-safe: pure)."""
         meta = object_meta(body)
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
-        entries = tuple((i, dict(fn(body))) for i, _, fn in self._indexers)
-        fingerprint = hash(tuple((i, frozenset(e.items())) for i, e in entries))
+        entries = tuple(tuple(fn(body).items()) for _, _, fn in self._indexers)
+        fingerprint = hash(tuple(frozenset(e) for e in entries))
         return _Reduced(key, entries, self._extra(body), fingerprint)
 
     def apply_snapshot(self, items: list[_Reduced]) -> None:
         """A complete listing: replaces the indexes whole, reporting what differs."""
         # The whole snapshot is stored before anyone is told: whoever reacts to the
         # first change already sees every other one (and derives things once).
-        fresh = {item.key: item for item in items}
-        changes: list[tuple[str, ObjectKey, Any]] = []
-        for key in [k for k in self._known if k not in fresh]:
-            _, extra = self._known.pop(key)
-            self._discard(key)
-            changes.append(("DELETED", key, extra))
-        for item in items:
+        # What was done to each item is one byte (0 nothing, else an index of _KINDS),
+        # not a tuple: at 50,000 pods every transient object per item stays in the heap
+        # as free space once the listing is done (see docs/bench.md, memory).
+        deleted: list[tuple[ObjectKey, Any]] = []
+        if self._known:  # a re-list: what it does not show was deleted
+            fresh = {item.key for item in items}
+            for key in [k for k in self._known if k not in fresh]:
+                _, extra = self._known.pop(key)
+                self._discard(key)
+                deleted.append((key, extra))
+        done = bytearray(len(items))
+        for n, item in enumerate(items):
             before = self._known.get(item.key)
             if before is not None and before[0] == item.fingerprint:
                 continue  # a re-list that found nothing new: nothing to report
             self._store(item)
-            changes.append(("MODIFIED" if before else "ADDED", item.key, item.extra))
-        for kind, key, extra in changes:
-            self._on_change(kind, key, extra)
+            done[n] = 2 if before else 1
+        for key, extra in deleted:
+            self._on_change("DELETED", key, extra)
+        for n, item in enumerate(items):
+            if done[n]:
+                self._on_change(_KINDS[done[n]], item.key, item.extra)
         self.listed.set()
 
     def apply_event(self, kind: str, item: _Reduced) -> None:
@@ -223,8 +236,8 @@ class IndexFeed:
 
     def _store(self, item: _Reduced) -> None:
         self._known[item.key] = (item.fingerprint, item.extra)
-        for (_, index, _), (_, entries) in zip(self._indexers, item.entries, strict=True):
-            index.replace(item.key, entries)
+        for (_, index, _), entries in zip(self._indexers, item.entries, strict=True):
+            index.replace_items(item.key, entries)
 
     def _discard(self, key: Hashable) -> None:
         for _, index, _ in self._indexers:

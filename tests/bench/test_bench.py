@@ -7,11 +7,15 @@ benchmark's own report (docs/bench.md), not to assertions.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from ovnctl.bench.runner import PROFILE_DIR_ENV, profiled
 
 TINY = (
     "--subnets", "10",
@@ -139,3 +143,30 @@ def test_sizes_without_pods_are_refused() -> None:
     )
     assert result.returncode == 2
     assert "sizes follow --pods" in result.stderr
+
+
+def test_no_profile_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without OVNCTL_BENCH_PROFILE_DIR the profile hook starts nothing."""
+    monkeypatch.delenv(PROFILE_DIR_ENV, raising=False)
+    with profiled(1, "never") as out:
+        assert out is None
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(
+    not (Path(sys.executable).with_name("py-spy").exists() or shutil.which("py-spy")),
+    reason="py-spy not installed",
+)
+def test_alloc_profile_written_when_asked(tmp_path: Path) -> None:
+    """OVNCTL_BENCH_PROFILE_DIR: one py-spy profile (collapsed stacks) per alloc burst."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ovnctl", "bench", "--scenario", "alloc", "--pods", "10"],
+        capture_output=True,
+        text=True,
+        timeout=80,
+        cwd=tmp_path,
+        env={**os.environ, PROFILE_DIR_ENV: str(tmp_path / "prof")},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    profile = tmp_path / "prof" / "alloc-vm-10x2.txt"
+    assert profile.exists(), sorted(p.name for p in tmp_path.rglob("*"))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ovnctl.ipam import SubnetPool
+from ovnctl.ipam.pool import _runs
 
 
 def test_gateway_and_excludes_count_as_neither():
@@ -77,3 +80,29 @@ def test_huge_pools_report_big_numbers():
     assert usage is not None
     assert usage.available == 2**80 - 2
     assert usage.available_range == "fd00:10::2-fd00:10:0:ffff:ffff:ffff:ffff:ffff"
+
+
+@given(st.sets(st.integers(min_value=0, max_value=300)))
+@settings(max_examples=300, deadline=None)
+def test_runs_of_held_addresses_match_a_plain_scan(values: set[int]) -> None:
+    """The galloping run finder gives exactly the runs an address-by-address scan gives."""
+    ordered = sorted(values)
+    expected: list[tuple[int, int]] = []
+    for value in ordered:
+        if expected and value == expected[-1][1] + 1:
+            expected[-1] = (expected[-1][0], value)
+        else:
+            expected.append((value, value))
+    assert _runs(ordered) == expected
+
+
+def test_using_range_ignores_strays_outside_the_cidr():
+    """Addresses a CIDR change left outside are neither counted nor listed as in use."""
+    pool = SubnetPool("s", "10.16.0.0/24")
+    pool.allocate("a", ips="10.16.0.200")
+    pool.allocate("b")
+    pool.allocate("c")
+    pool.update(cidr_block="10.16.0.0/25")
+    usage = pool.usage().v4
+    assert usage is not None
+    assert (usage.using, usage.using_range) == (2, "10.16.0.2-10.16.0.3")
