@@ -35,6 +35,7 @@ __all__ = [
     "WatchQuery",
     "bool_param",
     "event_line",
+    "next_wait",
     "parse_watch_query",
     "send_events",
     "send_initial",
@@ -141,7 +142,7 @@ async def send_events(
     next_bookmark = loop.time() + bookmark_interval
     queue = watcher.queue
     while True:
-        wait = _next_wait(loop.time(), next_bookmark if watch.bookmarks else None, deadline)
+        wait = next_wait(loop.time(), next_bookmark if watch.bookmarks else None, deadline)
         try:
             item = (
                 await asyncio.wait_for(queue.get(), wait) if wait is not None else await queue.get()
@@ -161,7 +162,7 @@ async def send_events(
             return
 
 
-def _next_wait(now: float, next_bookmark: float | None, deadline: float | None) -> float | None:
+def next_wait(now: float, next_bookmark: float | None, deadline: float | None) -> float | None:
     """How long to wait for an event before a bookmark or the deadline is due (None: forever)."""
     waits = [] if next_bookmark is None else [next_bookmark - now]
     if deadline is not None:
