@@ -536,10 +536,11 @@ class SimEmulator(KubernetesEmulator):
         def bookmark(initial_end: bool) -> bytes:
             return self._bookmark(info, initial_end=initial_end)
 
+        deadline = watch.deadline_from(asyncio.get_running_loop().time())
         try:
             await send_initial(response.write, initial, render, bookmark, watch)
             await send_events(
-                response.write, watcher, render, bookmark, watch, self.bookmark_interval
+                response.write, watcher, render, bookmark, watch, self.bookmark_interval, deadline
             )
             await response.write_eof()
         except (ConnectionError, aiohttp.ClientConnectionResetError):

@@ -73,6 +73,10 @@ class WatchQuery:
     initial_events_end: bool
     """Send the ``initial-events-end`` bookmark (bookmarks and ``sendInitialEvents``)."""
 
+    def deadline_from(self, now: float) -> float | None:
+        """When the stream ends if it opens at ``now``; None: only a cut ends it."""
+        return now + self.timeout if self.timeout else None
+
 
 def parse_watch_query(query: Any, name: str | None) -> WatchQuery:
     """Parse a watch's query; a watch on one object (``name``) is a field selector on its name.
@@ -132,13 +136,15 @@ async def send_events(
     bookmark: Callable[[bool], bytes],
     watch: WatchQuery,
     bookmark_interval: float,
+    deadline: float | None,
 ) -> None:
-    """Phase 3: live events until the timeout or an end marker; bookmarks while idle.
+    """Phase 3: live events until ``deadline`` or an end marker; bookmarks while idle.
 
+    ``deadline`` is on the loop's clock (:meth:`WatchQuery.deadline_from`, taken
+    before the initial events, so they count against ``timeoutSeconds``).
     Returns normally in every case; the caller writes the end of the stream.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + watch.timeout if watch.timeout else None
     next_bookmark = loop.time() + bookmark_interval
     queue = watcher.queue
     while True:

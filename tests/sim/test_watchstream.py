@@ -79,3 +79,9 @@ def test_wait_is_the_nearer_of_bookmark_and_deadline_never_negative() -> None:
 def test_event_line_is_one_json_line() -> None:
     """An event line is the type and the object's bytes, newline-terminated."""
     assert event_line("ADDED", b'{"a":1}') == b'{"type":"ADDED","object":{"a":1}}\n'
+
+
+def test_deadline_counts_from_the_stream_opening() -> None:
+    """timeoutSeconds counts from when the stream opens; without it only a cut ends the stream."""
+    assert parse_watch_query({"timeoutSeconds": "3"}, None).deadline_from(100.0) == 103.0
+    assert parse_watch_query({}, None).deadline_from(100.0) is None
