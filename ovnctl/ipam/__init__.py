@@ -7,9 +7,11 @@ controller feeds it Subnet specs and existing IP objects and writes whatever it
 decides. See ``docs/ipam.md`` for the model and semantics.
 
 Layout: :mod:`.addresses` (parsing, formatting), :mod:`.ranges` (interval
-set), :mod:`.pool` (one CIDR), :mod:`.subnet` (one Subnet, dual-stack),
-:mod:`.mac`, :mod:`.ippool` (IPPools and ``ip_pool`` lists as
-ranges), :mod:`.registry` (all subnets), :mod:`.results`, :mod:`.errors`.
+set), :mod:`.pool` (one CIDR), :mod:`.subnet` (one Subnet, dual-stack; the
+commit phase), :mod:`.planning` (the plan phase: every check of a request),
+:mod:`.holding` (what one owner holds), :mod:`.mac`, :mod:`.ippool` (IPPools
+and ``ip_pool`` lists as ranges), :mod:`.registry` (all subnets),
+:mod:`.results`, :mod:`.errors`.
 """
 
 from ovnctl.ipam.addresses import (

@@ -46,7 +46,7 @@ def parse_mac(text: str) -> int:
 
 def format_mac(value: int) -> str:
     """Lowercase colon form: ``0e:12:34:56:78:9a``."""
-    return value.to_bytes(6, "big").hex(":")
+    return value.to_bytes(6).hex(":")  # big-endian by default: no byteorder argument to parse
 
 
 def parse_mac_prefix(prefix: str) -> tuple[int, int]:

@@ -150,19 +150,21 @@ class IPAM:
         choices: Sequence[Sequence[str]] = (),
     ) -> Allocation:
         """Allocate in ``subnet`` for ``owner``; see :meth:`SubnetPool.allocate`."""
-        pool = self._subnets.get(subnet)
-        if pool is None:
+        try:
+            pool = self._subnets[subnet]  # a subscript, not a .get() call: the hot path
+        except KeyError:
             raise UnknownSubnetError(
                 f"subnet {subnet!r} is not registered", value=subnet, subnet=subnet
-            )
+            ) from None
         if ips is None and mac is None and within is None and not choices:
             result = pool.allocate_auto(owner, holder)  # the common call, without kwargs
         else:
             result = pool.allocate(
                 owner, ips=ips, mac=mac, holder=holder, within=within, choices=choices
             )
-        # One dict operation for a new owner: setdefault stores the 1-tuple.
-        names = self._owner_subnets.setdefault(owner, (subnet,))
+        # One dict operation for a new owner: setdefault stores the subnet's shared
+        # 1-tuple (no tuple built per call, none kept per owner).
+        names = self._owner_subnets.setdefault(owner, pool.names)
         if subnet not in names:
             self._owner_subnets[owner] = (*names, subnet)
         return result

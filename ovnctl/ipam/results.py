@@ -73,7 +73,6 @@ class _AllocationBuilder:
 
 
 _new_object = object.__new__
-_set_attribute = object.__setattr__
 
 
 def new_allocation(
@@ -87,7 +86,9 @@ def new_allocation(
     ``__class__`` assignment, which CPython allows between types of identical
     layout and refuses with :class:`TypeError` otherwise (a test guards it).
     That saves a quarter of an automatic allocation's cost, which is why the
-    allocation hot path uses this and everything else the normal constructor.
+    allocation hot path (:meth:`SubnetPool.allocate_auto
+    <ovnctl.ipam.subnet.SubnetPool.allocate_auto>`, which inlines this body)
+    uses it and everything else the normal constructor.
     The result is an ordinary ``Allocation`` (equal, hashable, replaceable).
     """
     allocation = _new_object(_AllocationBuilder)
@@ -96,7 +97,8 @@ def new_allocation(
     allocation.ips = ips
     allocation.mac = mac
     allocation.holders = holders
-    _set_attribute(allocation, "__class__", Allocation)
+    # A plain attribute store, not object.__setattr__(...): no builtin call.
+    allocation.__class__ = Allocation  # type: ignore[assignment]
     return allocation  # type: ignore[return-value]  # now an Allocation
 
 

@@ -2,11 +2,17 @@
 
 This is where an allocation request becomes a decision. Every request is
 handled in two phases: *plan* (parse and check every requested address and
-MAC, check each family that needs an automatic address has one free) and
-*commit* (mutate the family pools and the MAC table). Only the plan phase can
-raise, so a dual-stack allocation is all-or-nothing and a failed request
-leaves the subnet exactly as it was. A generated MAC is drawn in the plan
-phase too: a full MAC space is refused before any address is taken.
+MAC, check each family that needs an automatic address has one free;
+:mod:`.planning`) and *commit* (mutate the family pools and the MAC table;
+here). Only the plan phase can raise, so a dual-stack allocation is
+all-or-nothing and a failed request leaves the subnet exactly as it was. A
+generated MAC is drawn in the plan phase too: a full MAC space is refused
+before any address is taken. What each owner holds is a
+:class:`~ovnctl.ipam.holding.Holding`.
+
+The common request (no static address or MAC, no pool limit) skips the plan
+objects: :meth:`SubnetPool.allocate_auto` does both phases inline, in the same
+order, for speed (``docs/ipam.md``, Performance).
 
 Semantics (see ``docs/ipam.md``):
 
@@ -31,6 +37,7 @@ from typing import TYPE_CHECKING
 import netaddr
 
 from ovnctl.ipam.addresses import (
+    DECIMAL_OCTETS,
     AddressRange,
     Family,
     family_of,
@@ -40,20 +47,9 @@ from ovnctl.ipam.addresses import (
     parse_gateway,
     parse_ip,
 )
-from ovnctl.ipam.errors import (
-    AddressConflictError,
-    AddressFamilyError,
-    AddressOutOfRangeError,
-    GatewayAddressError,
-    InvalidAddressError,
-    InvalidMACError,
-    MACConflictError,
-    MACExhaustedError,
-    PoolExhaustedError,
-    ReservedAddressError,
-    SharedAddressMoveError,
-)
+from ovnctl.ipam.holding import Holding, holding_of, new_holding, split_ips
 from ovnctl.ipam.mac import DEFAULT_MAC_PREFIX, MacTable, format_mac, parse_mac
+from ovnctl.ipam.planning import Plan, Planner
 from ovnctl.ipam.pool import FamilyPool
 from ovnctl.ipam.results import (
     Allocation,
@@ -64,7 +60,7 @@ from ovnctl.ipam.results import (
     SubnetUsage,
     UpdateConflict,
     UpdateReport,
-    new_allocation,
+    _AllocationBuilder,
 )
 
 if TYPE_CHECKING:
@@ -73,66 +69,13 @@ if TYPE_CHECKING:
 __all__ = ["SubnetPool"]
 
 
-class _Holding:
-    """Mutable per-owner state; ``result`` is the frozen view handed out.
-
-    One int slot per family (None: nothing held in it) rather than a
-    ``{family: address}`` dict: a one-entry dict costs ~200 bytes and a build
-    per allocation, and this object exists once per owner. ``addrs`` gives the
-    dict view the planning and rebuild code works with.
-    """
-
-    __slots__ = ("mac", "result", "v4", "v6")
-
-    v4: int | None
-    v6: int | None
-    mac: int
-    result: Allocation
-
-    @property
-    def addrs(self) -> dict[Family, int]:
-        """A fresh ``{family: address}`` of what is held (mutating it changes nothing)."""
-        addrs: dict[Family, int] = {}
-        if self.v4 is not None:
-            addrs[Family.V4] = self.v4
-        if self.v6 is not None:
-            addrs[Family.V6] = self.v6
-        return addrs
-
-    def count(self) -> int:
-        """How many families hold an address."""
-        return (self.v4 is not None) + (self.v6 is not None)
-
-    def set_addrs(self, addrs: dict[Family, int]) -> None:
-        """Hold exactly ``addrs``."""
-        self.v4 = addrs.get(Family.V4)
-        self.v6 = addrs.get(Family.V6)
-
-
-def _holding(addrs: dict[Family, int], mac: int, result: Allocation) -> _Holding:
-    # Filling slots directly skips an __init__ frame.
-    holding = _new_holding(_Holding)
-    holding.set_addrs(addrs)
-    holding.mac = mac
-    holding.result = result
-    return holding
-
-
-_new_holding = object.__new__
 # Module constants: loading an enum member through its class is a slow
 # attribute lookup, and the hot paths below compare families once per call.
 _V4 = Family.V4
 _V6 = Family.V6
-
-
+_OCTETS = DECIMAL_OCTETS
+_new_object = object.__new__
 _NO_HOLDERS: frozenset[str] = frozenset()
-
-
-def _split_ips(ips: str | Sequence[str] | None) -> list[str]:
-    if ips is None:
-        return []
-    items = [ips] if isinstance(ips, str) else list(ips)
-    return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
 
 class SubnetPool:
@@ -149,12 +92,17 @@ class SubnetPool:
         rng: random.Random | None = None,
     ) -> None:
         self.name = name
-        self._owners: dict[str, _Holding] = {}
+        self.names: tuple[str] = (name,)
+        """``(name,)``, built once: the registry's owner index shares it among owners."""
+        self._owners: dict[str, Holding] = {}
         self._macs = MacTable(prefix=mac_prefix, rng=rng or random.Random())
         self._pools: dict[Family, FamilyPool] = {}
         self._order: tuple[Family, ...] = ()
         self._ordered_pools: tuple[FamilyPool, ...] = ()
+        self._single: FamilyPool | None = None
+        self._single_v4 = False
         self.warnings: tuple[str, ...] = ()
+        self._planner: Planner  # built by _apply_spec, with each spec
         self._apply_spec(cidr_block, gateway, exclude_ips)
 
     # -- spec -----------------------------------------------------------------------------
@@ -206,11 +154,16 @@ class SubnetPool:
         self._pools = new_pools
         self._order = tuple(family_of(n) for n in networks)
         self._ordered_pools = tuple(new_pools[f] for f in self._order)
+        # The single-stack fast path of allocate_auto reads these two instead of
+        # the tuple: no len(), no family compare per allocation.
+        self._single = self._ordered_pools[0] if len(self._ordered_pools) == 1 else None
+        self._single_v4 = self._order[0] is _V4
         self.cidr_block = ",".join(str(n) for n in networks)
         self.gateway = ",".join(str(g) for g in gateways)  # effective, defaults filled in
         self.gateway_spec = gateway  # as written: "" keeps following the CIDR's default
         self.exclude_ips = tuple(exclude_ips)
         self.warnings = warnings
+        self._planner = Planner(self.name, self.cidr_block, new_pools, self._order, self._macs)
         if old_order != self._order:
             # Cached results list ips in cidrBlock order, which changed (or lost
             # a family): refresh them. Rare, so the O(owners) cost is fine.
@@ -334,7 +287,7 @@ class SubnetPool:
         """
         holding = self._owners.get(owner)
         if choices and ips is None and not (holding and holding.count() == len(self._order)):
-            ips = self._first_free_choice(owner, choices, within)
+            ips = self._planner.first_free_choice(owner, choices, within)
         if ips is None and mac is None and within is None:
             return self.allocate_auto(owner, holder)
         return self._allocate_planned(
@@ -346,217 +299,128 @@ class SubnetPool:
 
         This is the overwhelmingly common call (every NIC without address
         annotations), so the registry calls it directly and it is written for
-        speed: no keyword plumbing, no plan dictionaries, the frozen result
-        built by :func:`new_allocation`. It keeps the planned path's guarantee:
+        speed: no keyword plumbing, no plan dictionaries, no helper calls on
+        the single-stack path (the pop, the IPv4 text and the frozen result of
+        :func:`~ovnctl.ipam.results.new_allocation` are inlined, and each
+        inlined copy names its original). It keeps the planned path's guarantee:
         nothing changes unless a MAC and every family's address are free (the
         MAC is drawn first; single-stack: the pop itself raises before touching
         anything; dual-stack: every family is checked before the first pop).
         """
-        holding = self._owners.get(owner)
-        if holding is not None:
-            if holding.count() != len(self._order):
-                # The subnet gained a family since: fill it in, planned.
-                return self._allocate_planned(owner, holding, ips=None, mac=None, holder=holder)
-            if holder is not None and holder not in holding.result.holders:
-                holding.result = self._result(
-                    owner, holding.addrs, holding.mac, holding.result.holders | {holder}
-                )
-            return holding.result
+        if owner in self._owners:  # an operator, not a .get() call: new owners are the norm
+            return self._allocate_again(owner, self._owners[owner], holder)
         # MacTable.fresh, inlined (one call frame is ~3% of this path). Drawn before
         # any address moves: a full MAC space must refuse with nothing taken.
         macs = self._macs
-        prefix, by_mac = macs._prefix, macs._by_mac
+        prefix = macs._prefix
         mac_value = prefix | macs._getrandbits(macs._mask)
+        by_mac = macs._by_mac
         if mac_value in by_mac or mac_value == prefix:
-            mac_value = self._fresh_mac()
+            mac_value = self._planner.fresh_mac()
+        holding = new_holding(Holding)
+        single = self._single
+        if single is not None:
+            # FamilyPool.pop_lowest, inlined: take the first free interval's start.
+            free = single.free
+            starts = free._starts
+            if not starts:  # nothing was changed: the MAC is not recorded yet
+                raise self._planner.exhausted(single)
+            address = starts[0]
+            ends = free._ends
+            if address == ends[0]:
+                del starts[0]
+                del ends[0]
+            else:
+                starts[0] = address + 1
+            free._size -= 1
+            single.held[address] = owner
+            single._usage = None
+            if self._single_v4:
+                # FamilyPool._format_v4_cached, inlined for its common case: the
+                # neighbour of the last address formatted shares "a.b.c.".
+                if address >> 8 == single._text_key:
+                    texts: tuple[str, ...] = (single._text_prefix + _OCTETS[address & 255],)
+                else:
+                    texts = (single.format(address),)
+                holding.v4 = address
+                holding.v6 = None
+            else:
+                texts = (single.format(address),)
+                holding.v4 = None
+                holding.v6 = address
+        else:
+            texts = self._pop_every_family(owner, holding)
+        by_mac[mac_value] = owner
+        holding.mac = mac_value
+        # new_allocation, inlined (see there for why the __class__ assignment is safe).
+        result = _new_object(_AllocationBuilder)
+        result.subnet = self.name
+        result.owner = owner
+        result.ips = texts
+        result.mac = mac_value.to_bytes(6).hex(":")  # format_mac, inlined
+        result.holders = _NO_HOLDERS if holder is None else frozenset((holder,))
+        result.__class__ = Allocation  # type: ignore[assignment]
+        holding.result = result  # type: ignore[assignment]
+        self._owners[owner] = holding
+        return result  # type: ignore[return-value]
+
+    def _allocate_again(self, owner: str, holding: Holding, holder: str | None) -> Allocation:
+        """:meth:`allocate_auto` for an owner that already holds an allocation."""
+        if holding.count() != len(self._order):
+            # The subnet gained a family since: fill it in, planned.
+            return self._allocate_planned(owner, holding, ips=None, mac=None, holder=holder)
+        if holder is not None and holder not in holding.result.holders:
+            holding.result = self._result(
+                owner, holding.addrs, holding.mac, holding.result.holders | {holder}
+            )
+        return holding.result
+
+    def _pop_every_family(self, owner: str, holding: Holding) -> tuple[str, ...]:
+        """Dual-stack part of :meth:`allocate_auto`: every family's lowest free address.
+
+        Every family is checked before the first pop, so an exhausted family
+        refuses with nothing taken.
+        """
         pools = self._ordered_pools
-        holding = _new_holding(_Holding)
+        for pool in pools:
+            if not pool.free:
+                raise self._planner.exhausted(pool)
         holding.v4 = holding.v6 = None
-        if len(pools) == 1:
-            pool = pools[0]
-            try:
-                address = pool.pop_lowest(owner)
-            except IndexError:  # the free set was empty; nothing was changed
-                raise self._exhausted(pool) from None
-            texts: tuple[str, ...] = (pool.format(address),)
+        texts: list[str] = []
+        for pool in pools:
+            address = pool.pop_lowest(owner)
+            texts.append(pool.format(address))
             if pool.family is _V4:
                 holding.v4 = address
             else:
                 holding.v6 = address
-        else:
-            for pool in pools:
-                if not pool.free:
-                    raise self._exhausted(pool)
-            text_list: list[str] = []
-            for pool in pools:
-                address = pool.pop_lowest(owner)
-                text_list.append(pool.format(address))
-                if pool.family is _V4:
-                    holding.v4 = address
-                else:
-                    holding.v6 = address
-            texts = tuple(text_list)
-        by_mac[mac_value] = owner
-        holding.mac = mac_value
-        holding.result = result = new_allocation(
-            self.name,
-            owner,
-            texts,
-            mac_value.to_bytes(6, "big").hex(":"),  # format_mac, inlined
-            _NO_HOLDERS if holder is None else frozenset((holder,)),
-        )
-        self._owners[owner] = holding
-        return result
-
-    def _first_free_choice(
-        self, owner: str, choices: Sequence[Sequence[str]], within: AddressLimit | None
-    ) -> Sequence[str]:
-        for choice in choices:
-            free = True
-            for text in choice:
-                held_by = self.owner_of(text)
-                if held_by is not None and held_by != owner:
-                    free = False
-                    break
-            if free:
-                return choice
-        name = within.name if within is not None else "the requested list"
-        raise PoolExhaustedError(f"every entry of {name} is in use", value=name, subnet=self.name)
-
-    def _exhausted(
-        self, pool: FamilyPool, within: AddressLimit | None = None
-    ) -> PoolExhaustedError:
-        if within is not None:
-            return PoolExhaustedError(
-                f"no free IPv{int(pool.family)} address left in {within.name}",
-                value=within.name,
-                subnet=self.name,
-            )
-        return PoolExhaustedError(
-            f"no free IPv{int(pool.family)} address left in {pool.network}",
-            value=str(pool.network),
-            subnet=self.name,
-        )
-
-    def _fresh_mac(self) -> int:
-        """A free MAC for a new owner, drawn before anything is taken (plan phase)."""
-        try:
-            return self._macs.fresh()
-        except OverflowError:
-            raise MACExhaustedError(
-                f"no free MAC address left under prefix {self._macs.prefix_text}",
-                value=self._macs.prefix_text,
-                subnet=self.name,
-            ) from None
-
-    def _check_static(self, owner: str, text: str) -> tuple[Family, int]:
-        try:
-            family, address = parse_ip(text)
-        except ValueError:
-            raise InvalidAddressError(
-                f"requested IP {text!r} is not a valid IP address", value=text, subnet=self.name
-            ) from None
-        pool = self._pools.get(family)
-        if pool is None:
-            raise AddressFamilyError(
-                f"requested IP {text} is IPv{int(family)} but the subnet's CIDR is "
-                f"{self.cidr_block}",
-                value=text,
-                subnet=self.name,
-            )
-        reason = pool.reason(address)
-        if reason is ConflictReason.OUTSIDE_CIDR:
-            raise AddressOutOfRangeError(
-                f"requested IP {text} is outside CIDR {pool.network}", value=text, subnet=self.name
-            )
-        if reason is ConflictReason.RESERVED:
-            raise ReservedAddressError(
-                f"requested IP {text} is the network or broadcast address of {pool.network}",
-                value=text,
-                subnet=self.name,
-            )
-        if reason is ConflictReason.GATEWAY:
-            raise GatewayAddressError(
-                f"requested IP {text} is the subnet's gateway", value=text, subnet=self.name
-            )
-        held_by = pool.held.get(address)
-        if held_by is not None and held_by != owner:
-            raise AddressConflictError(
-                f"requested IP {text} is already held by {held_by!r}",
-                value=text,
-                subnet=self.name,
-                holder=held_by,
-            )
-        return family, address
+        return tuple(texts)
 
     def _allocate_planned(
         self,
         owner: str,
-        holding: _Holding | None,
+        holding: Holding | None,
         *,
         ips: str | Sequence[str] | None,
         mac: str | None,
         holder: str | None,
         within: AddressLimit | None = None,
     ) -> Allocation:
-        # -- plan: every check, no mutation --
-        wanted: dict[Family, int] = {}
-        for text in _split_ips(ips):
-            family, address = self._check_static(owner, text)
-            if family in wanted:
-                raise AddressFamilyError(
-                    f"requested IPs {ips!r} name two IPv{int(family)} addresses",
-                    value=text,
-                    subnet=self.name,
-                )
-            wanted[family] = address
-        wanted_mac: int | None = None
-        if mac is not None and mac.strip():
-            try:
-                wanted_mac = parse_mac(mac)
-            except ValueError:
-                raise InvalidMACError(
-                    f"requested MAC {mac!r} is not a unicast MAC address",
-                    value=mac,
-                    subnet=self.name,
-                ) from None
-            mac_holder = self._macs.holder(wanted_mac)
-            if mac_holder is not None and mac_holder != owner:
-                raise MACConflictError(
-                    f"requested MAC {format_mac(wanted_mac)} is already held by {mac_holder!r}",
-                    value=mac,
-                    subnet=self.name,
-                    holder=mac_holder,
-                )
-        current = holding.addrs if holding else {}
-        moving = any(f in current and current[f] != a for f, a in wanted.items())
-        if holding is not None and wanted_mac is not None and holding.mac != wanted_mac:
-            moving = True
-        if moving and holding is not None:
-            others = holding.result.holders - {holder} if holder else holding.result.holders
-            if others:
-                raise SharedAddressMoveError(
-                    f"owner {owner!r} cannot move to {ips or mac!r} while "
-                    f"{', '.join(sorted(others))} still use its address",
-                    value=str(ips or mac),
-                    subnet=self.name,
-                )
-        auto = [f for f in self._order if f not in wanted and f not in current]
-        limits = within.ranges if within is not None else {}
-        for family in auto:
-            pool = self._pools[family]
-            limit = limits.get(family)
-            if limit is not None:
-                if pool.free.lowest_in(limit) is None:
-                    raise self._exhausted(pool, within)
-            elif not pool.free:
-                raise self._exhausted(pool)
-        # Drawn now, not in the commit: a full MAC space must refuse before any address moves.
-        drawn_mac = self._fresh_mac() if holding is None and wanted_mac is None else 0
+        """Plan (every check, :mod:`.planning`), then commit (cannot fail)."""
+        plan = self._planner.plan(owner, holding, ips=ips, mac=mac, holder=holder, within=within)
+        addrs = self._commit_addresses(owner, plan)
+        mac_value = self._commit_mac(owner, holding, plan)
+        holders = holding.result.holders if holding else _NO_HOLDERS
+        if holder is not None:
+            holders = holders | {holder}
+        result = self._result(owner, addrs, mac_value, holders)
+        self._owners[owner] = holding_of(addrs, mac_value, result)
+        return result
 
-        # -- commit: cannot fail --
-        addrs = dict(current)
-        for family, address in wanted.items():
+    def _commit_addresses(self, owner: str, plan: Plan) -> dict[Family, int]:
+        """Take the static addresses (releasing the ones they replace), then the automatic ones."""
+        addrs = dict(plan.current)
+        for family, address in plan.wanted.items():
             old = addrs.get(family)
             if old == address:
                 continue
@@ -565,28 +429,28 @@ class SubnetPool:
                 pool.release(old)
             pool.take(address, owner)
             addrs[family] = address
-        for family in auto:
-            limit = limits.get(family)
+        for family in plan.auto:
+            limit = plan.limits.get(family)
             if limit is None:
                 addrs[family] = self._pools[family].pop_lowest(owner)
             else:
                 found = self._pools[family].pop_lowest_in(limit, owner)
                 assert found is not None  # checked in the plan, nothing changed since
                 addrs[family] = found
+        return addrs
+
+    def _commit_mac(self, owner: str, holding: Holding | None, plan: Plan) -> int:
+        """Record the owner's MAC: static, drawn in the plan, or kept (a move drops the old one)."""
+        wanted_mac = plan.wanted_mac
         if holding is None:
-            mac_value = wanted_mac if wanted_mac is not None else drawn_mac
+            mac_value = wanted_mac if wanted_mac is not None else plan.drawn_mac
         else:
             mac_value = holding.mac
             if wanted_mac is not None and wanted_mac != holding.mac:
                 self._macs.drop(holding.mac, owner)
                 mac_value = wanted_mac
         self._macs.take(mac_value, owner)
-        holders = holding.result.holders if holding else frozenset()
-        if holder is not None:
-            holders = holders | {holder}
-        result = self._result(owner, addrs, mac_value, holders)
-        self._owners[owner] = _holding(addrs, mac_value, result)
-        return result
+        return mac_value
 
     def release(self, owner: str) -> Allocation | None:
         """Release everything ``owner`` holds; return what it held (None: unknown owner)."""
@@ -647,7 +511,7 @@ class SubnetPool:
             return RebuildConflict(record, reason, f"subnet {self.name!r}: {detail}", holder)
 
         addrs: dict[Family, int] = {}
-        for text in _split_ips(record.ips):
+        for text in split_ips(record.ips):
             try:
                 family, address = parse_ip(text)
             except ValueError:
@@ -704,5 +568,5 @@ class SubnetPool:
             touched.add(family)
         self._macs.take(mac_value, owner)
         result = self._result(owner, addrs, mac_value, frozenset(record.holders))
-        self._owners[owner] = _holding(addrs, mac_value, result)
+        self._owners[owner] = holding_of(addrs, mac_value, result)
         return None

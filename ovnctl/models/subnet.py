@@ -22,12 +22,15 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ovnctl.ipam import InvalidSpecError, parse_cidr_block, parse_exclude_ips, parse_gateway
 from ovnctl.models._syntax import describe, is_dns1123_label
 from ovnctl.models.errors import ProviderError, SubnetSpecError
 from ovnctl.models.provider import PRIMARY_PROVIDER, ProviderRef, parse_provider
+
+if TYPE_CHECKING:
+    import netaddr
 
 __all__ = [
     "DEFAULT_VPC",
@@ -140,12 +143,45 @@ def parse_subnet_spec(*, name: str, spec: Mapping[str, Any] | None) -> SubnetSpe
     labels or set on a non-primary subnet; ``default`` not a boolean or true
     on a non-primary subnet; any of these of the wrong JSON type. Entries of
     ``excludeIps`` outside the CIDR are warnings, not errors.
+
+    Each field is checked by one helper below, in this order, so the first
+    broken field (in the order above) is the one reported.
     """
     if spec is None:
         raise SubnetSpecError("missing", field="spec", value=spec)
     if not isinstance(spec, Mapping):
         raise SubnetSpecError(f"expected an object, got {describe(spec)}", field="spec", value=spec)
+    warnings: list[str] = []
+    networks, cidr_block = _cidr_block(spec, warnings)
+    protocol = _protocol(spec, networks, cidr_block)
+    gateway = _gateway(spec, networks)
+    excludes = _exclude_ips(spec, networks, warnings)
+    provider = _provider(spec)
+    primary = provider == PRIMARY_PROVIDER
+    namespaces = _namespaces(spec, provider, primary=primary)
+    default = _default(spec, provider, primary=primary)
+    warnings.extend(_ignored_warnings(spec))
+    return SubnetSpec(
+        name=name,
+        cidr_block=cidr_block,
+        protocol=protocol,
+        gateway=gateway,
+        exclude_ips=excludes,
+        provider=provider,
+        namespaces=namespaces,
+        default=default,
+        warnings=tuple(warnings),
+        ignored_fields=tuple(sorted(k for k in spec if k not in _KNOWN)),
+    )
 
+
+# -- one helper per field, in the order parse_subnet_spec checks them ------------------
+
+
+def _cidr_block(
+    spec: Mapping[str, Any], warnings: list[str]
+) -> tuple[tuple[netaddr.IPNetwork, ...], str]:
+    """``spec.cidrBlock``: the parsed networks and their normalised text."""
     cidr_text = _string(spec, "cidrBlock")
     if not cidr_text.strip():
         raise SubnetSpecError("required", field="spec.cidrBlock", value=cidr_text)
@@ -154,11 +190,16 @@ def parse_subnet_spec(*, name: str, spec: Mapping[str, Any] | None) -> SubnetSpe
     except InvalidSpecError as exc:
         raise SubnetSpecError(exc.detail, field="spec.cidrBlock", value=cidr_text) from None
     cidr_block = ",".join(str(n) for n in networks)
-    warnings: list[str] = []
     if _has_host_bits(cidr_text):
         # Kube-OVN also rewrites such a block to its network address.
         warnings.append(f"spec.cidrBlock {cidr_text!r} has host bits set; using {cidr_block!r}")
+    return networks, cidr_block
 
+
+def _protocol(
+    spec: Mapping[str, Any], networks: tuple[netaddr.IPNetwork, ...], cidr_block: str
+) -> Protocol:
+    """``spec.protocol``: derived from ``cidrBlock``; if written, it must agree."""
     derived = (
         Protocol.DUAL
         if len(networks) == 2
@@ -178,13 +219,23 @@ def parse_subnet_spec(*, name: str, spec: Mapping[str, Any] | None) -> SubnetSpe
                 field="spec.protocol",
                 value=protocol_text,
             )
+    return derived
 
+
+def _gateway(spec: Mapping[str, Any], networks: tuple[netaddr.IPNetwork, ...]) -> str:
+    """``spec.gateway``: one per CIDR in written order, defaults filled in."""
     gateway_text = _string(spec, "gateway")
     try:
         gateways = parse_gateway(gateway_text, networks)
     except InvalidSpecError as exc:
         raise SubnetSpecError(exc.detail, field="spec.gateway", value=gateway_text) from None
+    return ",".join(str(g) for g in gateways)
 
+
+def _exclude_ips(
+    spec: Mapping[str, Any], networks: tuple[netaddr.IPNetwork, ...], warnings: list[str]
+) -> tuple[str, ...]:
+    """``spec.excludeIps``: the entries as written (stripped); out-of-CIDR ones are warnings."""
     excludes = _string_list(spec, "excludeIps")
     try:
         _, exclude_warnings = parse_exclude_ips(excludes, networks)
@@ -194,14 +245,21 @@ def parse_subnet_spec(*, name: str, spec: Mapping[str, Any] | None) -> SubnetSpe
         field = "spec.excludeIps" if index is None else f"spec.excludeIps[{index}]"
         raise SubnetSpecError(exc.detail, field=field, value=exc.value) from None
     warnings.extend(exclude_warnings)
+    return tuple(e.strip() for e in excludes)
 
+
+def _provider(spec: Mapping[str, Any]) -> str:
+    """``spec.provider``: ``ovn`` (the default), ``<nad>.<ns>`` or ``<nad>.<ns>.ovn``."""
     provider = _string(spec, "provider").strip() or PRIMARY_PROVIDER
     try:
         parse_provider(provider=provider, field="spec.provider")
     except ProviderError as exc:
         raise SubnetSpecError(exc.detail, field=exc.field, value=exc.value) from None
-    primary = provider == PRIMARY_PROVIDER
+    return provider
 
+
+def _namespaces(spec: Mapping[str, Any], provider: str, *, primary: bool) -> tuple[str, ...]:
+    """``spec.namespaces``: DNS-1123 labels, deduplicated; only on a primary subnet."""
     namespaces = tuple(dict.fromkeys(n.strip() for n in _string_list(spec, "namespaces")))
     for i, namespace in enumerate(namespaces):
         if not is_dns1123_label(namespace):
@@ -218,7 +276,11 @@ def parse_subnet_spec(*, name: str, spec: Mapping[str, Any] | None) -> SubnetSpe
             field="spec.namespaces",
             value=list(namespaces),
         )
+    return namespaces
 
+
+def _default(spec: Mapping[str, Any], provider: str, *, primary: bool) -> bool:
+    """``spec.default``: a boolean (absent: false); true only on a primary subnet."""
     default = spec.get("default")
     if default is None:
         default = False
@@ -234,20 +296,7 @@ def parse_subnet_spec(*, name: str, spec: Mapping[str, Any] | None) -> SubnetSpe
             field="spec.default",
             value=default,
         )
-
-    warnings.extend(_ignored_warnings(spec))
-    return SubnetSpec(
-        name=name,
-        cidr_block=cidr_block,
-        protocol=derived,
-        gateway=",".join(str(g) for g in gateways),
-        exclude_ips=tuple(e.strip() for e in excludes),
-        provider=provider,
-        namespaces=namespaces,
-        default=default,
-        warnings=tuple(warnings),
-        ignored_fields=tuple(sorted(k for k in spec if k not in _KNOWN)),
-    )
+    return default
 
 
 def _has_host_bits(cidr_block: str) -> bool:

@@ -12,6 +12,7 @@ streams), :mod:`~ovnctl.sim.admission` (checks and defaults of a write),
 :mod:`~ovnctl.sim.pruning` and :mod:`~ovnctl.sim.structural` (CRD schemas:
 validation, pruning, defaulting, structural checks),
 :mod:`~ovnctl.sim.server` (HTTP routing on kmock's emulator),
+:mod:`~ovnctl.sim.watchstream` (one watch stream's query, initial and live events),
 :mod:`~ovnctl.sim.resources`, :mod:`~ovnctl.sim.selectors`,
 :mod:`~ovnctl.sim.patching`, :mod:`~ovnctl.sim.discovery`,
 :mod:`~ovnctl.sim.requestlog`, :mod:`~ovnctl.sim.faults`, admission webhooks

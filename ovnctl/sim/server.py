@@ -39,6 +39,12 @@ from ovnctl.sim.requestlog import LoggedRequest, RequestLog
 from ovnctl.sim.resources import ResourceInfo
 from ovnctl.sim.selectors import parse_field_selector, parse_label_selector
 from ovnctl.sim.store import Store, Stored
+from ovnctl.sim.watchstream import (
+    event_line,
+    parse_watch_query,
+    send_events,
+    send_initial,
+)
 from ovnctl.sim.webhook_dispatch import WebhookAdmission
 
 __all__ = ["Route", "SimEmulator", "parse_route"]
@@ -46,7 +52,6 @@ __all__ = ["Route", "SimEmulator", "parse_route"]
 logger = logging.getLogger(__name__)
 
 _JSON = "application/json"
-_WATCH_BATCH = 512  # events joined into one write while draining a backlog
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,14 +152,6 @@ def _not_found() -> ApiError:
     return ApiError(
         code=404, reason="NotFound", message="the server could not find the requested resource"
     )
-
-
-def _event_line(type_: str, payload: bytes) -> bytes:
-    return b'{"type":"' + type_.encode() + b'","object":' + payload + b"}\n"
-
-
-def _bool_param(query: Any, name: str) -> bool:
-    return query.get(name) in ("true", "1", "True")
 
 
 @attrs.define(kw_only=True)
@@ -495,30 +492,14 @@ class SimEmulator(KubernetesEmulator):
     async def _sim_watch(
         self, raw_request: aiohttp.web.BaseRequest, route: Route
     ) -> aiohttp.web.StreamResponse:
-        query = raw_request.query
+        """Serve a watch: parse its query, open the stream, then the phases of :mod:`.watchstream`.
+
+        A malformed query is a plain error response; once the 200 stream is open,
+        errors (an injected fault, a 410 for a compacted version) are ERROR events.
+        """
         try:
             info = self._resolve(route)
-            if route.name is not None:  # a watch on one object is a field selector on its name
-                selector = f"metadata.name={route.name}"
-                field_selector = (
-                    f"{query['fieldSelector']},{selector}"
-                    if query.get("fieldSelector")
-                    else selector
-                )
-            else:
-                field_selector = query.get("fieldSelector", "")
-            labels = parse_label_selector(query.get("labelSelector"))
-            fields = parse_field_selector(field_selector)
-            since_raw = query.get("resourceVersion") or ""
-            try:
-                since = int(since_raw) if since_raw else None
-            except ValueError:
-                raise ApiError.bad_request(f"invalid resourceVersion {since_raw!r}") from None
-            timeout_raw = query.get("timeoutSeconds")
-            try:
-                timeout = float(timeout_raw) if timeout_raw else None
-            except ValueError:
-                raise ApiError.bad_request(f"invalid timeoutSeconds {timeout_raw!r}") from None
+            watch = parse_watch_query(raw_request.query, route.name)
         except ApiError as exc:
             self._log(raw_request, route, exc.code)
             return _json_response(exc.status(), status=exc.code)
@@ -535,7 +516,11 @@ class SimEmulator(KubernetesEmulator):
             return response
         try:
             watcher, initial = self.store.watch(
-                info, namespace=route.namespace, labels=labels, fields=fields, since=since
+                info,
+                namespace=route.namespace,
+                labels=watch.labels,
+                fields=watch.fields,
+                since=watch.since,
             )
         except ApiError as exc:  # 410 Gone arrives as an ERROR event in a 200 stream, like upstream
             await self._write_error(response, exc)
@@ -544,48 +529,19 @@ class SimEmulator(KubernetesEmulator):
         task = asyncio.current_task()
         if task is not None:
             self._watch_tasks.add(task)
-        bookmarks = _bool_param(query, "allowWatchBookmarks")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout if timeout else None
+
+        def render(stored: Stored) -> bytes:
+            return _present(info, stored)
+
+        def bookmark(initial_end: bool) -> bytes:
+            return self._bookmark(info, initial_end=initial_end)
+
+        deadline = watch.deadline_from(asyncio.get_running_loop().time())
         try:
-            for start in range(0, len(initial), _WATCH_BATCH):
-                chunk = initial[start : start + _WATCH_BATCH]
-                await response.write(b"".join(_event_line(t, _present(info, s)) for t, s in chunk))
-            if bookmarks and _bool_param(query, "sendInitialEvents"):
-                await response.write(self._bookmark(info, initial_end=True))
-            next_bookmark = loop.time() + self.bookmark_interval
-            while True:
-                now = loop.time()
-                waits = [next_bookmark - now] if bookmarks else []
-                if deadline is not None:
-                    waits.append(deadline - now)
-                wait = max(0.0, min(waits)) if waits else None
-                try:
-                    item = (
-                        await asyncio.wait_for(watcher.queue.get(), wait)
-                        if wait is not None
-                        else await watcher.queue.get()
-                    )
-                except TimeoutError:
-                    if deadline is not None and loop.time() >= deadline:
-                        break
-                    if watcher.queue.empty():
-                        await response.write(self._bookmark(info))
-                    next_bookmark = loop.time() + self.bookmark_interval
-                    continue
-                if item is None:
-                    break
-                lines = [_event_line(item[0], _present(info, item[1]))]
-                ended = False
-                while not watcher.queue.empty() and len(lines) < _WATCH_BATCH:
-                    more = watcher.queue.get_nowait()
-                    if more is None:
-                        ended = True
-                        break
-                    lines.append(_event_line(more[0], _present(info, more[1])))
-                await response.write(b"".join(lines))
-                if ended:
-                    break
+            await send_initial(response.write, initial, render, bookmark, watch)
+            await send_events(
+                response.write, watcher, render, bookmark, watch, self.bookmark_interval, deadline
+            )
             await response.write_eof()
         except (ConnectionError, aiohttp.ClientConnectionResetError):
             pass  # the client went away; nothing to tell it
@@ -600,12 +556,12 @@ class SimEmulator(KubernetesEmulator):
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
         payload = {"kind": info.kind, "apiVersion": info.api_version, "metadata": meta}
-        return _event_line("BOOKMARK", json.dumps(payload, separators=(",", ":")).encode())
+        return event_line("BOOKMARK", json.dumps(payload, separators=(",", ":")).encode())
 
     @staticmethod
     async def _write_error(response: aiohttp.web.StreamResponse, exc: ApiError) -> None:
         try:
-            await response.write(_event_line("ERROR", json.dumps(exc.status()).encode()))
+            await response.write(event_line("ERROR", json.dumps(exc.status()).encode()))
             await response.write_eof()
         except (ConnectionError, aiohttp.ClientConnectionResetError):
             pass
