@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from ovnctl.sim import SimProcess, SimServer, ThreadedSimServer
+from tests.sim.webhook_server import HookServer
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_CRDS = REPO / "crds" / "test"
@@ -54,6 +55,12 @@ class Api:
     async def post(self, path: str, body: Any) -> tuple[int, Any]:
         return await self.request("POST", path, body)
 
+    async def create(self, path: str, body: Any) -> Any:
+        """POST that must succeed (201 Created); returns the stored object."""
+        status, stored = await self.post(path, body)
+        assert status == 201, stored
+        return stored
+
     async def put(self, path: str, body: Any) -> tuple[int, Any]:
         return await self.request("PUT", path, body)
 
@@ -93,6 +100,13 @@ async def sim() -> AsyncIterator[SimServer]:
 async def api(sim: SimServer) -> AsyncIterator[Api]:
     async with aiohttp.ClientSession() as session:
         yield Api(session, sim.url)
+
+
+@pytest.fixture
+async def hooks() -> AsyncIterator[HookServer]:
+    """An HTTPS admission webhook server (handlers set by the test)."""
+    async with HookServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -26,10 +26,9 @@ from kubernetes.client.exceptions import ApiException
 
 from ovnctl.sim import SimServer
 from tests.sim.conftest import NADS, Api, nad
-from tests.sim.webhook_server import HookServer, validating_configuration, webhook
+from tests.sim.webhook_server import VWC, HookServer, validating_configuration, webhook
 
 KUBECTL = os.environ.get("OVNCTL_SIM_KUBECTL") or shutil.which("kubectl")
-VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
 
 pytestmark = pytest.mark.slow
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from ovnctl.sim.webhooks import Attributes, Rule
 from tests.sim.conftest import NADS, Api, nad
-from tests.sim.webhook_server import HookServer, validating_configuration, webhook
-
-VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+from tests.sim.webhook_server import VWC, HookServer, validating_configuration, webhook
 
 
 def _attrs(
@@ -115,18 +112,9 @@ def test_operations_groups_and_versions() -> None:
     assert not rule.matches(subnets, "other.io", "v1")
 
 
-@pytest.fixture
-async def hooks() -> AsyncIterator[HookServer]:
-    async with HookServer() as server:
-        yield server
-
-
 async def _configure(api: Api, hooks: HookServer, **fields: Any) -> None:
-    config = webhook(
-        "sel.ovnctl.test", {"url": hooks.url("/sel"), "caBundle": hooks.ca_bundle}, **fields
-    )
-    status, body = await api.post(VWC, validating_configuration("sel", config))
-    assert status == 201, body
+    config = webhook("sel.ovnctl.test", hooks.client_config("/sel"), **fields)
+    await api.create(VWC, validating_configuration("sel", config))
 
 
 async def test_namespace_selector_reads_the_namespace_labels(api: Api, hooks: HookServer) -> None:
