@@ -130,8 +130,12 @@ def widget_crd(
     *,
     versions: tuple[str, ...] = ("v1",),
     status: bool = False,
+    scope: str = "Cluster",
 ) -> dict[str, Any]:
-    """A cluster-scoped ``example.com`` Widget CRD; by default its schema keeps any field."""
+    """An ``example.com`` Widget CRD (cluster-scoped unless ``scope`` says otherwise).
+
+    By default its schema keeps any field; the first of ``versions`` is the storage version.
+    """
     schema = schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
     subresources: dict[str, Any] = {"subresources": {"status": {}}} if status else {}
     return {
@@ -140,7 +144,7 @@ def widget_crd(
         "metadata": {"name": "widgets.example.com"},
         "spec": {
             "group": "example.com",
-            "scope": "Cluster",
+            "scope": scope,
             "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
             "versions": [
                 {

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ovnctl.sim.webhooks import Attributes, Rule
-from tests.sim.conftest import NADS, Api, nad
+from tests.sim.conftest import CRDS, NADS, Api, nad, widget_crd
 from tests.sim.webhook_server import VWC, HookServer, validating_configuration, webhook
 
 
@@ -170,34 +170,12 @@ async def test_object_selector_matches_old_or_new_labels(api: Api, hooks: HookSe
     ]
 
 
-def _two_version_crd() -> dict[str, Any]:
-    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {"name": "v1", "served": True, "storage": True, "schema": schema},
-                {"name": "v2", "served": True, "storage": False, "schema": schema},
-            ],
-        },
-    }
-
-
 @pytest.mark.parametrize(("policy", "called"), [("Equivalent", True), ("Exact", False)])
 async def test_match_policy_equivalent_covers_other_versions(
     api: Api, hooks: HookServer, policy: str, called: bool
 ) -> None:
     """A v1 rule sees a v2 request under Equivalent (kind/resource at v1), not under Exact."""
-    assert (
-        await api.post(
-            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", _two_version_crd()
-        )
-    )[0] == 201
+    await api.create(CRDS, widget_crd(versions=("v1", "v2"), scope="Namespaced"))
     rules = [
         {
             "operations": ["CREATE"],
