@@ -18,6 +18,7 @@ from tests.sim.webhook_server import (
     HookServer,
     jsonpatch_response,
     mutating_configuration,
+    rule,
     validating_configuration,
     webhook,
 )
@@ -148,14 +149,7 @@ async def test_delete_sends_the_old_object_and_a_denial_keeps_it(
 
 async def test_status_subresource_matches_only_status_rules(api: Api, hooks: HookServer) -> None:
     """A rule for ``virtualmachines/status`` sees status writes only, as upstream."""
-    rules = [
-        {
-            "operations": ["*"],
-            "apiGroups": ["kubevirt.io"],
-            "apiVersions": ["v1"],
-            "resources": ["virtualmachines/status"],
-        }
-    ]
+    rules = [rule("*", group="kubevirt.io", resources=("virtualmachines/status",))]
     await api.create(
         VWC,
         validating_configuration(

@@ -8,7 +8,7 @@ import pytest
 
 from ovnctl.sim.webhooks import Attributes, Rule
 from tests.sim.conftest import CRDS, NADS, Api, nad, widget_crd
-from tests.sim.webhook_server import VWC, HookServer, validating_configuration, webhook
+from tests.sim.webhook_server import VWC, HookServer, rule, validating_configuration, webhook
 
 
 def _attrs(
@@ -134,14 +134,7 @@ async def test_namespace_selector_on_namespaces_and_cluster_scoped_objects(
     api: Api, hooks: HookServer
 ) -> None:
     """A Namespace is matched on its own new labels; cluster-scoped objects always match."""
-    rules = [
-        {
-            "operations": ["CREATE"],
-            "apiGroups": [""],
-            "apiVersions": ["v1"],
-            "resources": ["namespaces", "nodes"],
-        }
-    ]
+    rules = [rule("CREATE", group="", resources=("namespaces", "nodes"))]
     await _configure(
         api,
         hooks,
@@ -176,14 +169,7 @@ async def test_match_policy_equivalent_covers_other_versions(
 ) -> None:
     """A v1 rule sees a v2 request under Equivalent (kind/resource at v1), not under Exact."""
     await api.create(CRDS, widget_crd(versions=("v1", "v2"), scope="Namespaced"))
-    rules = [
-        {
-            "operations": ["CREATE"],
-            "apiGroups": ["example.com"],
-            "apiVersions": ["v1"],
-            "resources": ["widgets"],
-        }
-    ]
+    rules = [rule("CREATE", group="example.com", resources=("widgets",))]
     await _configure(api, hooks, rules=rules, matchPolicy=policy)
     widget = {"apiVersion": "example.com/v2", "kind": "Widget", "metadata": {"name": "w"}}
     status, _ = await api.post("/apis/example.com/v2/namespaces/default/widgets", widget)

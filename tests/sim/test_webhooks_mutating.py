@@ -15,6 +15,7 @@ from tests.sim.webhook_server import (
     HookServer,
     jsonpatch_response,
     mutating_configuration,
+    rule,
     validating_configuration,
     webhook,
 )
@@ -62,14 +63,7 @@ async def test_a_patch_on_delete_is_refused(api: Api, hooks: HookServer) -> None
         {"op": "add", "path": "/metadata/labels", "value": {}}
     )
     await api.post(NADS, nad("kept"))
-    rules = [
-        {
-            "operations": ["DELETE"],
-            "apiGroups": ["k8s.cni.cncf.io"],
-            "apiVersions": ["v1"],
-            "resources": ["network-attachment-definitions"],
-        }
-    ]
+    rules = [rule("DELETE")]
     await api.create(
         MWC,
         mutating_configuration(
@@ -88,14 +82,7 @@ async def test_delete_collection_admits_each_object(api: Api, hooks: HookServer)
         "allowed": req["oldObject"]["metadata"]["name"] != "c-2",
         "status": {"code": 403, "message": "c-2 is pinned"},
     }
-    rules = [
-        {
-            "operations": ["DELETE"],
-            "apiGroups": ["k8s.cni.cncf.io"],
-            "apiVersions": ["v1"],
-            "resources": ["network-attachment-definitions"],
-        }
-    ]
+    rules = [rule("DELETE")]
     for i in (1, 2, 3):
         await api.post(NADS, nad(f"c-{i}", batch="c"))
     await api.create(
@@ -127,14 +114,7 @@ async def test_a_change_during_validation_is_admitted_again(
 
     hooks.handlers["/v"] = slow_once
     await api.post(NADS, nad("raced"))
-    rules = [
-        {
-            "operations": ["UPDATE"],
-            "apiGroups": ["k8s.cni.cncf.io"],
-            "apiVersions": ["v1"],
-            "resources": ["network-attachment-definitions"],
-        }
-    ]
+    rules = [rule("UPDATE")]
     await api.create(
         VWC,
         validating_configuration(

@@ -22,6 +22,7 @@ from tests.sim.webhook_server import (
     HookServer,
     jsonpatch_response,
     mutating_configuration,
+    rule,
     validating_configuration,
     webhook,
 )
@@ -42,14 +43,7 @@ SCHEMA: dict[str, Any] = {
         }
     },
 }
-RULES = [
-    {
-        "operations": ["CREATE", "UPDATE"],
-        "apiGroups": ["example.com"],
-        "apiVersions": ["v1"],
-        "resources": ["widgets"],
-    }
-]
+RULES = [rule("CREATE", "UPDATE", group="example.com", resources=("widgets",))]
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ __all__ = [
     "HookServer",
     "jsonpatch_response",
     "mutating_configuration",
+    "rule",
     "validating_configuration",
     "webhook",
 ]
@@ -100,19 +101,27 @@ class HookServer:
             await self._runner.cleanup()
 
 
+def rule(
+    *operations: str,
+    group: str = "k8s.cni.cncf.io",
+    resources: tuple[str, ...] = ("network-attachment-definitions",),
+    version: str = "v1",
+) -> dict[str, Any]:
+    """One webhook rule: ``operations`` on ``resources`` of ``group``/``version`` (NADs)."""
+    return {
+        "operations": list(operations),
+        "apiGroups": [group],
+        "apiVersions": [version],
+        "resources": list(resources),
+    }
+
+
 def webhook(name: str, client_config: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """One webhook entry; rules default to CREATE/UPDATE of NADs."""
     return {
         "name": name,
         "clientConfig": client_config,
-        "rules": [
-            {
-                "operations": ["CREATE", "UPDATE"],
-                "apiGroups": ["k8s.cni.cncf.io"],
-                "apiVersions": ["v1"],
-                "resources": ["network-attachment-definitions"],
-            }
-        ],
+        "rules": [rule("CREATE", "UPDATE")],
         "sideEffects": "None",
         "admissionReviewVersions": ["v1"],
         **fields,
