@@ -15,6 +15,7 @@ the NB, between ticks and again after quiescing, with the invariants of
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import random
 import tempfile
@@ -32,7 +33,7 @@ from ovnctl.k8s.connection import connect
 from ovnctl.ovn.sandbox import NbSandbox, missing_tools
 from ovnctl.sim import SimProcess
 
-__all__ = ["run"]
+__all__ = ["ChaosSettings", "run"]
 
 LEASE = ("--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.5")
 IDENTITIES = ("chaos-a", "chaos-b")
@@ -40,34 +41,46 @@ CONTROLLER_AGENT = "ovnctl/"
 CHECK_EVERY_TICKS = 5
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChaosSettings:
+    """What a chaos run is asked for: the ``--chaos-*`` options of ``ovnctl bench``."""
+
+    lifecycles: int
+    """Pod and VM lifecycles to complete (and ``min_seconds`` to pass)."""
+    seed: int | None
+    """Seed of the faults and the churn; None draws one (and prints it)."""
+    population: int
+    """Pods kept alive at once."""
+    min_seconds: float
+    max_seconds: float
+    converge_within: float
+    """Seconds allowed to converge after the faults stop."""
+    fault_scale: float = 1.0
+    """Multiplies every fault interval of :class:`FaultPlan`'s defaults."""
+
+    def plan(self) -> FaultPlan:
+        """The default fault intervals, each stretched by ``fault_scale``."""
+        base, scale = FaultPlan(), self.fault_scale
+
+        def scaled(every: tuple[float, float]) -> tuple[float, float]:
+            return (every[0] * scale, every[1] * scale)
+
+        return dataclasses.replace(
+            base,
+            kill_every=scaled(base.kill_every),
+            watch_cut_every=scaled(base.watch_cut_every),
+            nb_restart_every=scaled(base.nb_restart_every),
+            pause_every=scaled(base.pause_every),
+        )
+
+
 def run(
-    *,
-    lifecycles: int,
-    seed: int | None,
-    population: int,
-    min_seconds: float,
-    max_seconds: float,
-    converge_within: float,
-    plan: FaultPlan,
-    latency_ms: float,
-    log_dir: Path,
-    progress: Progress,
+    settings: ChaosSettings, *, latency_ms: float, log_dir: Path, progress: Progress
 ) -> ScenarioResult:
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     progress(f"seed {seed} (replay: --chaos-seed {seed})")
     return asyncio.run(
-        _run(
-            lifecycles=lifecycles,
-            seed=seed,
-            population=population,
-            min_seconds=min_seconds,
-            max_seconds=max_seconds,
-            converge_within=converge_within,
-            plan=plan,
-            latency_ms=latency_ms,
-            log_dir=log_dir,
-            progress=progress,
-        )
+        _run(settings, seed, latency_ms=latency_ms, log_dir=log_dir, progress=progress)
     )
 
 
@@ -93,18 +106,9 @@ def _replica_starter(
 
 
 async def _run(
-    *,
-    lifecycles: int,
-    seed: int,
-    population: int,
-    min_seconds: float,
-    max_seconds: float,
-    converge_within: float,
-    plan: FaultPlan,
-    latency_ms: float,
-    log_dir: Path,
-    progress: Progress,
+    settings: ChaosSettings, seed: int, *, latency_ms: float, log_dir: Path, progress: Progress
 ) -> ScenarioResult:
+    lifecycles, min_seconds = settings.lifecycles, settings.min_seconds
     rng = random.Random(seed)
     with (
         tempfile.TemporaryDirectory(prefix="ovnctl-chaos-nb-") as nb_dir,
@@ -124,8 +128,8 @@ async def _run(
             ]
             api = connect(kubeconfig=str(sim.kubeconfig_path), user_agent="chaos-checker")
             checker = ChaosChecker(api=api, nb_remote=nb.tcp if nb is not None else None)
-            faults = Faults(sim, driver, replicas, nb, seed, plan)
-            workload = Workload(driver, rng, population)
+            faults = Faults(sim, driver, replicas, nb, seed, settings.plan())
+            workload = Workload(driver, rng, settings.population)
             try:
                 await _wait_for_leader(faults)
                 progress("two replicas up, one leading; faults on")
@@ -133,8 +137,8 @@ async def _run(
                 await faults.start()
                 ticks = 0
                 while workload.lifecycles < lifecycles or time.monotonic() - started < min_seconds:
-                    if time.monotonic() - started > max_seconds:
-                        progress(f"time cap of {max_seconds:.0f} s reached")
+                    if time.monotonic() - started > settings.max_seconds:
+                        progress(f"time cap of {settings.max_seconds:.0f} s reached")
                         break
                     await workload.tick()
                     ticks += 1
@@ -154,7 +158,7 @@ async def _run(
                 churn_seconds = time.monotonic() - started
                 await faults.stop()
                 progress("faults off; waiting for the cluster to converge")
-                converged_after, final = await _converge(checker, faults, converge_within)
+                converged_after, final = await _converge(checker, faults, settings.converge_within)
                 log = await asyncio.to_thread(sim.request_log)
                 start, entries = _after_first_lease(log)
                 checker.check_fence(

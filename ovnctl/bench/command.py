@@ -6,10 +6,13 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
+
+if TYPE_CHECKING:
+    from ovnctl.bench.chaos import ChaosSettings
 
 __all__ = ["bench"]
 
@@ -179,20 +182,21 @@ def bench(
         )
 
     from ovnctl.bench import report
+    from ovnctl.bench.chaos import ChaosSettings
     from ovnctl.bench.runner import Progress
 
     logging.basicConfig(level=logging.WARNING)
     every = (*SCENARIOS, *EXPLICIT_ONLY)
     chosen = [s for s in every if s in scenarios or (s in SCENARIOS and "all" in scenarios)]
-    chaos = {
-        "lifecycles": chaos_lifecycles,
-        "seed": chaos_seed,
-        "population": chaos_population,
-        "min_seconds": chaos_min_seconds,
-        "max_seconds": chaos_max_seconds,
-        "converge_within": chaos_converge_within,
-        "fault_scale": chaos_fault_scale,
-    }
+    chaos = ChaosSettings(
+        lifecycles=chaos_lifecycles,
+        seed=chaos_seed,
+        population=chaos_population,
+        min_seconds=chaos_min_seconds,
+        max_seconds=chaos_max_seconds,
+        converge_within=chaos_converge_within,
+        fault_scale=chaos_fault_scale,
+    )
     progress = Progress(quiet=quiet)
     command = "ovnctl bench " + shlex.join(sys.argv[2:]) if len(sys.argv) > 1 else "ovnctl bench"
     with tempfile.TemporaryDirectory(prefix="ovnctl-bench-") as scratch:
@@ -258,35 +262,12 @@ def _run_one(
     memory_nads: int,
     log_dir: Path,
     progress: Any,
-    chaos: dict[str, Any],
+    chaos: ChaosSettings,
 ) -> Any:
     if name == "chaos":
         from ovnctl.bench import chaos as chaos_scenario
-        from ovnctl.bench.chaos_faults import FaultPlan
 
-        scale = float(chaos["fault_scale"])
-        base = FaultPlan()
-        plan = FaultPlan(
-            kill_every=(base.kill_every[0] * scale, base.kill_every[1] * scale),
-            watch_cut_every=(base.watch_cut_every[0] * scale, base.watch_cut_every[1] * scale),
-            nb_restart_every=(
-                base.nb_restart_every[0] * scale,
-                base.nb_restart_every[1] * scale,
-            ),
-            pause_every=(base.pause_every[0] * scale, base.pause_every[1] * scale),
-        )
-        return chaos_scenario.run(
-            lifecycles=int(chaos["lifecycles"]),
-            seed=chaos["seed"],
-            population=int(chaos["population"]),
-            min_seconds=float(chaos["min_seconds"]),
-            max_seconds=float(chaos["max_seconds"]),
-            converge_within=float(chaos["converge_within"]),
-            plan=plan,
-            latency_ms=latency_ms,
-            log_dir=log_dir,
-            progress=progress,
-        )
+        return chaos_scenario.run(chaos, latency_ms=latency_ms, log_dir=log_dir, progress=progress)
     if name == "nad-cache":
         from ovnctl.bench import nadcache
 

@@ -30,16 +30,23 @@ import click
 
 from ovnctl.ovn.stack import OvnStack, missing_stack
 
-__all__ = ["show_traffic", "traffic_skip_reason"]
+__all__ = ["ping", "show_traffic", "traffic_skip_reason"]
 
 NODES = ("node-1", "node-2")
 """The scenario's nodes; vm1 live-migrated to node-2. Their agents share this machine's
 one chassis (the first configures it): a single-machine stand-in for two nodes."""
 
-# A stdlib ICMP echo for machines without iputils' ping (a raw socket: root, as ping).
+# A stdlib ICMP echo (IPv4 or IPv6) for machines without iputils' ping (a raw socket:
+# root, as ping).
 _PY_PING = r"""
 import os, socket, struct, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+dst = sys.argv[1]
+v6 = ":" in dst
+if v6:
+    family, proto, kind = socket.AF_INET6, socket.IPPROTO_ICMPV6, 128
+else:
+    family, proto, kind = socket.AF_INET, socket.IPPROTO_ICMP, 8
+s = socket.socket(family, socket.SOCK_RAW, proto)
 s.settimeout(1.0)
 ident = os.getpid() & 0xFFFF
 def checksum(data):
@@ -49,18 +56,18 @@ def checksum(data):
     total = (total >> 16) + (total & 0xFFFF)
     total += total >> 16
     return ~total & 0xFFFF
-payload = b"ovnctl-demo"
-header = struct.pack("!BBHHH", 8, 0, 0, ident, 1)
-s.sendto(struct.pack("!BBHHH", 8, 0, checksum(header + payload), ident, 1) + payload,
-         (sys.argv[1], 0))
+payload = b"ovnctl-ping"
+header = struct.pack("!BBHHH", kind, 0, 0, ident, 1)
+csum = 0 if v6 else checksum(header + payload)
+s.sendto(struct.pack("!BBHHH", kind, 0, csum, ident, 1) + payload, (dst, 0))
 deadline = time.monotonic() + 1.0
 while time.monotonic() < deadline:
     try:
-        data, _ = s.recvfrom(2048)
+        data, addr = s.recvfrom(2048)
     except socket.timeout:
         break
-    icmp = data[(data[0] & 0x0F) * 4:]
-    if icmp[0] == 0 and struct.unpack("!H", icmp[4:6])[0] == ident:
+    icmp = data if v6 else data[(data[0] & 0x0F) * 4:]
+    if icmp[0] == (129 if v6 else 0) and struct.unpack("!H", icmp[4:6])[0] == ident:
         sys.exit(0)
 sys.exit(1)
 """
@@ -71,10 +78,15 @@ def traffic_skip_reason() -> str | None:
     return missing_stack()
 
 
-def _ping(netns: str, address: str) -> bool:
-    argv = ["ping", "-c1", "-W1", address] if shutil.which("ping") else [
-        sys.executable, "-c", _PY_PING, address,
-    ]  # fmt: skip
+def ping(netns: str, address: str) -> bool:
+    """One echo request from network namespace ``netns`` to ``address`` within a second.
+
+    Also the tests' ping (``tests/node/netns.py``), so the demo and the tests agree on it.
+    """
+    if shutil.which("ping"):
+        argv = ["ping", "-c1", "-W1", address]
+    else:
+        argv = [sys.executable, "-c", _PY_PING, address]
     done = subprocess.run(["ip", "netns", "exec", netns, *argv], capture_output=True, timeout=10)
     return done.returncode == 0
 
@@ -190,7 +202,7 @@ def show_traffic(stack: OvnStack, *, kubeconfig: Path, namespace: str) -> None:
                     ("vm1", vm1, "through OVN"),
                     ("web-1 net1", attach, "across the ovn-cluster router"),
                 ):
-                    replies = sum(_ping(web0_ns, address) for _ in range(3))
+                    replies = sum(ping(web0_ns, address) for _ in range(3))
                     click.echo(f"    web-0 {web0} -> {target} {address} {how}: {replies}/3 replies")
             finally:
                 sandboxes.close()

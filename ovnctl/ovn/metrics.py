@@ -12,6 +12,7 @@ NB, so no loop has to keep them fresh and they are right after a reconnect.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Protocol, final
 
 if TYPE_CHECKING:
@@ -87,23 +88,18 @@ class PrometheusNorthboundMetrics:
         # Imported here so that a process using the no-op metrics never needs it.
         from prometheus_client import Counter, Gauge, Histogram
 
+        # Every metric shares the namespace, subsystem and registry: bind them once.
         ns, sub, reg = namespace, subsystem, registry
-        self.transactions = Counter(
-            "transactions",
-            "NB transactions attempted, by API verb.",
-            ["op"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
+        counter = partial(Counter, namespace=ns, subsystem=sub, registry=reg)
+        gauge = partial(Gauge, namespace=ns, subsystem=sub, registry=reg)
+        self.transactions = counter(
+            "transactions", "NB transactions attempted, by API verb.", ["op"]
         )
-        self.failures = Counter(
+        self.failures = counter(
             "transaction_failures",
             "NB transactions that failed, by API verb and kind "
             "(unavailable, timeout, refused, foreign, missing_switch).",
             ["op", "error"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
         )
         self.duration = Histogram(
             "transaction_duration_seconds",
@@ -114,26 +110,15 @@ class PrometheusNorthboundMetrics:
             subsystem=sub,
             registry=reg,
         )
-        self.connected = Gauge(
-            "connected",
-            "1 when connected to an NB member and its contents are replicated, else 0.",
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
+        self.connected = gauge(
+            "connected", "1 when connected to an NB member and its contents are replicated, else 0."
         )
-        self.switches = Gauge(
-            "logical_switches",
-            "Logical switches owned by ovnctl (external_ids:vendor=ovnctl).",
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
+        self.switches = gauge(
+            "logical_switches", "Logical switches owned by ovnctl (external_ids:vendor=ovnctl)."
         )
-        self.ports = Gauge(
+        self.ports = gauge(
             "logical_switch_ports",
             "Logical switch ports of NICs owned by ovnctl (router peer ports excluded).",
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
         )
         self._bound = False
 

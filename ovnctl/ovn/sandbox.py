@@ -53,6 +53,49 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _spawn_server(
+    db: Path, *, port: int, files: Path, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """ovsdb-server for ``db`` on loopback ``port``, with ``extra`` options (remotes, TLS).
+
+    Its control socket, pidfile and log are ``files`` with ``.ctl``, ``.pid``, ``.log``.
+    """
+    return subprocess.Popen(
+        [
+            _run_tool("ovsdb-server"),
+            str(db),
+            f"--remote=ptcp:{port}:127.0.0.1",
+            *extra,
+            f"--unixctl={files}.ctl",
+            f"--pidfile={files}.pid",
+            f"--log-file={files}.log",
+            "-vconsole:off",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _kill(process: subprocess.Popen[bytes] | None) -> None:
+    """Crash ``process`` (SIGKILL) if it still runs, as when a node dies."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _nbctl(db: str, args: tuple[str, ...], *, timeout: int) -> str:
+    """``ovn-nbctl --db=DB ARGS``'s stdout; a failure raises with its stderr."""
+    result = subprocess.run(
+        [_run_tool("ovn-nbctl"), f"--db={db}", f"--timeout={timeout}", *args],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise RuntimeError(f"ovn-nbctl {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
 class NbSandbox:
     """One ovsdb-server serving a fresh NB database from ``directory``."""
 
@@ -100,29 +143,19 @@ class NbSandbox:
         if self.running:
             return
         d = self.directory
-        secure: list[str] = []
+        secure: tuple[str, ...] = ()
         if self.tls is not None:
-            secure = [
+            secure = (
                 f"--remote=pssl:{self.ssl_port}:127.0.0.1",
                 f"--private-key={self.tls.private_key}",
                 f"--certificate={self.tls.certificate}",
                 f"--ca-cert={self.tls.ca_cert}",
-            ]
-        self._process = subprocess.Popen(
-            [
-                _run_tool("ovsdb-server"),
-                str(self.db),
-                f"--remote=ptcp:{self.port}:127.0.0.1",
-                f"--remote=punix:{self.socket}",
-                *secure,
-                f"--unixctl={d / 'nb.ctl'}",
-                f"--pidfile={d / 'nb.pid'}",
-                f"--log-file={d / 'nb.log'}",
-                "-vconsole:off",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            )
+        self._process = _spawn_server(
+            self.db,
+            port=self.port,
+            files=d / "nb",
+            extra=(f"--remote=punix:{self.socket}", *secure),
         )
         deadline = time.monotonic() + timeout
         for port in (self.port, self.ssl_port):
@@ -142,22 +175,13 @@ class NbSandbox:
     def kill(self) -> None:
         """Crash the server (SIGKILL): no clean shutdown, as when a node dies."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
+        _kill(process)
 
     stop = kill
 
     def nbctl(self, *args: str) -> str:
         """Run ``ovn-nbctl --db=tcp:127.0.0.1:PORT ARGS`` and return its stdout."""
-        result = subprocess.run(
-            [_run_tool("ovn-nbctl"), f"--db={self.tcp}", "--timeout=10", *args],
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode:
-            raise RuntimeError(f"ovn-nbctl {' '.join(args)}: {result.stderr.strip()}")
-        return result.stdout
+        return _nbctl(self.tcp, args, timeout=10)
 
     def __enter__(self) -> NbSandbox:
         self.start()
@@ -201,6 +225,7 @@ class NbCluster:
         return f"tcp:127.0.0.1:{self.raft_ports[index]}"
 
     def _ctl(self, index: int) -> Path:
+        # The control socket _spawn_server gives member ``index``.
         return self.directory / f"nb{index + 1}.ctl"
 
     @property
@@ -220,20 +245,8 @@ class NbCluster:
         for i in indexes:
             if i in self._processes and self._processes[i].poll() is None:
                 continue
-            name = f"nb{i + 1}"
-            self._processes[i] = subprocess.Popen(
-                [
-                    _run_tool("ovsdb-server"),
-                    str(self._db(i)),
-                    f"--remote=ptcp:{self.client_ports[i]}:127.0.0.1",
-                    f"--unixctl={self._ctl(i)}",
-                    f"--pidfile={d / f'{name}.pid'}",
-                    f"--log-file={d / f'{name}.log'}",
-                    "-vconsole:off",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+            self._processes[i] = _spawn_server(
+                self._db(i), port=self.client_ports[i], files=d / f"nb{i + 1}"
             )
         deadline = time.monotonic() + timeout
         while self.leader() is None:
@@ -259,10 +272,7 @@ class NbCluster:
 
     def kill(self, index: int) -> None:
         """Crash member ``index`` (SIGKILL)."""
-        process = self._processes.pop(index, None)
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
+        _kill(self._processes.pop(index, None))
 
     def stop(self) -> None:
         for index in list(self._processes):
@@ -274,14 +284,7 @@ class NbCluster:
         running = ",".join(
             self.members[i] for i, p in sorted(self._processes.items()) if p.poll() is None
         )
-        result = subprocess.run(
-            [_run_tool("ovn-nbctl"), f"--db={running}", "--timeout=20", *args],
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode:
-            raise RuntimeError(f"ovn-nbctl {' '.join(args)}: {result.stderr.strip()}")
-        return result.stdout
+        return _nbctl(running, args, timeout=20)
 
     def __enter__(self) -> NbCluster:
         self.start()

@@ -16,6 +16,7 @@ keys currently held by workers, rather than by a periodic loop.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from functools import partial
 from typing import TYPE_CHECKING, Protocol, final
 
 if TYPE_CHECKING:
@@ -126,81 +127,39 @@ class PrometheusMetricsSink:
         # Imported here so that a process using the no-op sink never needs it.
         from prometheus_client import Counter, Gauge, Histogram
 
-        ns, sub, reg = namespace, subsystem, registry
+        # Every metric shares the namespace, subsystem, registry and the queue's
+        # ``name`` label (and the histograms their buckets): bind them once.
+        ns, sub, reg, by_name = namespace, subsystem, registry, ["name"]
+        counter = partial(Counter, labelnames=by_name, namespace=ns, subsystem=sub, registry=reg)
+        gauge = partial(Gauge, labelnames=by_name, namespace=ns, subsystem=sub, registry=reg)
+        histogram = partial(
+            Histogram,
+            labelnames=by_name,
+            buckets=_BUCKETS,
+            namespace=ns,
+            subsystem=sub,
+            registry=reg,
+        )
         self._names: set[str] = set()
-        self.depth = Gauge(
-            "depth",
-            "Keys wanted and not yet taken by a worker.",
-            ["name"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
+        self.depth = gauge("depth", "Keys wanted and not yet taken by a worker.")
+        self.adds = counter("adds", "Keys added (after de-duplication).")
+        self.retries = counter("retries", "Rate-limited re-adds after a failure.")
+        self.dead_lettered_total = counter(
+            "dead_lettered", "Keys given up on after too many failures."
         )
-        self.adds = Counter(
-            "adds",
-            "Keys added (after de-duplication).",
-            ["name"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
-        )
-        self.retries = Counter(
-            "retries",
-            "Rate-limited re-adds after a failure.",
-            ["name"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
-        )
-        self.dead_lettered_total = Counter(
-            "dead_lettered",
-            "Keys given up on after too many failures.",
-            ["name"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
-        )
-        self.dead_letters = Gauge(
-            "dead_letters",
-            "Keys currently in the dead-letter set.",
-            ["name"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
-        )
-        self.queue_duration = Histogram(
+        self.dead_letters = gauge("dead_letters", "Keys currently in the dead-letter set.")
+        self.queue_duration = histogram(
             "queue_duration_seconds",
             "Seconds a key waited in the queue before a worker took it.",
-            ["name"],
-            buckets=_BUCKETS,
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
         )
-        self.work_duration = Histogram(
-            "work_duration_seconds",
-            "Seconds a worker held a key.",
-            ["name"],
-            buckets=_BUCKETS,
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
-        )
-        self.longest_running = Gauge(
+        self.work_duration = histogram("work_duration_seconds", "Seconds a worker held a key.")
+        self.longest_running = gauge(
             "longest_running_processor_seconds",
             "Seconds the longest-held key has been held by a worker.",
-            ["name"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
         )
-        self.unfinished = Gauge(
+        self.unfinished = gauge(
             "unfinished_work_seconds",
             "Sum of seconds every held key has been held: grows when workers are stuck.",
-            ["name"],
-            namespace=ns,
-            subsystem=sub,
-            registry=reg,
         )
 
     def for_queue(self, *, name: str, clock: Clock) -> QueueMetrics:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.objects import StorageKey
+from ovnctl.sim.patching import apply_patch
 from ovnctl.sim.resources import ResourceInfo
 from ovnctl.sim.structural import check_crd_schemas
 
@@ -37,6 +38,7 @@ __all__ = [
     "check_preconditions",
     "check_subresource",
     "defaults_on_create",
+    "patched_body",
     "spec_changed",
     "timestamp",
     "validate_crd",
@@ -201,6 +203,27 @@ def spec_changed(info: ResourceInfo, old: dict[str, Any], new: dict[str, Any]) -
     ignored = {"metadata", "status"} if info.status_subresource else {"metadata"}
     keys = (set(old) | set(new)) - ignored
     return any(old.get(k) != new.get(k) for k in keys)
+
+
+def patched_body(
+    info: ResourceInfo,
+    current: dict[str, Any],
+    patch: Any,
+    *,
+    content_type: str,
+    on_patched: Callable[[Any], None] | None,
+) -> dict[str, Any]:
+    """``current`` with ``patch`` applied; ``on_patched`` sees it first (field validation).
+
+    The store's patch and webhook admission (which patches before calling the
+    webhooks) both start here; strategic merge is for built-in kinds only.
+    """
+    patched = apply_patch(
+        target=current, patch=patch, content_type=content_type, strategic_allowed=info.builtin
+    )
+    if on_patched is not None:
+        on_patched(patched)
+    return patched
 
 
 def check_namespace_open(

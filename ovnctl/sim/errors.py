@@ -33,37 +33,39 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     @classmethod
-    def not_found(cls, *, kind: str, name: str, group: str = "") -> ApiError:
-        """The object ``name`` of resource ``kind`` (a plural, as upstream says) is absent."""
+    def _about_object(
+        cls, code: int, reason: str, says: str, *, kind: str, name: str, group: str
+    ) -> ApiError:
+        """An error about one object; ``says`` has ``{}`` where upstream names it."""
         qualified = f"{kind}.{group}" if group else kind
         return cls(
-            code=404,
-            reason="NotFound",
-            message=f'{qualified} "{name}" not found',
+            code=code,
+            reason=reason,
+            message=says.format(f'{qualified} "{name}"'),
             details={"name": name, "group": group, "kind": kind},
         )
 
     @classmethod
+    def not_found(cls, *, kind: str, name: str, group: str = "") -> ApiError:
+        """The object ``name`` of resource ``kind`` (a plural, as upstream says) is absent."""
+        return cls._about_object(404, "NotFound", "{} not found", kind=kind, name=name, group=group)
+
+    @classmethod
     def already_exists(cls, *, kind: str, name: str, group: str = "") -> ApiError:
-        qualified = f"{kind}.{group}" if group else kind
-        return cls(
-            code=409,
-            reason="AlreadyExists",
-            message=f'{qualified} "{name}" already exists',
-            details={"name": name, "group": group, "kind": kind},
+        return cls._about_object(
+            409, "AlreadyExists", "{} already exists", kind=kind, name=name, group=group
         )
 
     @classmethod
     def conflict(cls, *, kind: str, name: str, group: str = "") -> ApiError:
-        qualified = f"{kind}.{group}" if group else kind
-        return cls(
-            code=409,
-            reason="Conflict",
-            message=(
-                f'Operation cannot be fulfilled on {qualified} "{name}": the object has been '
-                "modified; please apply your changes to the latest version and try again"
-            ),
-            details={"name": name, "group": group, "kind": kind},
+        return cls._about_object(
+            409,
+            "Conflict",
+            "Operation cannot be fulfilled on {}: the object has been modified; "
+            "please apply your changes to the latest version and try again",
+            kind=kind,
+            name=name,
+            group=group,
         )
 
     @classmethod

@@ -30,7 +30,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import aiohttp.web
 import yaml
@@ -45,6 +45,7 @@ from ovnctl.sim.webhook_client import ServiceEndpoints
 __all__ = ["SimProcess", "SimServer", "ThreadedSimServer", "load_manifests", "write_kubeconfig"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def write_kubeconfig(*, path: Path, url: str, namespace: str = "default") -> Path:
@@ -66,6 +67,19 @@ def write_kubeconfig(*, path: Path, url: str, namespace: str = "default") -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def _kubeconfig_place(
+    given: Path | str | None,
+) -> tuple[Path, tempfile.TemporaryDirectory[str] | None]:
+    """Where a server writes its kubeconfig: ``given``, else in a new temporary directory.
+
+    The directory is returned too, for the caller to clean up when the server stops.
+    """
+    if given is not None:
+        return Path(given), None
+    tempdir = tempfile.TemporaryDirectory(prefix="ovnctl-sim-")
+    return Path(tempdir.name) / "kubeconfig", tempdir
 
 
 def _is_kustomize_config(doc: dict[str, Any]) -> bool:
@@ -179,11 +193,7 @@ class SimServer:
         port = int(address[1])
         self._url = f"http://{self._host}:{port}"
         self.emulator.server_address = f"{self._host}:{port}"
-        if self._kubeconfig_given is not None:
-            self._kubeconfig = self._kubeconfig_given
-        else:
-            self._tempdir = tempfile.TemporaryDirectory(prefix="ovnctl-sim-")
-            self._kubeconfig = Path(self._tempdir.name) / "kubeconfig"
+        self._kubeconfig, self._tempdir = _kubeconfig_place(self._kubeconfig_given)
         write_kubeconfig(path=self._kubeconfig, url=self._url)
         return self
 
@@ -233,7 +243,7 @@ class SimServer:
     def faults(self) -> Faults:
         return self.emulator.faults
 
-    def configure(self, **knobs: Any) -> None:
+    def configure(self, /, **knobs: Any) -> None:
         """Change fault knobs now (names as in :class:`~ovnctl.sim.faults.Faults`)."""
         self.emulator.faults.update(**knobs)
 
@@ -258,6 +268,19 @@ class SimServer:
 
     def stats(self) -> dict[str, Any]:
         return self.emulator.stats()
+
+
+def _on_loop(
+    method: Callable[Concatenate[SimServer, P], T],
+) -> Callable[Concatenate[ThreadedSimServer, P], T]:
+    """``method`` of :class:`SimServer`, as a :class:`ThreadedSimServer` method run on its loop."""
+
+    def on_loop(self: ThreadedSimServer, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.call(lambda server: method(server, *args, **kwargs))
+
+    on_loop.__name__ = method.__name__
+    on_loop.__doc__ = method.__doc__
+    return on_loop
 
 
 class ThreadedSimServer:
@@ -342,26 +365,14 @@ class ThreadedSimServer:
         """The live store; read it through :meth:`call` while clients are writing."""
         return self.server.store
 
-    def configure(self, **knobs: Any) -> None:
-        self.call(lambda s: s.configure(**knobs))
-
-    def cut_watches(self) -> int:
-        return self.call(lambda s: s.cut_watches())
-
-    def fail_next_watches(self, count: int = 1) -> None:
-        self.call(lambda s: s.fail_next_watches(count))
-
-    def compact(self) -> None:
-        self.call(lambda s: s.compact())
-
-    def reset_request_log(self) -> None:
-        self.call(lambda s: s.reset_request_log())
-
-    def set_service_endpoint(self, namespace: str, name: str, host: str, port: int) -> None:
-        self.call(lambda s: s.set_service_endpoint(namespace, name, host, port))
-
-    def stats(self) -> dict[str, Any]:
-        return self.call(lambda s: s.stats())
+    # The knobs run on the server's loop, with SimServer's signatures and docs.
+    configure = _on_loop(SimServer.configure)
+    cut_watches = _on_loop(SimServer.cut_watches)
+    fail_next_watches = _on_loop(SimServer.fail_next_watches)
+    compact = _on_loop(SimServer.compact)
+    reset_request_log = _on_loop(SimServer.reset_request_log)
+    set_service_endpoint = _on_loop(SimServer.set_service_endpoint)
+    stats = _on_loop(SimServer.stats)
 
 
 _URL_RE = re.compile(r"serving (http://\S+)")
@@ -390,11 +401,7 @@ class SimProcess:
         python: str = sys.executable,
         startup_timeout: float = 30.0,
     ) -> None:
-        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
-        if kubeconfig_path is None:
-            self._tempdir = tempfile.TemporaryDirectory(prefix="ovnctl-sim-")
-            kubeconfig_path = Path(self._tempdir.name) / "kubeconfig"
-        self.kubeconfig_path = Path(kubeconfig_path)
+        self.kubeconfig_path, self._tempdir = _kubeconfig_place(kubeconfig_path)
         args = [
             python, "-m", "ovnctl", "sim", "serve",
             "--port", str(port),

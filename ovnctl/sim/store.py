@@ -53,6 +53,7 @@ from ovnctl.sim.admission import (
     check_preconditions,
     check_subresource,
     defaults_on_create,
+    patched_body,
     spec_changed,
     timestamp,
     validate_crd,
@@ -60,7 +61,6 @@ from ovnctl.sim.admission import (
 from ovnctl.sim.enforcement import SchemaEnforcer
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.objects import Event, ListResult, ObjectKey, StorageKey, Stored, Watcher
-from ovnctl.sim.patching import apply_patch
 from ovnctl.sim.resources import Registry, ResourceInfo, resources_from_crd
 from ovnctl.sim.selectors import Matcher, match_all
 from ovnctl.sim.webhooks import CONFIGURATION_KEYS, prepare_configuration
@@ -120,8 +120,12 @@ class Store:
         """The live mapping of ``(namespace, name)`` to objects (read-only by convention)."""
         return self._objects[info.storage_key]
 
+    def find(self, info: ResourceInfo, namespace: str | None, name: str) -> Stored | None:
+        """The object stored as ``namespace/name`` now, or None."""
+        return self._objects[info.storage_key].get(self._key(info, namespace, name))
+
     def get(self, info: ResourceInfo, namespace: str | None, name: str) -> Stored:
-        stored = self._objects[info.storage_key].get(self._key(info, namespace, name))
+        stored = self.find(info, namespace, name)
         if stored is None:
             raise ApiError.not_found(kind=info.plural, name=name, group=info.group)
         return stored
@@ -406,14 +410,9 @@ class Store:
         """
         check_subresource(info, subresource)
         current = self.get(info, namespace, name)
-        patched = apply_patch(
-            target=current.obj,
-            patch=patch,
-            content_type=content_type,
-            strategic_allowed=info.builtin,
+        patched = patched_body(
+            info, current.obj, patch, content_type=content_type, on_patched=on_patched
         )
-        if on_patched is not None:
-            on_patched(patched)
         obj = check_body(info, namespace, patched, url_name=name)
         meta = obj["metadata"]
         check_preconditions(

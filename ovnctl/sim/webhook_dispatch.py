@@ -43,7 +43,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ovnctl.sim.admission import check_body, check_namespace_open, check_subresource
+from ovnctl.sim.admission import (
+    check_body,
+    check_namespace_open,
+    check_subresource,
+    patched_body,
+)
 from ovnctl.sim.admission_review import (
     CallError,
     apply_json_patch,
@@ -57,7 +62,6 @@ from ovnctl.sim.admission_review import (
 )
 from ovnctl.sim.errors import ApiError
 from ovnctl.sim.field_validation import FieldValidation
-from ovnctl.sim.patching import apply_patch
 from ovnctl.sim.pruning import Node
 from ovnctl.sim.resources import ResourceInfo
 from ovnctl.sim.selectors import Matcher
@@ -353,16 +357,7 @@ class WebhookAdmission:
                 dry_run=bool(query.get("dryRun")),
             )
         return await self._admit_update(
-            info,
-            namespace,
-            name,
-            subresource,
-            query,
-            warnings,
-            body=body,
-            patch=None,
-            content_type="",
-            on_patched=None,
+            info, namespace, name, subresource, query, warnings, body=body
         )
 
     async def patch(
@@ -399,17 +394,9 @@ class WebhookAdmission:
                 on_patched=check_patched,
             )
         return await self._admit_update(
-            info,
-            namespace,
-            name,
-            subresource,
-            query,
-            warnings,
-            body=None,
-            patch=patch,
-            content_type=content_type,
-            on_patched=check_patched,
-        )
+            info, namespace, name, subresource, query, warnings,
+            patch=patch, content_type=content_type, on_patched=check_patched,
+        )  # fmt: skip
 
     async def _admit_update(
         self,
@@ -420,10 +407,10 @@ class WebhookAdmission:
         query: Mapping[str, str],
         warnings: list[str],
         *,
-        body: Any,
-        patch: Any,
-        content_type: str,
-        on_patched: Callable[[Any], None] | None,
+        body: Any = None,
+        patch: Any = None,
+        content_type: str = "",
+        on_patched: Callable[[Any], None] | None = None,
     ) -> Stored:
         """UPDATE for both PUT and PATCH (a patch is an update of current + patch, as upstream).
 
@@ -435,14 +422,9 @@ class WebhookAdmission:
         for _ in range(_ATTEMPTS):
             current = store.get(info, namespace, name)
             if patch is not None:
-                new_raw = apply_patch(
-                    target=current.obj,
-                    patch=patch,
-                    content_type=content_type,
-                    strategic_allowed=info.builtin,
+                new_raw = patched_body(
+                    info, current.obj, patch, content_type=content_type, on_patched=on_patched
                 )
-                if on_patched is not None:
-                    on_patched(new_raw)
             else:
                 new_raw = body
             obj = check_body(info, namespace, new_raw, url_name=name)
@@ -486,7 +468,7 @@ class WebhookAdmission:
             )
             result = commit(dry_run=True)
             await self._validate(info, with_object(attrs, result.obj), warnings)
-            if store.objects(info).get(_key(info, namespace, name)) is not current:
+            if store.find(info, namespace, name) is not current:
                 continue  # changed while the webhooks ran: admit the request again
             return result if dry_run else commit(dry_run=False)
         raise ApiError.conflict(kind=info.plural, name=name, group=info.group)
@@ -546,7 +528,7 @@ class WebhookAdmission:
             )
             await self._mutate(info, attrs, warnings)
             await self._validate(info, attrs, warnings)
-            if store.objects(info).get(_key(info, namespace, name)) is not current:
+            if store.find(info, namespace, name) is not current:
                 continue
             return store.delete(info, namespace, name, options=options, dry_run=dry_run)
         raise ApiError.conflict(kind=info.plural, name=name, group=info.group)
@@ -572,8 +554,7 @@ class WebhookAdmission:
         ).items
         deleted: list[Stored] = []
         for victim in victims:
-            key = _key(info, victim.meta.get("namespace"), victim.meta["name"])
-            if key not in self.store.objects(info):
+            if self.store.find(info, victim.meta.get("namespace"), victim.meta["name"]) is None:
                 continue  # gone meanwhile (a namespace's contents, another client)
             deleted.append(
                 await self.delete(
@@ -581,7 +562,3 @@ class WebhookAdmission:
                 )
             )
         return deleted
-
-
-def _key(info: ResourceInfo, namespace: str | None, name: str) -> tuple[str, str]:
-    return (namespace or "", name) if info.namespaced else ("", name)

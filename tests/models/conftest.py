@@ -6,13 +6,17 @@ these tests do not depend on anything outside the repository.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
 
 DATA = Path(__file__).parent / "data"
+
+E = TypeVar("E", bound=Exception)
 
 
 def load_examples(filename: str, *, kind: str | None = None) -> list[dict[str, Any]]:
@@ -27,6 +31,20 @@ def example(filename: str, *, name: str, kind: str | None = None) -> dict[str, A
     matches = [d for d in load_examples(filename, kind=kind) if d["metadata"]["name"] == name]
     assert len(matches) == 1, f"{filename}: {len(matches)} documents named {name!r}"
     return matches[0]
+
+
+@contextmanager
+def raises_naming(
+    error: type[E], field: str, fragment: str = ""
+) -> Iterator[pytest.ExceptionInfo[E]]:
+    """Expect ``error`` whose ``field`` is ``field`` and whose message holds ``fragment``.
+
+    Bad input must be answered with an error naming the field; this is that check.
+    """
+    with pytest.raises(error) as info:
+        yield info
+    assert getattr(info.value, "field", None) == field
+    assert fragment in str(info.value)
 
 
 @pytest.fixture

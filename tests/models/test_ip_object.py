@@ -15,6 +15,7 @@ from ovnctl.models import (
     parse_ip_object,
 )
 from ovnctl.models._syntax import is_dns1123_subdomain
+from tests.models.conftest import raises_naming
 
 
 def test_name_primary_provider():
@@ -196,7 +197,5 @@ def test_parse_v4_only_record_has_no_v6():
 )
 def test_parse_errors(body, field, fragment):
     """Missing or malformed fields raise IpObjectError naming the field (and the object)."""
-    with pytest.raises(IpObjectError) as info:
+    with raises_naming(IpObjectError, field, fragment):
         parse_ip_object(body=body)
-    assert info.value.field == field
-    assert fragment in str(info.value)

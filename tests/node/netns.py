@@ -11,46 +11,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from typing import Any
 
 import pytest
 
-# A stdlib ICMP echo for machines without iputils' ping (raw sockets need root, as ping does).
-_PY_PING = r"""
-import os, socket, struct, sys, time
-dst = sys.argv[1]
-v6 = ":" in dst
-if v6:
-    family, proto, kind = socket.AF_INET6, socket.IPPROTO_ICMPV6, 128
-else:
-    family, proto, kind = socket.AF_INET, socket.IPPROTO_ICMP, 8
-s = socket.socket(family, socket.SOCK_RAW, proto)
-s.settimeout(1.0)
-ident = os.getpid() & 0xFFFF
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
-payload = b"ovnctl-test"
-header = struct.pack("!BBHHH", kind, 0, 0, ident, 1)
-csum = 0 if v6 else checksum(header + payload)
-s.sendto(struct.pack("!BBHHH", kind, 0, csum, ident, 1) + payload, (dst, 0))
-deadline = time.monotonic() + 1.0
-while time.monotonic() < deadline:
-    try:
-        data, addr = s.recvfrom(2048)
-    except socket.timeout:
-        break
-    icmp = data if v6 else data[(data[0] & 0x0F) * 4:]
-    if icmp[0] == (129 if v6 else 0) and struct.unpack("!H", icmp[4:6])[0] == ident:
-        sys.exit(0)
-sys.exit(1)
-"""
+# One ping for the demo and the tests (IPv4 and IPv6; iputils' ping, or a stdlib echo).
+from ovnctl.demo.traffic import ping as ping
 
 
 def require_netns() -> None:
@@ -105,16 +72,6 @@ def routes(netns: str, *, v6: bool = False) -> set[tuple[str, str | None]]:
         (r["dst"], r.get("gateway"))
         for r in ip_json(*family, "route", "show", "table", "main", netns=netns)
     }
-
-
-def ping(netns: str, address: str) -> bool:
-    """One echo request from ``netns`` to ``address`` within a second."""
-    if shutil.which("ping"):
-        cmd = ["ping", "-c1", "-W1", address]
-    else:
-        cmd = [sys.executable, "-c", _PY_PING, address]
-    done = subprocess.run(["ip", "netns", "exec", netns, *cmd], capture_output=True, timeout=10)
-    return done.returncode == 0
 
 
 def remove_link(name: str) -> None:

@@ -25,6 +25,29 @@ from ovnctl.queue import (
 PoolFactory = Callable[..., WorkerPool[str]]
 
 
+class Scripted:
+    """A reconciler that notes when it is called and answers ``answer(n)`` on the n-th call.
+
+    An exception as the answer is raised, anything else returned.
+    """
+
+    def __init__(self, clock: FakeClock, answer: Callable[[int], object]) -> None:
+        self.clock = clock
+        self.answer = answer
+        self.times: list[float] = []
+
+    @property
+    def calls(self) -> int:
+        return len(self.times)
+
+    async def __call__(self, key: str) -> Result:
+        self.times.append(self.clock.now())
+        outcome = self.answer(self.calls)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome  # type: ignore[return-value]
+
+
 @pytest.fixture
 async def make_pool(
     rlqueue: RateLimitingQueue[str],
@@ -96,15 +119,7 @@ async def test_success_forgets_the_backoff(
     rlqueue: RateLimitingQueue[str], clock: FakeClock, make_pool: PoolFactory
 ) -> None:
     """Returning Done (or None) clears the key's failure count."""
-    outcomes = iter([RetryableError("conflict"), RetryableError("conflict"), None])
-
-    async def reconcile(key: str) -> Result:
-        outcome = next(outcomes)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    make_pool(reconcile)
+    make_pool(Scripted(clock, lambda n: RetryableError("conflict") if n < 3 else None))
     rlqueue.add("a")
     await clock.advance(1)
     assert rlqueue.num_requeues("a") == 0
@@ -116,18 +131,11 @@ async def test_retryable_error_retries_with_backoff(
     rlqueue: RateLimitingQueue[str], clock: FakeClock, make_pool: PoolFactory
 ) -> None:
     """A retryable failure re-runs the key after 5 ms, then 10 ms, then 20 ms."""
-    times: list[float] = []
-
-    async def reconcile(key: str) -> Result:
-        times.append(clock.now())
-        if len(times) < 4:
-            raise RetryableError("not yet")
-        return Done
-
+    reconcile = Scripted(clock, lambda n: RetryableError("not yet") if n < 4 else Done)
     make_pool(reconcile)
     rlqueue.add("a")
     await clock.advance(1)
-    gaps = [round(b - a, 6) for a, b in itertools.pairwise(times)]
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(reconcile.times)]
     assert gaps == [0.005, 0.01, 0.02]
 
 
@@ -135,58 +143,39 @@ async def test_unknown_exception_is_retryable(
     rlqueue: RateLimitingQueue[str], clock: FakeClock, make_pool: PoolFactory
 ) -> None:
     """Any exception that is not a PermanentError is retried."""
-    calls = 0
-
-    async def reconcile(key: str) -> Result:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise KeyError("surprise")
-        return Done
-
+    reconcile = Scripted(clock, lambda n: KeyError("surprise") if n == 1 else Done)
     make_pool(reconcile)
     rlqueue.add("a")
     await clock.advance(1)
-    assert calls == 2
+    assert reconcile.calls == 2
 
 
 async def test_permanent_error_is_not_retried(
     rlqueue: RateLimitingQueue[str], clock: FakeClock, make_pool: PoolFactory
 ) -> None:
     """A PermanentError forgets the key and does not requeue it until a change adds it."""
-    calls = 0
-
-    async def reconcile(key: str) -> Result:
-        nonlocal calls
-        calls += 1
-        raise PermanentError("bad CIDR")
-
+    reconcile = Scripted(clock, lambda n: PermanentError("bad CIDR"))
     make_pool(reconcile)
     rlqueue.add("a")
     await clock.advance(3600)
-    assert calls == 1
+    assert reconcile.calls == 1
     assert rlqueue.num_requeues("a") == 0
     assert rlqueue.delayed() == ()
     assert rlqueue.dead_letters() == frozenset()
     rlqueue.add("a")  # the object changed
     await clock.settle()
-    assert calls == 2
+    assert reconcile.calls == 2
 
 
 async def test_requeue_after_comes_back_on_time(
     rlqueue: RateLimitingQueue[str], clock: FakeClock, make_pool: PoolFactory
 ) -> None:
     """RequeueAfter(t) runs the key again t seconds later and is not counted as a failure."""
-    times: list[float] = []
-
-    async def reconcile(key: str) -> Result:
-        times.append(clock.now())
-        return RequeueAfter(30) if len(times) < 3 else Done
-
+    reconcile = Scripted(clock, lambda n: RequeueAfter(30) if n < 3 else Done)
     make_pool(reconcile)
     rlqueue.add("a")
     await clock.advance(100)
-    assert times == [0.0, 30.0, 60.0]
+    assert reconcile.times == [0.0, 30.0, 60.0]
     assert rlqueue.num_requeues("a") == 0
 
 
@@ -194,35 +183,23 @@ async def test_requeue_after_zero_runs_again_at_once(
     rlqueue: RateLimitingQueue[str], clock: FakeClock, make_pool: PoolFactory
 ) -> None:
     """RequeueAfter(0) re-queues the key immediately (after done)."""
-    calls = 0
-
-    async def reconcile(key: str) -> Result:
-        nonlocal calls
-        calls += 1
-        return RequeueAfter(0) if calls < 3 else Done
-
+    reconcile = Scripted(clock, lambda n: RequeueAfter(0) if n < 3 else Done)
     make_pool(reconcile)
     rlqueue.add("a")
     await clock.settle()
-    assert calls == 3
+    assert reconcile.calls == 3
 
 
 async def test_dead_letter_after_max_retries(
     rlqueue: RateLimitingQueue[str], clock: FakeClock, make_pool: PoolFactory
 ) -> None:
     """After max_retries retries the key is dead-lettered; callback once, with the last error."""
-    attempts = 0
     dead: list[tuple[str, BaseException]] = []
-
-    async def reconcile(key: str) -> Result:
-        nonlocal attempts
-        attempts += 1
-        raise RetryableError(f"attempt {attempts}")
-
+    reconcile = Scripted(clock, lambda n: RetryableError(f"attempt {n}"))
     make_pool(reconcile, max_retries=3, on_dead_letter=lambda k, e: dead.append((k, e)))
     rlqueue.add("a")
     await clock.advance(3600)
-    assert attempts == 4  # the first try and three retries
+    assert reconcile.calls == 4  # the first try and three retries
     assert [(key, str(error)) for key, error in dead] == [("a", "attempt 4")]
     assert rlqueue.dead_letters() == {"a"}
     assert rlqueue.num_requeues("a") == 0
@@ -236,11 +213,7 @@ async def test_dead_letter_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Dead-lettering logs a warning naming the key."""
-
-    async def reconcile(key: str) -> Result:
-        raise RetryableError("nope")
-
-    make_pool(reconcile, max_retries=0)
+    make_pool(Scripted(clock, lambda n: RetryableError("nope")), max_retries=0)
     with caplog.at_level(logging.WARNING, logger="ovnctl.queue.pool"):
         rlqueue.add("pod-1")
         await clock.settle()
@@ -299,17 +272,11 @@ async def test_unlimited_retries_never_dead_letter(
     rlqueue: RateLimitingQueue[str], clock: FakeClock, make_pool: PoolFactory
 ) -> None:
     """max_retries=None retries forever (with capped backoff)."""
-    attempts = 0
-
-    async def reconcile(key: str) -> Result:
-        nonlocal attempts
-        attempts += 1
-        raise RetryableError("nope")
-
+    reconcile = Scripted(clock, lambda n: RetryableError("nope"))
     make_pool(reconcile, max_retries=None)
     rlqueue.add("a")
     await clock.advance(30)
-    assert attempts > 10
+    assert reconcile.calls > 10
     assert rlqueue.dead_letters() == frozenset()
 
 

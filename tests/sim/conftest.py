@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from ovnctl.sim import SimProcess, SimServer, ThreadedSimServer
+from tests.sim.webhook_server import HookServer
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_CRDS = REPO / "crds" / "test"
@@ -54,6 +55,12 @@ class Api:
     async def post(self, path: str, body: Any) -> tuple[int, Any]:
         return await self.request("POST", path, body)
 
+    async def create(self, path: str, body: Any) -> Any:
+        """POST that must succeed (201 Created); returns the stored object."""
+        status, stored = await self.post(path, body)
+        assert status == 201, stored
+        return stored
+
     async def put(self, path: str, body: Any) -> tuple[int, Any]:
         return await self.request("PUT", path, body)
 
@@ -96,6 +103,13 @@ async def api(sim: SimServer) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
+async def hooks() -> AsyncIterator[HookServer]:
+    """An HTTPS admission webhook server (handlers set by the test)."""
+    async with HookServer() as server:
+        yield server
+
+
+@pytest.fixture
 def threaded_sim() -> Iterator[ThreadedSimServer]:
     with ThreadedSimServer(manifests=[TEST_CRDS]) as server:
         yield server
@@ -116,8 +130,12 @@ def widget_crd(
     *,
     versions: tuple[str, ...] = ("v1",),
     status: bool = False,
+    scope: str = "Cluster",
 ) -> dict[str, Any]:
-    """A cluster-scoped ``example.com`` Widget CRD; by default its schema keeps any field."""
+    """An ``example.com`` Widget CRD (cluster-scoped unless ``scope`` says otherwise).
+
+    By default its schema keeps any field; the first of ``versions`` is the storage version.
+    """
     schema = schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
     subresources: dict[str, Any] = {"subresources": {"status": {}}} if status else {}
     return {
@@ -126,7 +144,7 @@ def widget_crd(
         "metadata": {"name": "widgets.example.com"},
         "spec": {
             "group": "example.com",
-            "scope": "Cluster",
+            "scope": scope,
             "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
             "versions": [
                 {

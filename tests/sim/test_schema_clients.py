@@ -7,9 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from kubernetes import client, config
 
 from ovnctl.sim import SimProcess, SimServer, ThreadedSimServer
 from tests.sim.conftest import CRDS, REPO, WIDGETS, Api, widget_crd
+from tests.sim.kopf_operator import registry_for, running
 from tests.sim.test_kubectl import KUBECTL
 
 EXAMPLES = Path(__file__).parent / "data" / "kube_ovn_examples.yaml"
@@ -181,34 +180,15 @@ def test_python_client_gets_422_with_causes(api_client: client.ApiClient) -> Non
 async def test_kopf_handler_sees_defaults_and_no_unknown_fields(sim: SimServer, api: Api) -> None:
     """A Kopf event handler receives the object as stored: defaulted, pruned."""
     await api.post(CRDS, widget_crd(SCHEMA))
-    registry = kopf.OperatorRegistry()
+    registry = registry_for(sim)
     seen: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-
-    @kopf.on.login(registry=registry)
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        return kopf.ConnectionInfo(server=sim.url, token="ovnctl-sim")
-
-    @kopf.on.startup(registry=registry)
-    def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-        settings.posting.enabled = False
-        settings.watching.server_timeout = 10
-        settings.scanning.disabled = True
 
     @kopf.on.event("example.com", "v1", "widgets", registry=registry)
     def on_event(spec: Any, name: str, **_: Any) -> None:
         if name == "k" and not seen.done():
             seen.set_result(dict(spec))
 
-    stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    logging.getLogger("kopf").setLevel(logging.WARNING)
-    operator = asyncio.create_task(
-        kopf.operator(registry=registry, clusterwide=True, standalone=True, stop_flag=stop)
-    )
-    try:
+    async with running(registry):
         await api.post(WIDGETS, {"metadata": {"name": "k"}, "spec": {"mode": "slow", "x": 1}})
         spec = await asyncio.wait_for(seen, 20)
-    finally:
-        stop.set_result(None)
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(operator, 20)
     assert spec == {"mode": "slow", "size": 3}

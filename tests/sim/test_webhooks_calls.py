@@ -5,40 +5,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import pytest
 import trustme
 
 from ovnctl.sim import SimServer
 from tests.sim.conftest import NADS, VMS, Api, nad, vm
 from tests.sim.webhook_server import (
+    MWC,
+    VWC,
     HookServer,
     jsonpatch_response,
     mutating_configuration,
+    rule,
     validating_configuration,
     webhook,
 )
-
-VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
-MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
-
-
-@pytest.fixture
-async def hooks() -> AsyncIterator[HookServer]:
-    async with HookServer() as server:
-        yield server
-
-
-async def _configure(api: Api, path: str, config: dict[str, Any]) -> None:
-    status, body = await api.post(path, config)
-    assert status == 201, body
-
-
-def _url(hooks: HookServer, path: str) -> dict[str, Any]:
-    return {"url": hooks.url(path), "caBundle": hooks.ca_bundle}
 
 
 async def test_denial_returns_the_webhooks_status_and_stores_nothing(
@@ -49,10 +32,9 @@ async def test_denial_returns_the_webhooks_status_and_stores_nothing(
         "allowed": False,
         "status": {"code": 403, "reason": "Forbidden", "message": "cidr overlaps"},
     }
-    await _configure(
-        api,
+    await api.create(
         VWC,
-        validating_configuration("deny", webhook("deny.ovnctl.test", _url(hooks, "/deny"))),
+        validating_configuration("deny", webhook("deny.ovnctl.test", hooks.client_config("/deny"))),
     )
     status, body = await api.post(NADS, nad("refused"))
     assert status == 403
@@ -68,10 +50,9 @@ async def test_denial_without_code_or_message_is_400_without_explanation(
 ) -> None:
     """Upstream's ToStatusErr: a code under 400 becomes 400, no message says so."""
     hooks.handlers["/deny"] = lambda req: {"allowed": False, "status": {"code": 200}}
-    await _configure(
-        api,
+    await api.create(
         VWC,
-        validating_configuration("deny", webhook("deny.ovnctl.test", _url(hooks, "/deny"))),
+        validating_configuration("deny", webhook("deny.ovnctl.test", hooks.client_config("/deny"))),
     )
     status, body = await api.post(NADS, nad("refused"))
     assert status == 400
@@ -82,8 +63,8 @@ async def test_denial_without_code_or_message_is_400_without_explanation(
 
 async def test_create_review_carries_the_request(api: Api, hooks: HookServer) -> None:
     """The AdmissionReview of a create names kind, resource, object, user and options."""
-    await _configure(
-        api, VWC, validating_configuration("v", webhook("check.ovnctl.test", _url(hooks, "/v")))
+    await api.create(
+        VWC, validating_configuration("v", webhook("check.ovnctl.test", hooks.client_config("/v")))
     )
     status, _ = await api.post(NADS, nad("one", tier="a"))
     assert status == 201
@@ -114,8 +95,8 @@ async def test_create_review_carries_the_request(api: Api, hooks: HookServer) ->
 
 async def test_put_and_patch_are_updates_with_the_old_object(api: Api, hooks: HookServer) -> None:
     """PUT and every patch dialect reach webhooks as UPDATE, with oldObject the stored one."""
-    await _configure(
-        api, VWC, validating_configuration("v", webhook("check.ovnctl.test", _url(hooks, "/v")))
+    await api.create(
+        VWC, validating_configuration("v", webhook("check.ovnctl.test", hooks.client_config("/v")))
     )
     _, created = await api.post(NADS, nad("one", tier="a"))
     await api.patch(f"{NADS}/one", {"metadata": {"labels": {"tier": "b"}}})
@@ -149,10 +130,11 @@ async def test_delete_sends_the_old_object_and_a_denial_keeps_it(
         }
     ]
     await api.post(NADS, nad("kept"))
-    await _configure(
-        api,
+    await api.create(
         VWC,
-        validating_configuration("v", webhook("del.ovnctl.test", _url(hooks, "/v"), rules=rules)),
+        validating_configuration(
+            "v", webhook("del.ovnctl.test", hooks.client_config("/v"), rules=rules)
+        ),
     )
     status, body = await api.delete(f"{NADS}/kept")
     assert status == 400
@@ -167,19 +149,11 @@ async def test_delete_sends_the_old_object_and_a_denial_keeps_it(
 
 async def test_status_subresource_matches_only_status_rules(api: Api, hooks: HookServer) -> None:
     """A rule for ``virtualmachines/status`` sees status writes only, as upstream."""
-    rules = [
-        {
-            "operations": ["*"],
-            "apiGroups": ["kubevirt.io"],
-            "apiVersions": ["v1"],
-            "resources": ["virtualmachines/status"],
-        }
-    ]
-    await _configure(
-        api,
+    rules = [rule("*", group="kubevirt.io", resources=("virtualmachines/status",))]
+    await api.create(
         VWC,
         validating_configuration(
-            "v", webhook("status.ovnctl.test", _url(hooks, "/status"), rules=rules)
+            "v", webhook("status.ovnctl.test", hooks.client_config("/status"), rules=rules)
         ),
     )
     await api.post(VMS, vm("vm1"))
@@ -206,20 +180,23 @@ async def test_mutating_patches_apply_in_order_before_validation(
         return jsonpatch_response({"op": "add", "path": "/metadata/labels/second", "value": "yes"})
 
     hooks.handlers["/second"] = second
-    await _configure(
-        api,
+    await api.create(
         MWC,
-        mutating_configuration("b-second", webhook("second.ovnctl.test", _url(hooks, "/second"))),
+        mutating_configuration(
+            "b-second", webhook("second.ovnctl.test", hooks.client_config("/second"))
+        ),
     )
-    await _configure(
-        api,
+    await api.create(
         MWC,
-        mutating_configuration("a-first", webhook("first.ovnctl.test", _url(hooks, "/first"))),
+        mutating_configuration(
+            "a-first", webhook("first.ovnctl.test", hooks.client_config("/first"))
+        ),
     )
-    await _configure(
-        api,
+    await api.create(
         VWC,
-        validating_configuration("check", webhook("check.ovnctl.test", _url(hooks, "/check"))),
+        validating_configuration(
+            "check", webhook("check.ovnctl.test", hooks.client_config("/check"))
+        ),
     )
     status, body = await api.post(NADS, nad("mutated", tier="x"))
     assert status == 201
@@ -236,8 +213,8 @@ async def test_a_mutated_patch_is_stored_as_mutated(api: Api, hooks: HookServer)
         {"op": "add", "path": "/metadata/annotations", "value": {"seen": "true"}}
     )
     await api.post(NADS, nad("p"))
-    await _configure(
-        api, MWC, mutating_configuration("m", webhook("m.ovnctl.test", _url(hooks, "/m")))
+    await api.create(
+        MWC, mutating_configuration("m", webhook("m.ovnctl.test", hooks.client_config("/m")))
     )
     status, body = await api.patch(f"{NADS}/p", {"metadata": {"labels": {"x": "y"}}})
     assert status == 200
@@ -255,13 +232,12 @@ async def test_warnings_arrive_as_warning_headers(sim: SimServer, hooks: HookSer
     }
     async with aiohttp.ClientSession() as session:
         api = Api(session, sim.url)
-        await _configure(
-            api,
+        await api.create(
             VWC,
             validating_configuration(
                 "w",
-                webhook("warn.ovnctl.test", _url(hooks, "/warn")),
-                webhook("deny.ovnctl.test", _url(hooks, "/deny")),
+                webhook("warn.ovnctl.test", hooks.client_config("/warn")),
+                webhook("deny.ovnctl.test", hooks.client_config("/deny")),
             ),
         )
         async with session.post(sim.url + NADS, json=nad("good")) as response:
@@ -279,7 +255,7 @@ async def test_warnings_arrive_as_warning_headers(sim: SimServer, hooks: HookSer
 async def test_unreachable_webhook_fails_closed_or_open(api: Api, hooks: HookServer) -> None:
     """failurePolicy Fail answers 500 ``failed calling webhook``; Ignore lets the write through."""
     down = {"url": "https://127.0.0.1:1/down", "caBundle": hooks.ca_bundle}
-    await _configure(api, VWC, validating_configuration("down", webhook("down.ovnctl.test", down)))
+    await api.create(VWC, validating_configuration("down", webhook("down.ovnctl.test", down)))
     status, body = await api.post(NADS, nad("x"))
     assert status == 500
     assert body["reason"] == "InternalError"
@@ -305,11 +281,10 @@ async def test_timeout_seconds_bounds_the_call(api: Api, hooks: HookServer) -> N
         return {"allowed": True}
 
     hooks.handlers["/slow"] = slow
-    await _configure(
-        api,
+    await api.create(
         VWC,
         validating_configuration(
-            "slow", webhook("slow.ovnctl.test", _url(hooks, "/slow"), timeoutSeconds=1)
+            "slow", webhook("slow.ovnctl.test", hooks.client_config("/slow"), timeoutSeconds=1)
         ),
     )
     try:
@@ -325,8 +300,7 @@ async def test_ca_bundle_must_sign_the_server_certificate(api: Api, hooks: HookS
     """A caBundle of another CA fails verification; one that is not PEM fails to load."""
     other = base64.b64encode(trustme.CA().cert_pem.bytes()).decode()
     not_pem = base64.b64encode(b"not a certificate").decode()
-    await _configure(
-        api,
+    await api.create(
         VWC,
         validating_configuration(
             "ca", webhook("ca.ovnctl.test", {"url": hooks.url("/v"), "caBundle": other})
@@ -336,8 +310,7 @@ async def test_ca_bundle_must_sign_the_server_certificate(api: Api, hooks: HookS
     assert status == 500
     assert "certificate verify failed" in body["message"]
     await api.delete(f"{VWC}/ca")
-    await _configure(
-        api,
+    await api.create(
         VWC,
         validating_configuration(
             "pem", webhook("pem.ovnctl.test", {"url": hooks.url("/v"), "caBundle": not_pem})
@@ -357,7 +330,7 @@ async def test_service_resolves_to_the_configured_endpoint(
         "service": {"namespace": "default", "name": "hooks", "path": "/svc"},
         "caBundle": hooks.ca_bundle,
     }
-    await _configure(api, VWC, validating_configuration("svc", webhook("svc.ovnctl.test", service)))
+    await api.create(VWC, validating_configuration("svc", webhook("svc.ovnctl.test", service)))
     status, body = await api.post(NADS, nad("x"))
     assert status == 500
     assert (
@@ -378,7 +351,7 @@ async def test_service_certificate_must_name_the_service(
         "service": {"namespace": "default", "name": "elsewhere", "path": "/svc", "port": 8443},
         "caBundle": hooks.ca_bundle,
     }
-    await _configure(api, VWC, validating_configuration("svc", webhook("svc.ovnctl.test", service)))
+    await api.create(VWC, validating_configuration("svc", webhook("svc.ovnctl.test", service)))
     status, body = await api.post(NADS, nad("x"))
     assert status == 500
     assert "elsewhere.default.svc:8443" in body["message"]
@@ -388,8 +361,8 @@ async def test_service_certificate_must_name_the_service(
 
 async def test_dry_run_is_sent_and_nothing_is_stored(api: Api, hooks: HookServer) -> None:
     """``dryRun=All`` reaches the webhook as ``dryRun: true``; the object is not stored."""
-    await _configure(
-        api, VWC, validating_configuration("v", webhook("check.ovnctl.test", _url(hooks, "/v")))
+    await api.create(
+        VWC, validating_configuration("v", webhook("check.ovnctl.test", hooks.client_config("/v")))
     )
     status, _ = await api.request("POST", NADS, nad("dry"), params={"dryRun": "All"})
     assert status == 201
@@ -408,7 +381,7 @@ async def test_configurations_themselves_are_never_admitted(api: Api) -> None:
             {"operations": ["*"], "apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*/*"]}
         ],
     )
-    await _configure(api, VWC, validating_configuration("all", catch_all))
+    await api.create(VWC, validating_configuration("all", catch_all))
     assert (await api.post(NADS, nad("blocked")))[0] == 500
     assert (await api.post(VWC, validating_configuration("another")))[0] == 201
     assert (await api.delete(f"{VWC}/all"))[0] == 200
@@ -418,16 +391,17 @@ async def test_configurations_themselves_are_never_admitted(api: Api) -> None:
 async def test_bad_answers_are_call_failures(api: Api, hooks: HookServer) -> None:
     """A wrong uid or a patch from a validating webhook is an invalid response (500 on Fail)."""
     hooks.handlers["/uid"] = lambda req: {"uid": "other", "allowed": True}
-    await _configure(
-        api, VWC, validating_configuration("uid", webhook("uid.ovnctl.test", _url(hooks, "/uid")))
+    await api.create(
+        VWC,
+        validating_configuration("uid", webhook("uid.ovnctl.test", hooks.client_config("/uid"))),
     )
     status, body = await api.post(NADS, nad("x"))
     assert status == 500
     assert "received invalid webhook response: expected response.uid=" in body["message"]
     await api.delete(f"{VWC}/uid")
     hooks.handlers["/patch"] = lambda req: jsonpatch_response()
-    await _configure(
-        api, VWC, validating_configuration("p", webhook("p.ovnctl.test", _url(hooks, "/patch")))
+    await api.create(
+        VWC, validating_configuration("p", webhook("p.ovnctl.test", hooks.client_config("/patch")))
     )
     status, body = await api.post(NADS, nad("x"))
     assert status == 500
@@ -438,8 +412,8 @@ async def test_create_in_a_missing_namespace_fails_before_any_webhook(
     api: Api, hooks: HookServer
 ) -> None:
     """NamespaceLifecycle runs before webhooks upstream: 404, and no review is sent."""
-    await _configure(
-        api, VWC, validating_configuration("v", webhook("check.ovnctl.test", _url(hooks, "/v")))
+    await api.create(
+        VWC, validating_configuration("v", webhook("check.ovnctl.test", hooks.client_config("/v")))
     )
     path = "/apis/k8s.cni.cncf.io/v1/namespaces/nowhere/network-attachment-definitions"
     status, body = await api.post(path, nad("x"))
@@ -458,9 +432,7 @@ async def test_remapping_a_service_moves_the_calls(
             "service": {"namespace": "default", "name": "hooks", "path": "/svc"},
             "caBundle": hooks.ca_bundle,
         }
-        await _configure(
-            api, VWC, validating_configuration("svc", webhook("svc.ovnctl.test", service))
-        )
+        await api.create(VWC, validating_configuration("svc", webhook("svc.ovnctl.test", service)))
         assert (await api.post(NADS, nad("first")))[0] == 201
         sim.set_service_endpoint("default", "hooks", "127.0.0.1", moved.port)
         assert (await api.post(NADS, nad("second")))[0] == 201

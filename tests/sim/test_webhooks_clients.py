@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import os
 import shutil
 import socket
@@ -26,10 +25,10 @@ from kubernetes.client.exceptions import ApiException
 
 from ovnctl.sim import SimServer
 from tests.sim.conftest import NADS, Api, nad
-from tests.sim.webhook_server import HookServer, validating_configuration, webhook
+from tests.sim.kopf_operator import registry_for, running
+from tests.sim.webhook_server import VWC, HookServer, validating_configuration, webhook
 
 KUBECTL = os.environ.get("OVNCTL_SIM_KUBECTL") or shutil.which("kubectl")
-VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
 
 pytestmark = pytest.mark.slow
 
@@ -176,15 +175,7 @@ async def test_kopf_validate_and_mutate_handlers_through_kopfs_webhook_server(
     cert.private_key_pem.write_to_path(str(pkeyfile))
     ca.cert_pem.write_to_path(str(cafile))
 
-    registry = kopf.OperatorRegistry()
-
-    @kopf.on.login(registry=registry)
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        return kopf.ConnectionInfo(server=sim.url, token="ovnctl-sim")
-
-    @kopf.on.startup(registry=registry)
-    def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-        settings.posting.enabled = False
+    def serve_webhooks(settings: kopf.OperatorSettings) -> None:
         settings.admission.server = kopf.WebhookServer(
             addr="127.0.0.1",
             host="127.0.0.1",
@@ -194,6 +185,8 @@ async def test_kopf_validate_and_mutate_handlers_through_kopfs_webhook_server(
             cafile=str(cafile),
         )
         settings.admission.managed = "nads.ovnctl.test"
+
+    registry = registry_for(sim, serve_webhooks)
 
     @kopf.on.validate(
         "k8s.cni.cncf.io", "v1", "network-attachment-definitions", id="check", registry=registry
@@ -209,12 +202,7 @@ async def test_kopf_validate_and_mutate_handlers_through_kopfs_webhook_server(
     def label(patch: kopf.Patch, **_: Any) -> None:
         patch.setdefault("metadata", {}).setdefault("labels", {})["mutated-by"] = "kopf"
 
-    stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    logging.getLogger("kopf").setLevel(logging.WARNING)
-    operator = asyncio.create_task(
-        kopf.operator(registry=registry, clusterwide=True, standalone=True, stop_flag=stop)
-    )
-    try:
+    async with running(registry) as operator:
         for _ in range(400):  # until Kopf has written both configurations' webhooks
             status_v, validating = await api.get(f"{VWC}/nads.ovnctl.test")
             status_m, mutating = await api.get(
@@ -239,7 +227,3 @@ async def test_kopf_validate_and_mutate_handlers_through_kopfs_webhook_server(
         status, body = await api.post(NADS, nad("accepted"))
         assert status == 201, body
         assert body["metadata"]["labels"]["mutated-by"] == "kopf"
-    finally:
-        stop.set_result(None)
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(operator, 20)

@@ -13,11 +13,15 @@ from click.testing import CliRunner
 from ovnctl.cli import main
 from ovnctl.sim import SimProcess
 from tests.sim.conftest import Api
-from tests.sim.webhook_server import mutating_configuration, validating_configuration, webhook
+from tests.sim.webhook_server import (
+    MWC,
+    VWC,
+    mutating_configuration,
+    validating_configuration,
+    webhook,
+)
 
 GROUP = "/apis/admissionregistration.k8s.io/v1"
-VWC = f"{GROUP}/validatingwebhookconfigurations"
-MWC = f"{GROUP}/mutatingwebhookconfigurations"
 URL = {"url": "https://127.0.0.1:9443/check"}
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from ovnctl.sim.webhooks import Attributes, Rule
-from tests.sim.conftest import NADS, Api, nad
-from tests.sim.webhook_server import HookServer, validating_configuration, webhook
-
-VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+from tests.sim.conftest import CRDS, NADS, Api, nad, widget_crd
+from tests.sim.webhook_server import VWC, HookServer, rule, validating_configuration, webhook
 
 
 def _attrs(
@@ -115,18 +112,9 @@ def test_operations_groups_and_versions() -> None:
     assert not rule.matches(subnets, "other.io", "v1")
 
 
-@pytest.fixture
-async def hooks() -> AsyncIterator[HookServer]:
-    async with HookServer() as server:
-        yield server
-
-
 async def _configure(api: Api, hooks: HookServer, **fields: Any) -> None:
-    config = webhook(
-        "sel.ovnctl.test", {"url": hooks.url("/sel"), "caBundle": hooks.ca_bundle}, **fields
-    )
-    status, body = await api.post(VWC, validating_configuration("sel", config))
-    assert status == 201, body
+    config = webhook("sel.ovnctl.test", hooks.client_config("/sel"), **fields)
+    await api.create(VWC, validating_configuration("sel", config))
 
 
 async def test_namespace_selector_reads_the_namespace_labels(api: Api, hooks: HookServer) -> None:
@@ -146,14 +134,7 @@ async def test_namespace_selector_on_namespaces_and_cluster_scoped_objects(
     api: Api, hooks: HookServer
 ) -> None:
     """A Namespace is matched on its own new labels; cluster-scoped objects always match."""
-    rules = [
-        {
-            "operations": ["CREATE"],
-            "apiGroups": [""],
-            "apiVersions": ["v1"],
-            "resources": ["namespaces", "nodes"],
-        }
-    ]
+    rules = [rule("CREATE", group="", resources=("namespaces", "nodes"))]
     await _configure(
         api,
         hooks,
@@ -182,42 +163,13 @@ async def test_object_selector_matches_old_or_new_labels(api: Api, hooks: HookSe
     ]
 
 
-def _two_version_crd() -> dict[str, Any]:
-    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {"name": "v1", "served": True, "storage": True, "schema": schema},
-                {"name": "v2", "served": True, "storage": False, "schema": schema},
-            ],
-        },
-    }
-
-
 @pytest.mark.parametrize(("policy", "called"), [("Equivalent", True), ("Exact", False)])
 async def test_match_policy_equivalent_covers_other_versions(
     api: Api, hooks: HookServer, policy: str, called: bool
 ) -> None:
     """A v1 rule sees a v2 request under Equivalent (kind/resource at v1), not under Exact."""
-    assert (
-        await api.post(
-            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", _two_version_crd()
-        )
-    )[0] == 201
-    rules = [
-        {
-            "operations": ["CREATE"],
-            "apiGroups": ["example.com"],
-            "apiVersions": ["v1"],
-            "resources": ["widgets"],
-        }
-    ]
+    await api.create(CRDS, widget_crd(versions=("v1", "v2"), scope="Namespaced"))
+    rules = [rule("CREATE", group="example.com", resources=("widgets",))]
     await _configure(api, hooks, rules=rules, matchPolicy=policy)
     widget = {"apiVersion": "example.com/v2", "kind": "Widget", "metadata": {"name": "w"}}
     status, _ = await api.post("/apis/example.com/v2/namespaces/default/widgets", widget)

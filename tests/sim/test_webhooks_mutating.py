@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,30 +10,15 @@ import pytest
 from ovnctl.sim import SimServer
 from tests.sim.conftest import NADS, Api, nad
 from tests.sim.webhook_server import (
+    MWC,
+    VWC,
     HookServer,
     jsonpatch_response,
     mutating_configuration,
+    rule,
     validating_configuration,
     webhook,
 )
-
-VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
-MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
-
-
-@pytest.fixture
-async def hooks() -> AsyncIterator[HookServer]:
-    async with HookServer() as server:
-        yield server
-
-
-def _url(hooks: HookServer, path: str) -> dict[str, Any]:
-    return {"url": hooks.url(path), "caBundle": hooks.ca_bundle}
-
-
-async def _configure(api: Api, path: str, config: dict[str, Any]) -> None:
-    status, body = await api.post(path, config)
-    assert status == 201, body
 
 
 def _label_once(key: str) -> Any:
@@ -56,13 +40,12 @@ async def test_reinvocation_if_needed_sees_later_changes(
     """An IfNeeded webhook called before another one changed the object is called again."""
     hooks.handlers["/a"] = _label_once("a")
     hooks.handlers["/b"] = _label_once("b")
-    await _configure(
-        api,
+    await api.create(
         MWC,
         mutating_configuration(
             "m",
-            webhook("a.ovnctl.test", _url(hooks, "/a"), reinvocationPolicy=policy),
-            webhook("b.ovnctl.test", _url(hooks, "/b")),
+            webhook("a.ovnctl.test", hooks.client_config("/a"), reinvocationPolicy=policy),
+            webhook("b.ovnctl.test", hooks.client_config("/b")),
         ),
     )
     status, body = await api.post(NADS, nad("r", tier="x"))
@@ -80,18 +63,12 @@ async def test_a_patch_on_delete_is_refused(api: Api, hooks: HookServer) -> None
         {"op": "add", "path": "/metadata/labels", "value": {}}
     )
     await api.post(NADS, nad("kept"))
-    rules = [
-        {
-            "operations": ["DELETE"],
-            "apiGroups": ["k8s.cni.cncf.io"],
-            "apiVersions": ["v1"],
-            "resources": ["network-attachment-definitions"],
-        }
-    ]
-    await _configure(
-        api,
+    rules = [rule("DELETE")]
+    await api.create(
         MWC,
-        mutating_configuration("m", webhook("m.ovnctl.test", _url(hooks, "/m"), rules=rules)),
+        mutating_configuration(
+            "m", webhook("m.ovnctl.test", hooks.client_config("/m"), rules=rules)
+        ),
     )
     status, body = await api.delete(f"{NADS}/kept")
     assert status == 500
@@ -105,20 +82,14 @@ async def test_delete_collection_admits_each_object(api: Api, hooks: HookServer)
         "allowed": req["oldObject"]["metadata"]["name"] != "c-2",
         "status": {"code": 403, "message": "c-2 is pinned"},
     }
-    rules = [
-        {
-            "operations": ["DELETE"],
-            "apiGroups": ["k8s.cni.cncf.io"],
-            "apiVersions": ["v1"],
-            "resources": ["network-attachment-definitions"],
-        }
-    ]
+    rules = [rule("DELETE")]
     for i in (1, 2, 3):
         await api.post(NADS, nad(f"c-{i}", batch="c"))
-    await _configure(
-        api,
+    await api.create(
         VWC,
-        validating_configuration("d", webhook("d.ovnctl.test", _url(hooks, "/d"), rules=rules)),
+        validating_configuration(
+            "d", webhook("d.ovnctl.test", hooks.client_config("/d"), rules=rules)
+        ),
     )
     status, body = await api.request("DELETE", NADS, params={"labelSelector": "batch=c"})
     assert status == 403
@@ -143,22 +114,14 @@ async def test_a_change_during_validation_is_admitted_again(
 
     hooks.handlers["/v"] = slow_once
     await api.post(NADS, nad("raced"))
-    rules = [
-        {
-            "operations": ["UPDATE"],
-            "apiGroups": ["k8s.cni.cncf.io"],
-            "apiVersions": ["v1"],
-            "resources": ["network-attachment-definitions"],
-        }
-    ]
-    await _configure(
-        api,
+    rules = [rule("UPDATE")]
+    await api.create(
         VWC,
         validating_configuration(
             "v",
             webhook(
                 "v.ovnctl.test",
-                _url(hooks, "/v"),
+                hooks.client_config("/v"),
                 rules=rules,
                 objectSelector={
                     "matchExpressions": [{"key": "from", "operator": "In", "values": ["slow"]}]

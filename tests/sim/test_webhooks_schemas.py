@@ -10,7 +10,6 @@ schema fails the request with 422.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,15 +17,16 @@ import pytest
 from ovnctl.sim import SimServer
 from tests.sim.conftest import CRDS, WIDGETS, Api, widget_crd
 from tests.sim.webhook_server import (
+    MWC,
+    VWC,
     HookServer,
     jsonpatch_response,
     mutating_configuration,
+    rule,
     validating_configuration,
     webhook,
 )
 
-VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
-MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -43,35 +43,19 @@ SCHEMA: dict[str, Any] = {
         }
     },
 }
-RULES = [
-    {
-        "operations": ["CREATE", "UPDATE"],
-        "apiGroups": ["example.com"],
-        "apiVersions": ["v1"],
-        "resources": ["widgets"],
-    }
-]
-
-
-@pytest.fixture
-async def hooks() -> AsyncIterator[HookServer]:
-    async with HookServer() as server:
-        yield server
+RULES = [rule("CREATE", "UPDATE", group="example.com", resources=("widgets",))]
 
 
 @pytest.fixture
 async def widgets(api: Api, hooks: HookServer) -> Api:
     """The Widget CRD, a mutating webhook on /m and a validating one on /v (both allow)."""
-    status, body = await api.post(CRDS, widget_crd(SCHEMA))
-    assert status == 201, body
-    config = {"url": "", "caBundle": hooks.ca_bundle}
+    await api.create(CRDS, widget_crd(SCHEMA))
     for path, configuration, name in (
         (MWC, mutating_configuration, "m"),
         (VWC, validating_configuration, "v"),
     ):
-        hook = webhook(f"{name}.ovnctl.test", {**config, "url": hooks.url(f"/{name}")}, rules=RULES)
-        status, body = await api.post(path, configuration(name, hook))
-        assert status == 201, body
+        hook = webhook(f"{name}.ovnctl.test", hooks.client_config(f"/{name}"), rules=RULES)
+        await api.create(path, configuration(name, hook))
     return api
 
 

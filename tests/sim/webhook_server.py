@@ -5,7 +5,8 @@
 ``clientConfig.service`` {namespace: default, name: hooks} verify), records
 every ``AdmissionReview`` it gets, and answers with what the test's handler
 for the request path returns (``allowed`` defaults to true). The
-``*_configuration`` helpers build webhook configuration objects.
+``*_configuration`` helpers build webhook configuration objects, to be created
+at :data:`VWC` and :data:`MWC`.
 """
 
 from __future__ import annotations
@@ -21,12 +22,18 @@ import aiohttp.web
 import trustme
 
 __all__ = [
+    "MWC",
+    "VWC",
     "HookServer",
     "jsonpatch_response",
     "mutating_configuration",
+    "rule",
     "validating_configuration",
     "webhook",
 ]
+
+VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 
 Handler = Callable[[dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
@@ -50,6 +57,10 @@ class HookServer:
 
     def url(self, path: str = "/validate", host: str = "127.0.0.1") -> str:
         return f"https://{host}:{self.port}{path}"
+
+    def client_config(self, path: str) -> dict[str, Any]:
+        """A webhook's ``clientConfig`` calling ``path`` here, trusting this server's CA."""
+        return {"url": self.url(path), "caBundle": self.ca_bundle}
 
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:
         """The ``request`` of every review received (on ``path``, if given)."""
@@ -90,19 +101,27 @@ class HookServer:
             await self._runner.cleanup()
 
 
+def rule(
+    *operations: str,
+    group: str = "k8s.cni.cncf.io",
+    resources: tuple[str, ...] = ("network-attachment-definitions",),
+    version: str = "v1",
+) -> dict[str, Any]:
+    """One webhook rule: ``operations`` on ``resources`` of ``group``/``version`` (NADs)."""
+    return {
+        "operations": list(operations),
+        "apiGroups": [group],
+        "apiVersions": [version],
+        "resources": list(resources),
+    }
+
+
 def webhook(name: str, client_config: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """One webhook entry; rules default to CREATE/UPDATE of NADs."""
     return {
         "name": name,
         "clientConfig": client_config,
-        "rules": [
-            {
-                "operations": ["CREATE", "UPDATE"],
-                "apiGroups": ["k8s.cni.cncf.io"],
-                "apiVersions": ["v1"],
-                "resources": ["network-attachment-definitions"],
-            }
-        ],
+        "rules": [rule("CREATE", "UPDATE")],
         "sideEffects": "None",
         "admissionReviewVersions": ["v1"],
         **fields,
