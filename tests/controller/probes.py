@@ -1,8 +1,11 @@
 """Read-side helpers for allocation tests: annotations, IP objects, Events, subnet counts.
 
-Everything here reads through the test's own API client, as a user with
-kubectl would; nothing reaches into the controller's memory. :class:`Restartable`
-runs a controller that a test stops and replaces (restarts, garbage collection).
+The readers go through the test's own API client, as a user with kubectl
+would. The waits :func:`idle` and :func:`pod_settled` alone look into the
+controller (its caches and queues, on its loop), to know when nothing is left
+that could still act before a test asserts that something did not happen.
+:class:`Restartable` runs a controller that a test stops and replaces
+(restarts, garbage collection).
 """
 
 from __future__ import annotations
