@@ -91,14 +91,6 @@ async def using(kube: KubeApi, subnet: str, family: str = "v4") -> int:
     return int((body.get("status") or {}).get(f"{family}usingIPs", 0))
 
 
-async def settle(seconds: float = 1.0) -> None:
-    """Give the controller time to do something it must not do (then assert it did not).
-
-    Longer than the status coalescing delay (0.5 s) and several reconcile rounds.
-    """
-    await asyncio.sleep(seconds)
-
-
 async def idle(controller: Controller, until: Callable[[Controller], bool]) -> None:
     """Wait until ``until(controller)`` holds (the controller saw the change the test made)
     and the subnet, pod and VM queues have nothing queued, delayed or in progress.
