@@ -226,7 +226,7 @@ def _tls_file_option(flag: str, what: str) -> Callable[[F], F]:
     "--webhook-port",
     type=click.IntRange(0, 65535),
     default=0,
-    help="Port of the Subnet validating admission webhook, HTTPS (0: off).",
+    help="Port of the Subnet and IPPool validating admission webhook, HTTPS (0: off).",
 )
 @_option(
     "--webhook-cert",

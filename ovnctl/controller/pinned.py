@@ -1,9 +1,9 @@
 """Addresses users pin, wired into one controller: IPPools, Vips, sticky StatefulSet
 addresses and IPAMClaims.
 
-Kept apart from :mod:`.runtime` so that the runtime only creates this object
-and calls it at four well-marked places (informer hooks, usage changes, after
-a subnet reconcile, start-up). It implements
+Kept apart from the core so that :mod:`.wiring` only creates this object and
+the core calls it at four well-marked places (informer hooks, usage changes,
+after a subnet reconcile, start-up in :mod:`.runtime`). It implements
 :class:`~ovnctl.k8s.informers.PinnedHooks`: an IPPool change enqueues that
 pool and every other pool of its subnet (an overlap verdict depends on all of
 them) and wakes pods waiting on it. Address usage in a subnet refreshes the

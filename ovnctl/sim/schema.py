@@ -19,7 +19,8 @@ forms those steps need:
   check fails, and its verdict is the one that counts.
 
 The store (:mod:`ovnctl.sim.store`) calls :func:`schemas_from_crd` when a CRD
-is written and :meth:`CompiledSchema.enforce` on every write of its objects.
+is written, through :class:`ovnctl.sim.enforcement.SchemaEnforcer`, whose
+``enforce`` runs :meth:`CompiledSchema.validate` on every write of its objects.
 Compiling is cached by the schema's content, so the many servers a test suite
 starts with the same CRDs compile each schema once per process.
 """

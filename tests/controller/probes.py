@@ -1,8 +1,11 @@
 """Read-side helpers for allocation tests: annotations, IP objects, Events, subnet counts.
 
-Everything here reads through the test's own API client, as a user with
-kubectl would; nothing reaches into the controller's memory. :class:`Restartable`
-runs a controller that a test stops and replaces (restarts, garbage collection).
+The readers go through the test's own API client, as a user with kubectl
+would. The waits :func:`idle` and :func:`pod_settled` alone look into the
+controller (its caches and queues, on its loop), to know when nothing is left
+that could still act before a test asserts that something did not happen.
+:class:`Restartable` runs a controller that a test stops and replaces
+(restarts, garbage collection).
 """
 
 from __future__ import annotations
@@ -86,14 +89,6 @@ async def using(kube: KubeApi, subnet: str, family: str = "v4") -> int:
     """The subnet's ``status.<family>usingIPs`` (0 before the first status write)."""
     body = await kube.get(SUBNETS, name=subnet)
     return int((body.get("status") or {}).get(f"{family}usingIPs", 0))
-
-
-async def settle(seconds: float = 1.0) -> None:
-    """Give the controller time to do something it must not do (then assert it did not).
-
-    Longer than the status coalescing delay (0.5 s) and several reconcile rounds.
-    """
-    await asyncio.sleep(seconds)
 
 
 async def idle(controller: Controller, until: Callable[[Controller], bool]) -> None:

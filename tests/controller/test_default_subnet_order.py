@@ -144,8 +144,8 @@ async def test_only_a_default_new_to_the_controller_requeues_pods() -> None:
 async def test_pod_reconciled_before_its_default_subnet_is_cached_gets_primary(
     sim, kube, frozen_clock
 ) -> None:
-    """The race: the default subnet's event is held back until its pod was reconciled without
-    it; once the subnet is cached the pod (created in the same second) gets its primary."""
+    """A pod reconciled before its same-second default subnet was cached gets its primary later."""
+    # The race: the subnet's event is held back until the pod was reconciled without it.
     await create_all(kube, kube_ovn_nad("net-a"), subnet("sub-a", "172.17.0.0/24", provider=A))
     thread = ControllerThread(ControllerSettings(kubeconfig=str(sim.kubeconfig_path)))
     controller = thread.controller
@@ -177,8 +177,8 @@ async def test_pod_reconciled_before_its_default_subnet_is_cached_gets_primary(
 async def test_pod_older_than_the_default_subnet_keeps_its_network(
     start_controller, kube, frozen_clock
 ) -> None:
-    """A pod created strictly before the default subnet never gets a primary address from it,
-    even when reconciled again after the subnet is Ready (here: it asks for one more NIC)."""
+    """A pod older than the default subnet gets no primary from it, even reconciled again."""
+    # Reconciled again after the subnet is Ready because it asks for one more NIC.
     await create_all(
         kube,
         kube_ovn_nad("net-a"),

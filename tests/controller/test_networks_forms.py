@@ -220,8 +220,8 @@ async def test_primary_network_by_namespace_binding(start_controller, kube) -> N
 async def test_primary_network_default_subnet_and_none(
     start_controller, kube, frozen_clock
 ) -> None:
-    """Without a default subnet no primary address is managed; with one, pods get it (pods
-    created before it keep none: tests/controller/test_default_subnet_order.py)."""
+    """Without a default subnet no primary address is managed; with one, new pods get it."""
+    # Pods created before it keep none: tests/controller/test_default_subnet_order.py.
     await create_all(kube, kube_ovn_nad("net-a"), subnet("sub-a", "172.17.0.0/24", provider=A))
     await start_controller()
     await create_all(kube, pod("p1", networks="net-a"))

@@ -18,6 +18,7 @@ import pytest
 
 from ovnctl.k8s.resources import PODS, SUBNETS, VIRTUAL_MACHINES
 from ovnctl.ovn.sandbox import NbSandbox, missing_tools
+from tests.controller import probes
 from tests.controller.conftest import call, eventually
 from tests.controller.objects import (
     create_all,
@@ -135,7 +136,7 @@ async def test_vm_port_survives_restarts_and_migration(nb, start_controller, kub
         subnet("attach", "10.17.0.0/24", provider="attachnet.default.ovn"),
         virtual_machine("vm1"),
     )
-    await start_controller(ovn_nb=nb.tcp, primary_network=False)
+    controller = await start_controller(ovn_nb=nb.tcp, primary_network=False)
     name = "vm1.default.attachnet.default.ovn"
     await create_all(kube, pod("virt-launcher-vm1-a", networks="attachnet", vm="vm1"))
     await _allocated(kube, "virt-launcher-vm1-a", "attachnet.default.ovn")
@@ -153,7 +154,10 @@ async def test_vm_port_survives_restarts_and_migration(nb, start_controller, kub
     await _allocated(kube, "virt-launcher-vm1-b", "attachnet.default.ovn")
     await kube.delete(PODS, name="virt-launcher-vm1-a", namespace="default")
     await kube.delete(PODS, name="virt-launcher-vm1-b", namespace="default")
-    await asyncio.sleep(0.5)
+    await probes.idle(
+        controller,
+        lambda c: not any(c.pods.get("default", f"virt-launcher-vm1-{x}") for x in "ab"),
+    )
     same = row(nb, "Logical_Switch_Port", name)
     assert same is not None
     assert (same["_uuid"], same["addresses"]) == (first["_uuid"], first["addresses"])

@@ -60,9 +60,9 @@ async def test_restart_in_the_middle_of_a_burst(sim, kube) -> None:
         stopped_with = await _count_allocated(kube)
         assert stopped_with < 150, "the burst ended before the restart; nothing was tested"
         await _create_pods(kube, names[150:])  # more arrive while no controller runs
-        await controller.start(shutdown_grace=10.0)
+        running = await controller.start(shutdown_grace=10.0)
         await eventually(lambda: _count_allocated(kube), until=lambda n: n == len(names), within=60)
-        await probes.settle()
+        await probes.idle(running, lambda c: True)  # no reconcile left to add or drop an IP
 
         pods = await probes.pods(kube)
         ips = await probes.ip_objects(kube)

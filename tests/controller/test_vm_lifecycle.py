@@ -144,13 +144,15 @@ async def test_stopped_vm_keeps_address_across_restart(sim, kube) -> None:
     await _setup(kube)
     await create_all(kube, virtual_machine("vm1"))
     async with probes.Restartable(sim, primary_network=False) as controller:
-        await controller.start()
+        running = await controller.start()
         await create_all(kube, pod("virt-launcher-vm1-aaaaa", networks="attachnet", vm="vm1"))
         first = await eventually(
             lambda: _annotations(kube, "virt-launcher-vm1-aaaaa"), until=lambda a: ALLOCATED in a
         )
         await kube.delete(PODS, name="virt-launcher-vm1-aaaaa", namespace="default")  # stopped
-        await probes.settle()
+        await probes.idle(
+            running, lambda c: c.pods.get("default", "virt-launcher-vm1-aaaaa") is None
+        )
         await controller.stop()
 
         await controller.start()
@@ -205,7 +207,7 @@ async def test_migration_target_takes_over_node_when_source_goes(start_controlle
     """During a migration the IP object stays on the source's node; after it, the target's."""
     await _setup(kube)
     await create_all(kube, virtual_machine("vm1"))
-    await start_controller(primary_network=False)
+    controller = await start_controller(primary_network=False)
     await create_all(kube, pod("virt-launcher-vm1-src", networks="attachnet", vm="vm1"))
     source = await eventually(
         lambda: _annotations(kube, "virt-launcher-vm1-src"), until=lambda a: ALLOCATED in a
@@ -232,6 +234,6 @@ async def test_migration_target_takes_over_node_when_source_goes(start_controlle
         lambda: kube.get(IPS, name=nic), until=lambda body: body["spec"]["nodeName"] == "node2"
     )
     await eventually(lambda: probes.using(kube, "attach"), until=lambda n: n == 1)
-    await probes.settle()
+    await probes.idle(controller, lambda c: c.pods.get("default", "virt-launcher-vm1-src") is None)
     assert await probes.using(kube, "attach") == 1
     assert await _exists(kube, nic)

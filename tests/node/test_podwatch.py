@@ -97,8 +97,9 @@ def test_only_this_nodes_pods_are_listed_and_watched(
     _pod(sim, "mine", "node-a", {})
     _pod(sim, "theirs", "node-b", {})
     _pod(sim, "mine-too", "node-a", {})
-    recorder.wait(lambda: len(recorder.events) >= 2)
-    time.sleep(0.1)
+    # One watch stream delivers in resourceVersion order: once "mine-too" is here,
+    # "theirs" (created before it) would be too, had the selector let it through.
+    recorder.wait(lambda: "mine-too" in recorder.names())
     assert recorder.names() == ["mine", "mine-too"]
     verbs = {(e.verb, e.resource) for e in sim.request_log.entries}
     assert ("get", "pods") not in verbs

@@ -554,8 +554,7 @@ async def test_nic_using_a_vip_address_never_frees_it(rig: Rig) -> None:
 
 
 async def test_moving_a_shared_address_is_refused(rig: Rig) -> None:
-    """A launcher pod asking to move the VM's address while another pod holds it:
-    SharedAddressInUse, waiting on the subnet."""
+    """Moving a VM's address another launcher pod holds: SharedAddressInUse, waits on the subnet."""
     rig.add_subnet(subnet("ovn-default", "10.16.0.0/24", default=True))
     rig.add(pod("src", vm="vm1"), pod("dst", vm="vm1"))
     reconcile = make_pod_reconciler(rig)

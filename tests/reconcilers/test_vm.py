@@ -110,8 +110,7 @@ async def test_ip_object_follows_the_vm_after_migration(rig: Rig) -> None:
 
 
 async def test_ip_object_follows_the_vm_when_the_source_completes(rig: Rig) -> None:
-    """A migration's source pod that completed (KubeVirt keeps it as Succeeded) no longer
-    holds the IP object on its node: the target's node is written."""
+    """A completed (Succeeded) migration source no longer holds the IP object: target's node."""
     setup_vm(rig)
     await launch(rig, SOURCE, node="node1")
     target = pod(TARGET, vm="vm1", node="node2")

@@ -81,8 +81,7 @@ def test_kubectl_applies_kube_ovn_examples_and_names_a_wrong_field(
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 def test_kubectl_sees_pruned_and_defaulted_objects(kube_ovn_process: SimProcess) -> None:
-    """kubectl apply of an unknown field fails (kubectl asks for Strict) unless told to warn;
-    what it applied then reads back without the field, with defaults, via kubectl get."""
+    """kubectl apply: unknown field refused (Strict) unless warned; read back pruned, defaulted."""
     result = run_kubectl(kube_ovn_process, "apply", "-f", "-", stdin=json.dumps(widget_crd(SCHEMA)))
     assert result.returncode == 0, result.stderr
     widget: dict[str, Any] = {
