@@ -300,9 +300,10 @@ class SubnetPool:
         This is the overwhelmingly common call (every NIC without address
         annotations), so the registry calls it directly and it is written for
         speed: no keyword plumbing, no plan dictionaries, no helper calls on
-        the single-stack path (the pop, the IPv4 text and the frozen result of
-        :func:`~ovnctl.ipam.results.new_allocation` are inlined, and each
-        inlined copy names its original). It keeps the planned path's guarantee:
+        the single-stack path (the MAC draw, the pop, the IPv4 text and the MAC
+        text are inlined, and each inlined copy names its original; the frozen
+        result is built as :class:`~ovnctl.ipam.results._AllocationBuilder`
+        explains). It keeps the planned path's guarantee:
         nothing changes unless a MAC and every family's address are free (the
         MAC is drawn first; single-stack: the pop itself raises before touching
         anything; dual-stack: every family is checked before the first pop).
@@ -352,7 +353,8 @@ class SubnetPool:
             texts = self._pop_every_family(owner, holding)
         by_mac[mac_value] = owner
         holding.mac = mac_value
-        # new_allocation, inlined (see there for why the __class__ assignment is safe).
+        # The frozen result without its __init__: see _AllocationBuilder for why the
+        # __class__ assignment is safe.
         result = _new_object(_AllocationBuilder)
         result.subnet = self.name
         result.owner = owner
