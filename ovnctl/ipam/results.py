@@ -24,7 +24,6 @@ __all__ = [
     "SubnetUsage",
     "UpdateConflict",
     "UpdateReport",
-    "new_allocation",
 ]
 
 
@@ -61,7 +60,18 @@ class Allocation:
 
 
 class _AllocationBuilder:
-    """Same slots as :class:`Allocation`, not frozen: :func:`new_allocation` fills one in."""
+    """Same slots as :class:`Allocation`, not frozen: the allocation hot path's builder.
+
+    A frozen dataclass's ``__init__`` stores each field through a generic
+    ``object.__setattr__`` call. :meth:`SubnetPool.allocate_auto
+    <ovnctl.ipam.subnet.SubnetPool.allocate_auto>` instead fills one of these
+    (``object.__new__``, then plain slot stores) and makes it an ``Allocation``
+    by ``__class__`` assignment, which CPython allows between types of identical
+    layout and refuses with :class:`TypeError` otherwise
+    (``tests/ipam/test_allocation.py`` guards it). That saves a quarter of an
+    automatic allocation's cost; everything else uses the normal constructor.
+    The result is an ordinary ``Allocation`` (equal, hashable, replaceable).
+    """
 
     __slots__ = Allocation.__slots__  # the same layout, so __class__ can be reassigned
 
@@ -70,36 +80,6 @@ class _AllocationBuilder:
     ips: tuple[str, ...]
     mac: str
     holders: frozenset[str]
-
-
-_new_object = object.__new__
-
-
-def new_allocation(
-    subnet: str, owner: str, ips: tuple[str, ...], mac: str, holders: frozenset[str]
-) -> Allocation:
-    """``Allocation(subnet, owner, ips, mac, holders)``, built without the frozen ``__init__``.
-
-    A frozen dataclass's ``__init__`` stores each field through a generic
-    ``object.__setattr__`` call. This fills a non-frozen twin with the same slot
-    layout (plain slot stores) and then makes it an ``Allocation`` by
-    ``__class__`` assignment, which CPython allows between types of identical
-    layout and refuses with :class:`TypeError` otherwise (a test guards it).
-    That saves a quarter of an automatic allocation's cost, which is why the
-    allocation hot path (:meth:`SubnetPool.allocate_auto
-    <ovnctl.ipam.subnet.SubnetPool.allocate_auto>`, which inlines this body)
-    uses it and everything else the normal constructor.
-    The result is an ordinary ``Allocation`` (equal, hashable, replaceable).
-    """
-    allocation = _new_object(_AllocationBuilder)
-    allocation.subnet = subnet
-    allocation.owner = owner
-    allocation.ips = ips
-    allocation.mac = mac
-    allocation.holders = holders
-    # A plain attribute store, not object.__setattr__(...): no builtin call.
-    allocation.__class__ = Allocation  # type: ignore[assignment]
-    return allocation  # type: ignore[return-value]  # now an Allocation
 
 
 @dataclass(frozen=True, slots=True)

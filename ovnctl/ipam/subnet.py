@@ -300,15 +300,29 @@ class SubnetPool:
         This is the overwhelmingly common call (every NIC without address
         annotations), so the registry calls it directly and it is written for
         speed: no keyword plumbing, no plan dictionaries, no helper calls on
-        the single-stack path (the pop, the IPv4 text and the frozen result of
-        :func:`~ovnctl.ipam.results.new_allocation` are inlined, and each
-        inlined copy names its original). It keeps the planned path's guarantee:
-        nothing changes unless a MAC and every family's address are free (the
-        MAC is drawn first; single-stack: the pop itself raises before touching
-        anything; dual-stack: every family is checked before the first pop).
+        the single-stack path (the MAC draw, the pop, the IPv4 text and the MAC
+        text are inlined, and each inlined copy names its original; the frozen
+        result is built as :class:`~ovnctl.ipam.results._AllocationBuilder`
+        explains). It keeps the planned path's guarantees and order: every
+        family is checked for a free address, then a MAC is drawn, and only then
+        is anything taken, so a refusal changes nothing and names the cause the
+        plan phase would.
         """
         if owner in self._owners:  # an operator, not a .get() call: new owners are the norm
             return self._allocate_again(owner, self._owners[owner], holder)
+        # The plan's order: a free address in every family first, then the MAC. A subnet
+        # out of both refuses for want of an address on every path, drawing no MAC.
+        single = self._single
+        if single is not None:
+            free = single.free
+            starts = free._starts
+            if not starts:
+                raise self._planner.exhausted(single)
+        else:
+            # Planner._check_free's unlimited case, inlined (no extra frame on dual-stack).
+            for pool in self._ordered_pools:
+                if not pool.free:
+                    raise self._planner.exhausted(pool)
         # MacTable.fresh, inlined (one call frame is ~3% of this path). Drawn before
         # any address moves: a full MAC space must refuse with nothing taken.
         macs = self._macs
@@ -318,13 +332,9 @@ class SubnetPool:
         if mac_value in by_mac or mac_value == prefix:
             mac_value = self._planner.fresh_mac()
         holding = new_holding(Holding)
-        single = self._single
         if single is not None:
-            # FamilyPool.pop_lowest, inlined: take the first free interval's start.
-            free = single.free
-            starts = free._starts
-            if not starts:  # nothing was changed: the MAC is not recorded yet
-                raise self._planner.exhausted(single)
+            # FamilyPool.pop_lowest, inlined: take the first free interval's start
+            # (checked non-empty above).
             address = starts[0]
             ends = free._ends
             if address == ends[0]:
@@ -352,7 +362,8 @@ class SubnetPool:
             texts = self._pop_every_family(owner, holding)
         by_mac[mac_value] = owner
         holding.mac = mac_value
-        # new_allocation, inlined (see there for why the __class__ assignment is safe).
+        # The frozen result without its __init__: see _AllocationBuilder for why the
+        # __class__ assignment is safe.
         result = _new_object(_AllocationBuilder)
         result.subnet = self.name
         result.owner = owner
@@ -376,18 +387,11 @@ class SubnetPool:
         return holding.result
 
     def _pop_every_family(self, owner: str, holding: Holding) -> tuple[str, ...]:
-        """Dual-stack part of :meth:`allocate_auto`: every family's lowest free address.
-
-        Every family is checked before the first pop, so an exhausted family
-        refuses with nothing taken.
-        """
-        pools = self._ordered_pools
-        for pool in pools:
-            if not pool.free:
-                raise self._planner.exhausted(pool)
+        """Dual-stack commit of :meth:`allocate_auto`: every family's lowest free address
+        (:meth:`allocate_auto` checked that each has one)."""
         holding.v4 = holding.v6 = None
         texts: list[str] = []
-        for pool in pools:
+        for pool in self._ordered_pools:
             address = pool.pop_lowest(owner)
             texts.append(pool.format(address))
             if pool.family is _V4:

@@ -56,8 +56,9 @@ def meta_key(metadata: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def meta_uid(metadata: Mapping[str, Any]) -> str:
-    """``uid`` as a string; empty when absent."""
-    return str(metadata.get("uid", ""))
+    """``uid``; empty when absent, null or not a string (never the text ``"None"``)."""
+    uid = metadata.get("uid")
+    return uid if isinstance(uid, str) else ""
 
 
 def meta_generation(metadata: Mapping[str, Any]) -> int:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ovnctl.ipam import InvalidSpecError, parse_cidr_block, parse_exclude_ips, parse_gateway
 from ovnctl.models._syntax import describe, is_dns1123_label
 from ovnctl.models.errors import ProviderError, SubnetSpecError
+from ovnctl.models.meta import meta_name, object_meta
 from ovnctl.models.provider import PRIMARY_PROVIDER, ProviderRef, parse_provider
 
 if TYPE_CHECKING:
@@ -122,10 +123,10 @@ class SubnetConflict:
 
 def parse_subnet(*, body: Mapping[str, Any]) -> SubnetSpec:
     """Validate a Subnet object (a dict as the API returns it); see :func:`parse_subnet_spec`."""
-    metadata = body.get("metadata")
-    name = metadata.get("name") if isinstance(metadata, Mapping) else None
-    if not isinstance(name, str) or not name:
-        raise SubnetSpecError("missing", field="metadata.name", value=name)
+    metadata = object_meta(body)
+    name = meta_name(metadata)
+    if name is None:
+        raise SubnetSpecError("missing", field="metadata.name", value=metadata.get("name"))
     return parse_subnet_spec(name=name, spec=body.get("spec"))
 
 

@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 
 from ovnctl.ipam import PoolExhaustedError, SubnetPool
-from ovnctl.ipam.results import Allocation, new_allocation
+from ovnctl.ipam.results import Allocation
 
 
 def test_lowest_free_first_and_reuse_after_release():
@@ -123,10 +123,11 @@ def test_automatic_addresses_are_formatted_across_octet_boundaries():
     assert texts == usable[:300]
 
 
-def test_fast_constructor_builds_plain_allocations():
-    """new_allocation gives a frozen Allocation equal to one built by the constructor."""
-    fast = new_allocation("s", "ns/p/ovn", ("10.0.0.2",), "0e:00:00:00:00:01", frozenset({"p"}))
-    slow = Allocation("s", "ns/p/ovn", ("10.0.0.2",), "0e:00:00:00:00:01", frozenset({"p"}))
+@pytest.mark.parametrize("cidr", ["10.0.0.0/24", "fd00::/120", "10.0.0.0/24,fd00::/120"])
+def test_fast_path_builds_plain_allocations(cidr: str):
+    """allocate_auto's result is a frozen Allocation equal to one built by the constructor."""
+    fast = SubnetPool("s", cidr).allocate_auto("ns/p/ovn", "p")
+    slow = Allocation("s", "ns/p/ovn", fast.ips, fast.mac, frozenset({"p"}))
     assert type(fast) is Allocation
     assert fast == slow
     assert hash(fast) == hash(slow)

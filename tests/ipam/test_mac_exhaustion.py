@@ -61,6 +61,30 @@ def test_exhausted_mac_space_refuses_static_ip_request_unchanged() -> None:
     assert pool.owner_of("10.0.1.200") is None
 
 
+@pytest.mark.parametrize("cidr", ["10.0.0.0/23", "10.0.0.0/23,fd00::/119"])
+def test_both_spaces_full_refuse_alike_on_every_path(cidr: str) -> None:
+    """With addresses and MACs both used up, the automatic path refuses as the planned one.
+
+    The plan checks addresses before it draws a MAC, so a full subnet says "no address"
+    (reason SubnetExhausted), whichever path the request takes; no MAC is drawn either.
+    """
+    refusals = []
+    for planned in (False, True):
+        # Each exclusion leaves 255 addresses in its family: as many as MACs.
+        excludes = ["10.0.0.2..10.0.0.255", "fd00::2..fd00::100"][: cidr.count(",") + 1]
+        pool = SubnetPool(
+            "tiny", cidr, exclude_ips=excludes, mac_prefix=PREFIX, rng=random.Random(7)
+        )
+        for i in range(255):
+            pool.allocate(f"ns/p{i}/ovn")
+        with pytest.raises(PoolExhaustedError) as refused:
+            pool.allocate("ns/late/ovn", ips=[] if planned else None)  # []: the plan phase
+        refusals.append((type(refused.value), str(refused.value), refused.value.reason))
+    assert refusals[0] == refusals[1]
+    assert refusals[0][0] is PoolExhaustedError
+    assert refusals[0][2] == "SubnetExhausted"
+
+
 def test_static_mac_still_allocates_when_space_is_full() -> None:
     """A static MAC outside the prefix needs no generated one: it is served."""
     pool = _full_pool()

@@ -1,10 +1,12 @@
-"""Stateful property test: random allocate/static/release/update/rebuild sequences."""
+"""Property tests: random allocate/static/release/update/rebuild sequences, and the
+automatic-allocation fast path against the general (planned) path."""
 
 from __future__ import annotations
 
 import ipaddress
+import random
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -23,7 +25,7 @@ from ovnctl.ipam import (
     PoolExhaustedError,
     SubnetPool,
 )
-from ovnctl.ipam.addresses import first_usable, last_usable
+from ovnctl.ipam.addresses import first_usable, format_ranges, last_usable
 
 OWNERS = st.sampled_from([f"ns/o{i}/ovn" for i in range(10)])
 MACS = st.sampled_from([None, None, None, "0e:00:00:00:00:01", "0E-00-00-00-00-02", "bad"])
@@ -284,6 +286,11 @@ class IPAMMachine(RuleBasedStateMachine):
                 assert value not in fp.held
             inside_held = [a for a in fp.held if fp.contains(a)]
             assert u.using == len(inside_held)
+            # The range strings list exactly those addresses (after a narrowing too,
+            # when strays outside the CIDR are still held), each run merged once.
+            assert _members(u.using_range) == set(inside_held)
+            assert _members(u.available_range) == free_members
+            assert u.using_range == _plain_ranges(inside_held, family)
 
     def _fams(self, ips: tuple[str, ...]) -> set[Family]:
         return {self._parse(t)[0] for t in ips}
@@ -294,6 +301,27 @@ class IPAMMachine(RuleBasedStateMachine):
         return (Family.V4 if addr.version == 4 else Family.V6), int(addr)
 
 
+def _members(ranges: str) -> set[int]:
+    """The addresses a status range string (``"a-b,c"``) names."""
+    members: set[int] = set()
+    for part in filter(None, ranges.split(",")):
+        first, _, last = part.partition("-")
+        low = int(ipaddress.ip_address(first))
+        members.update(range(low, int(ipaddress.ip_address(last or first)) + 1))
+    return members
+
+
+def _plain_ranges(values: list[int], family: Family) -> str:
+    """The status range string of ``values`` by an address-by-address scan."""
+    runs: list[tuple[int, int]] = []
+    for value in sorted(values):
+        if runs and value == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return format_ranges(family, runs)
+
+
 IPAMMachine.TestCase.settings = settings(
     max_examples=150,
     stateful_step_count=40,
@@ -301,3 +329,87 @@ IPAMMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestIPAMMachine = IPAMMachine.TestCase
+
+
+# -- the fast path against the planned path -------------------------------------------------
+
+# Specs an update may switch to: narrower, wider, the other family, dual-stack either way.
+_SPECS = [
+    "10.0.0.0/28",
+    "10.0.0.0/29",
+    "10.0.0.0/27",
+    "fd00::/125",
+    "fd00::/126",
+    "10.0.0.0/28,fd00::/125",
+    "fd00::/125,10.0.0.0/29",
+]
+_EXCLUDES = st.lists(
+    st.sampled_from(["10.0.0.3", "10.0.0.5..10.0.0.7", "fd00::2", "fd00::4..fd00::5"]),
+    max_size=3,
+)
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("allocate"), st.sampled_from(range(12)), st.sampled_from([None, "p1", "p2"])
+        ),
+        st.tuples(st.just("release"), st.sampled_from(range(12)), st.none()),
+        st.tuples(st.just("update"), st.sampled_from(_SPECS), _EXCLUDES),
+    ),
+    max_size=60,
+)
+
+
+def _fitting(excludes: list[str], cidr_block: str) -> list[str]:
+    """The entries of ``excludes`` of a family ``cidr_block`` has (others are refused)."""
+    return [e for e in excludes if (":" in e) == (":" in cidr_block) or "," in cidr_block]
+
+
+def _outcome(pool: SubnetPool, owner: str, holder: str | None, *, planned: bool) -> object:
+    try:
+        # ips=[] asks for no static address, but routes the call through the plan phase.
+        got = pool.allocate(owner, ips=[] if planned else None, holder=holder)
+    except AllocationError as exc:
+        return (type(exc), str(exc))
+    return (got.ips, got.mac, got.holders)
+
+
+@given(cidr_block=st.sampled_from(_SPECS), excludes=_EXCLUDES, steps=_STEPS)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_path_allocates_as_the_planned_path(
+    cidr_block: str, excludes: list[str], steps: list[tuple[str, object, object]]
+) -> None:
+    """allocate_auto's inlined copies (pop, format, result) give what the planned path gives.
+
+    Two pools with the same spec and seed see the same steps; one allocates through the
+    fast path, the other through the plan phase. Addresses, MACs (the same draws, in the
+    same order: none for a refused request), holders, refusals, usage and every
+    allocation agree, through exclusions, narrowings and family changes.
+    """
+    fast, planned = (
+        SubnetPool(
+            "s", cidr_block, exclude_ips=_fitting(excludes, cidr_block), rng=random.Random(1)
+        )
+        for _ in range(2)
+    )
+    for step in steps:
+        if step[0] == "allocate":
+            owner, holder = f"ns/o{step[1]}/ovn", step[2]
+            assert isinstance(holder, str | None)
+            assert _outcome(fast, owner, holder, planned=False) == _outcome(
+                planned, owner, holder, planned=True
+            )
+        elif step[0] == "release":
+            owner = f"ns/o{step[1]}/ovn"
+            assert (fast.release(owner) is None) == (planned.release(owner) is None)
+        else:
+            spec, step_excludes = str(step[1]), list(step[2])  # type: ignore[call-overload]
+            refusals = []
+            for pool in (fast, planned):
+                try:
+                    pool.update(cidr_block=spec, exclude_ips=_fitting(step_excludes, spec))
+                    refusals.append("")
+                except InvalidSpecError as exc:
+                    refusals.append(str(exc))
+            assert refusals[0] == refusals[1]
+        assert fast.usage() == planned.usage()
+        assert sorted(fast.allocations(), key=str) == sorted(planned.allocations(), key=str)

@@ -59,6 +59,7 @@ def test_a_well_formed_object_reads_as_written() -> None:
             "metadata": {
                 "namespace": 7,
                 "name": "",
+                "uid": None,  # JSON null: not the uid "None" (a DELETE precondition uses it)
                 "generation": "3",
                 "finalizers": "x",
                 "labels": [],
