@@ -39,6 +39,7 @@ from ovnctl.ipam import (
     InvalidMACError,
     IPAMError,
     MACConflictError,
+    MACExhaustedError,
     PoolExhaustedError,
     SharedAddressMoveError,
     UnknownSubnetError,
@@ -171,7 +172,13 @@ class PodReconciler:
             except IPAMError as exc:
                 for undo in fresh:
                     self._ipam.release(undo.owner_key, subnet=undo.subnet)
-                pooled = isinstance(exc, PoolExhaustedError) and nic.within is not None
+                # A pool's addresses ran out, not the MACs (MACExhaustedError is a
+                # PoolExhaustedError too, and a pool limits addresses only).
+                pooled = (
+                    isinstance(exc, PoolExhaustedError)
+                    and not isinstance(exc, MACExhaustedError)
+                    and nic.within is not None
+                )
                 raise AttachmentProblem(
                     # Each IPAM error names its Event reason; an exhausted IPPool is
                     # told apart from an exhausted subnet only here, where the pool is known.

@@ -654,3 +654,26 @@ async def test_a_subnet_gone_invalid_before_the_writes_leaves_no_write_half_begu
         gc.collect()
     assert [str(w.message) for w in caught if w.category is RuntimeWarning] == []
     assert rig.writer.writes() == []
+
+
+async def test_mac_space_exhausted_within_a_pool_is_not_a_full_pool() -> None:
+    """No MAC left for a NIC limited to a pool with free addresses: MACSpaceExhausted (the
+    pool is not the problem), not IPPoolExhausted."""
+    rig = Rig(ipam=IPAM(mac_prefix="0e:00:00:00:00", seed=1))  # 256 MACs
+    rig.add(kube_ovn_nad("net-a"))
+    rig.add_subnet(subnet("sub-a", "172.17.0.0/22", provider=A))
+    taken = 0
+    while True:
+        try:
+            rig.ipam.allocate("sub-a", f"filler-{taken}")
+        except MACExhaustedError:
+            break
+        taken += 1
+    choice = PoolChoice(
+        subnet="sub-a", within=limit_of("pool1", [("172.17.3.200",)]), topics=("ippool:pool1",)
+    )
+    planner = make_planner(rig, primary_network=False, pools=pool_chooser(choice))
+    rig.add(pod("p1", networks="net-a"))
+    with pytest.raises(PermanentError):
+        await make_pod_reconciler(rig, planner=planner)(KEY)
+    assert rig.writer.reasons() == ["MACSpaceExhausted"]
