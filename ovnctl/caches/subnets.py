@@ -166,7 +166,8 @@ class SubnetCache:
         return len(self._by_name)
 
     def names_for_provider(self, provider: str) -> list[str]:
-        """Subnets naming ``provider``, sorted by name (the order §3 picks them in)."""
+        """Subnets naming ``provider``, sorted by name: the order a pod's attachment tries them
+        in (docs/allocation.md, "Which subnet an attachment uses")."""
         return sorted(self._by_provider.get(provider) or ())
 
     def names_for_namespace(self, namespace: str) -> list[str]:

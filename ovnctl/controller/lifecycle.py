@@ -20,8 +20,8 @@ __all__ = ["ControllerState"]
 
 
 class ControllerState(enum.StrEnum):
-    """``starting`` → ``standby`` (caches listed) → ``leading`` (IPAM rebuilt, workers
-    running) → ``stopping``. Without leader election a replica passes through
+    """``starting`` → ``standby`` (caches listed) → ``leading`` (IPAM rebuilt, subnets
+    reconciled once) → ``stopping``. Without leader election a replica passes through
     ``standby`` while it rebuilds."""
 
     STARTING = "starting"
@@ -29,7 +29,8 @@ class ControllerState(enum.StrEnum):
     STANDBY = "standby"
     """Caches listed; not (yet) allocating: waiting for the Lease or for the rebuild."""
     LEADING = "leading"
-    """The IPAM is rebuilt and the workers run."""
+    """The IPAM is rebuilt and every subnet reconciled once; the worker pools start right
+    after (after a first NB convergence when an NB is configured and answers)."""
     STOPPING = "stopping"
     """Draining after SIGTERM, a lost Lease or a failed start-up."""
 

@@ -7,8 +7,15 @@ pinned addresses, informers), Kopf and the admission webhooks, the
 reconcilers, and the leader election. Shared state is built before anything
 that reads it and handed to each reader (see
 :mod:`ovnctl.reconcilers.subnet_states` and :mod:`ovnctl.reconcilers.echoes`):
-no part reaches into another through a callback. :class:`~.runtime.Controller`
-adds how the parts run: start-up order, workers, loops and shutdown.
+the reconcilers' decisions are not read back through callbacks into the
+controller. What still passes through this class as functions: one-way
+notifications (addresses taken or freed in a subnet,
+:meth:`ControllerParts._usage_changed`, to the router and the pinned
+addresses; a NIC's release settled, to the router's wait list) and the
+admission webhook's count of addresses held in a subnet
+(:meth:`ControllerParts._allocated`, which combines the IPAM and the cache).
+:class:`~.runtime.Controller` adds how the parts run: start-up order, workers,
+loops and shutdown.
 """
 
 from __future__ import annotations

@@ -212,9 +212,13 @@ class Reflector(Generic[T]):
         events = 0
         response = self._get(query, stream=True, timeout_s=timeout_s)
         self._response = response
+        # A stop() or request_relist() that came while the request was in flight found
+        # no response to interrupt: reading the stream would wait for its next event,
+        # or for its timeout (up to ten minutes) on a quiet kind.
+        interrupted = self._stop.is_set() or self._relist.is_set()
         try:
             buffer = b""
-            for chunk in response.stream(amt=None, decode_content=False):
+            for chunk in () if interrupted else response.stream(amt=None, decode_content=False):
                 if self._stop.is_set() or self._relist.is_set():
                     break
                 buffer += chunk

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ovnctl.caches import SubnetCache
 from ovnctl.caches.pods import PodCache, PodKey, PodRecord
@@ -39,6 +39,7 @@ from ovnctl.ipam import (
     InvalidMACError,
     IPAMError,
     MACConflictError,
+    MACExhaustedError,
     PoolExhaustedError,
     SharedAddressMoveError,
     UnknownSubnetError,
@@ -171,7 +172,13 @@ class PodReconciler:
             except IPAMError as exc:
                 for undo in fresh:
                     self._ipam.release(undo.owner_key, subnet=undo.subnet)
-                pooled = isinstance(exc, PoolExhaustedError) and nic.within is not None
+                # A pool's addresses ran out, not the MACs (MACExhaustedError is a
+                # PoolExhaustedError too, and a pool limits addresses only).
+                pooled = (
+                    isinstance(exc, PoolExhaustedError)
+                    and not isinstance(exc, MACExhaustedError)
+                    and nic.within is not None
+                )
                 raise AttachmentProblem(
                     # Each IPAM error names its Event reason; an exhausted IPPool is
                     # told apart from an exhausted subnet only here, where the pool is known.
@@ -200,7 +207,6 @@ class PodReconciler:
     ) -> None:
         owner = pod.owner
         annotations: dict[str, str] = {}
-        writes: list[Awaitable[None]] = []
         ports: list[PortSpec] = []
         for nic in nics:
             # Recorded before anything can fail: a NIC the IPAM holds is always one its
@@ -217,7 +223,6 @@ class PodReconciler:
             spec = record.spec if record is not None else None
             if spec is None:  # the planner checked; the cache changed since (a retry sorts it)
                 raise RetryableError(f"subnet {nic.subnet} has no valid spec any more")
-            writes.append(self._write_ip_object(pod, nic, allocation))
             if spec.has_logical_switch and self._northbound.enabled:  # no NB: no port to describe
                 ports.append(
                     PortSpec.from_allocation(
@@ -242,7 +247,14 @@ class PodReconciler:
             )
         # The IP objects are independent of each other: written at once, so a pod with 16
         # attachments waits for one round trip, not 16. All of them before the pod patch.
-        await asyncio.gather(*writes)
+        # Started only now that every NIC's spec was found: a pass that stops above
+        # begins no write (and leaves no coroutine unawaited).
+        await asyncio.gather(
+            *(
+                self._write_ip_object(pod, nic, allocation)
+                for nic, allocation in zip(nics, allocations, strict=True)
+            )
+        )
         # Then the logical switch ports: whoever sees "allocated" can rely on both.
         await self._ensure_ports(ports)
         current = pod.annotation_map()

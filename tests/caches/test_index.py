@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ovnctl.caches.index import MultiIndex
 
 
@@ -67,3 +72,41 @@ def test_replace_items_takes_pairs() -> None:
     assert {k: list(v) for k, v in index.items()} == {"a": [1], "b": [2]}
     index.replace_items("x", ())
     assert len(index) == 0
+
+
+_OBJECTS = [("ns", f"p{i}") for i in range(4)]
+_KEYS: list[Any] = [*_OBJECTS, "a", "b", 7]
+_VALUES: list[Any] = [*_OBJECTS, "v1", "v2"]
+# One step: (object, None) discards it; (object, entries) replaces its entries.
+_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(_OBJECTS),
+        st.none() | st.dictionaries(st.sampled_from(_KEYS), st.sampled_from(_VALUES), max_size=3),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=_STEPS)
+def test_any_sequence_of_replaces_and_discards_reads_as_a_plain_model(
+    steps: list[tuple[tuple[str, str], dict[Any, Any] | None]],
+) -> None:
+    """Whatever the order of replaces and discards, the compact index reads exactly as a
+    dict of per-key contributors in store order would: no key left behind, newest last."""
+    index: MultiIndex[Any, Any] = MultiIndex()
+    model: dict[tuple[str, str], dict[Any, Any]] = {}
+    for obj, entries in steps:
+        model.pop(obj, None)  # re-stored objects go last, as the index keeps them
+        if entries is None:
+            index.discard(obj)
+        else:
+            index.replace(obj, entries)
+            if entries:
+                model[obj] = entries
+        expected: dict[Any, list[Any]] = {}
+        for contributed in model.values():
+            for key, value in contributed.items():
+                expected.setdefault(key, []).append(value)
+        assert {key: list(index[key]) for key in index} == expected
+        assert len(index) == len(expected)

@@ -1,4 +1,5 @@
-"""The reflector's retries and watch timeouts, on a fake clock with a seeded generator.
+"""The reflector's retries, watch timeouts and interruptions, on a fake clock with a seeded
+generator.
 
 A scripted ``_get`` stands in for the API server and ``_pause`` records each
 retry delay and moves the fake clock by it, so nothing here waits for real.
@@ -149,3 +150,32 @@ def test_a_watch_closed_at_once_with_nothing_counts_as_a_failure() -> None:
     reflector.run()
     assert len(reflector.pauses) == 3
     assert all(b <= p < 2 * b for p, b in zip(reflector.pauses, [0.8, 1.6, 3.2], strict=True))
+
+
+class _QuietStream(_Stream):
+    """A watch stream of a kind nothing changes in: reading it waits for the watch's timeout."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.read = False
+
+    def stream(self, amt: Any = None, decode_content: bool = False) -> Iterator[bytes]:
+        self.read = True
+        return super().stream(amt, decode_content)
+
+
+@pytest.mark.parametrize("interrupt", ["request_relist", "stop"])
+def test_an_interrupt_during_the_watch_request_is_not_lost(interrupt: str) -> None:
+    """A re-list or stop asked for while the WATCH request is in flight (no response yet to
+    interrupt) does not wait on the new stream: it would wait up to its timeout."""
+    quiet = _QuietStream()
+
+    def interrupted_while_requesting(reflector: ScriptedReflector, query: Any) -> Any:
+        getattr(reflector, interrupt)()
+        return quiet
+
+    script: list[Step] = [listed, interrupted_while_requesting, listed]
+    reflector = ScriptedReflector(script, clock=FakeClock(), seed=3)
+    reflector.run()
+    assert not quiet.read
+    assert reflector.lists == (2 if interrupt == "request_relist" else 1)

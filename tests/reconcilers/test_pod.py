@@ -8,7 +8,9 @@ on the clock.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import warnings
 
 import pytest
 
@@ -16,7 +18,7 @@ from ovnctl.ipam import IPAM, MACExhaustedError, limit_of
 from ovnctl.k8s.api import Conflict, Transient
 from ovnctl.k8s.resources import IPS, PODS
 from ovnctl.ovn import Change
-from ovnctl.queue import Done, PermanentError
+from ovnctl.queue import Done, PermanentError, RetryableError
 from ovnctl.reconcilers.ledger import CLAIM_POD_TYPE, claim_ledger_owner
 from ovnctl.reconcilers.nics import PoolChoice, PoolChooser
 from ovnctl.reconcilers.waiting import nad_topic, nic_topic, provider_topic, subnet_topic
@@ -632,3 +634,45 @@ async def test_mac_space_exhausted() -> None:
         await make_pod_reconciler(rig)(KEY)
     assert rig.writer.reasons() == ["MACSpaceExhausted"]
     assert rig.ipam.lookup("p1.default") == ()
+
+
+async def test_a_subnet_gone_invalid_before_the_writes_leaves_no_write_half_begun(
+    rig: Rig,
+) -> None:
+    """A NIC whose subnet lost its valid spec since planning stops the pass before any write:
+    retried, with no IP object write begun for the other NICs (nor left unawaited)."""
+    setup_basic(rig)
+    rig.add(pod("p1", networks="net-a"))
+    # The cache now shows sub-a invalid; the reconciler still serves it (not yet reconciled).
+    rig.caches.put(subnet("sub-a", "not-a-cidr", provider=A))
+    reconciler = make_pod_reconciler(rig)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(RetryableError, match="sub-a has no valid spec"):
+            await reconciler(KEY)
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is RuntimeWarning] == []
+    assert rig.writer.writes() == []
+
+
+async def test_mac_space_exhausted_within_a_pool_is_not_a_full_pool() -> None:
+    """No MAC left for a NIC limited to a pool with free addresses: MACSpaceExhausted (the
+    pool is not the problem), not IPPoolExhausted."""
+    rig = Rig(ipam=IPAM(mac_prefix="0e:00:00:00:00", seed=1))  # 256 MACs
+    rig.add(kube_ovn_nad("net-a"))
+    rig.add_subnet(subnet("sub-a", "172.17.0.0/22", provider=A))
+    taken = 0
+    while True:
+        try:
+            rig.ipam.allocate("sub-a", f"filler-{taken}")
+        except MACExhaustedError:
+            break
+        taken += 1
+    choice = PoolChoice(
+        subnet="sub-a", within=limit_of("pool1", [("172.17.3.200",)]), topics=("ippool:pool1",)
+    )
+    planner = make_planner(rig, primary_network=False, pools=pool_chooser(choice))
+    rig.add(pod("p1", networks="net-a"))
+    with pytest.raises(PermanentError):
+        await make_pod_reconciler(rig, planner=planner)(KEY)
+    assert rig.writer.reasons() == ["MACSpaceExhausted"]
