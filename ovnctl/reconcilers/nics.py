@@ -167,7 +167,7 @@ class NicPlanner:
         if static.subnet is not None:
             subnet = self._named_subnet(static.subnet, PRIMARY_PROVIDER)
         elif pool is not None and pool.subnet is not None:
-            subnet = pool.subnet
+            subnet = self._pool_subnet(pool.subnet, pool, PRIMARY_PROVIDER)
         else:
             bound = [
                 n
@@ -255,7 +255,7 @@ class NicPlanner:
         if static.subnet is not None:
             subnet = self._named_subnet(static.subnet, provider)
         elif pool is not None and pool.subnet is not None:
-            subnet = pool.subnet
+            subnet = self._pool_subnet(pool.subnet, pool, provider)
         else:
             candidates = self._subnets.names_for_provider(provider)
             if not candidates:
@@ -345,6 +345,22 @@ class NicPlanner:
                 "SubnetNotReady",
                 f"pod annotation {key}: subnet {name!r} is not Ready (see its conditions)",
                 wait_for=(subnet_topic(name),),
+            )
+        return name
+
+    def _pool_subnet(self, name: str, pool: PoolChoice, provider: str) -> str:
+        """The subnet an IPPool, ``ip_pool`` or Vip sends the NIC to, if it serves now.
+
+        The pool's own Ready condition follows its subnet only at the pool's next
+        reconcile; until then this check keeps the rule that addresses come only
+        from Ready subnets, and the NIC waits for the subnet (and the pool).
+        """
+        if not self._states.serves(name):
+            raise AttachmentProblem(
+                "SubnetNotReady",
+                f"provider {provider}: subnet {name!r} of the NIC's pool is not Ready "
+                "(see its conditions)",
+                wait_for=(subnet_topic(name), *pool.topics),
             )
         return name
 

@@ -353,6 +353,25 @@ def test_pool_choice_sends_the_nic(rig: Rig) -> None:
     assert ("p2", A) not in asked  # a static IP wins over any pool
 
 
+@pytest.mark.parametrize("primary", [False, True], ids=["attachment", "primary"])
+def test_pool_subnet_not_ready_waits_for_the_subnet_and_the_pool(rig: Rig, primary: bool) -> None:
+    """A pool whose subnet stopped serving sends no NIC there before the pool catches up."""
+    two_networks(rig)
+    provider = "ovn" if primary else A
+    rig.add_subnet(subnet("pooled", "172.27.0.0/24", provider=provider), serve=False)
+    limit = AddressLimit(name="pool1", ranges={})
+
+    def chooser(pod: Any, asked: str, annotations: Any, static: Any) -> PoolChoice | None:
+        if asked != provider:
+            return None
+        return PoolChoice(subnet="pooled", within=limit, topics=("ippool:pool1",))
+
+    found = problem(rig, pod("p1", networks="" if primary else "net-a"), pools=chooser)
+    assert found.reason == "SubnetNotReady"
+    assert found.wait_for == (subnet_topic("pooled"), "ippool:pool1")
+    assert "'pooled'" in found.message
+
+
 def test_claim_reference_names_the_nic_after_the_claim(rig: Rig) -> None:
     """With persistent IPs allowed, the NIC belongs to the IPAMClaim the attachment names."""
     rig.add(kube_ovn_nad("net-a", allowPersistentIPs=True))
