@@ -218,11 +218,20 @@ class IndexFeed:
         self.listed.set()
 
     def apply_event(self, kind: str, item: _Reduced) -> None:
-        """One watch event (``ADDED``, ``MODIFIED`` or ``DELETED``)."""
+        """One watch event (``ADDED``, ``MODIFIED`` or ``DELETED``).
+
+        An object whose index entries did not change is not reported, as in a
+        re-list: most updates of a pod on a real cluster are the kubelet's status
+        (conditions, container states), which nothing ovnctl keeps depends on, and
+        each would otherwise cost a reconcile that finds nothing to do.
+        """
         if kind == "DELETED":
             known = self._known.pop(item.key, None)
             self._discard(item.key)
             self._on_change(kind, item.key, known[1] if known else item.extra)
+            return
+        before = self._known.get(item.key)
+        if before is not None and before[0] == item.fingerprint:
             return
         self._store(item)
         self._on_change(kind, item.key, item.extra)

@@ -57,3 +57,15 @@ def test_events_update_and_delete() -> None:
     assert changes == [("ADDED", ("ns", "p1")), ("DELETED", ("ns", "p1"))]
     assert len(index) == 0
     assert len(informer) == 0
+
+
+def test_update_that_changes_nothing_kept_is_not_reported() -> None:
+    """A MODIFIED event whose index entries are unchanged (a kubelet status update) is dropped."""
+    informer, index, changes = _informer()
+    informer.apply_snapshot([informer.reduce(_pod("p1"))])
+    changes.clear()
+    informer.apply_event("MODIFIED", informer.reduce(_pod("p1")))
+    assert changes == []
+    informer.apply_event("MODIFIED", informer.reduce(_pod("p1", "b")))
+    assert changes == [("MODIFIED", ("ns", "p1"))]
+    assert list(index["p1"]) == ["b"]
