@@ -8,14 +8,16 @@ status and the reconciler skips the write.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ovnctl.caches import SubnetCache
+from ovnctl.ipam import IPAM
 from ovnctl.models import now_rfc3339
 
 # now_rfc3339 is re-exported: the condition writers stamp with the one clock in models.
-__all__ = ["Verdict", "merge_conditions", "now_rfc3339"]
+__all__ = ["Verdict", "merge_conditions", "now_rfc3339", "subnet_unusable"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +28,31 @@ class Verdict:
     status: bool
     reason: str
     message: str = ""
+
+
+def subnet_unusable(
+    name: str, *, subnets: SubnetCache, serves: Callable[[str], bool], ipam: IPAM
+) -> Verdict | None:
+    """Why the subnet a ``spec.subnet`` names (an IPPool's, a Vip's) cannot be used, if so.
+
+    ``Ready: False`` with ``SubnetNotFound`` or ``SubnetNotReady``; None when it
+    exists, serves and is registered in the IPAM.
+    """
+    if subnets.get(name) is None:
+        return Verdict(
+            type="Ready",
+            status=False,
+            reason="SubnetNotFound",
+            message=f"spec.subnet: {name!r} does not exist",
+        )
+    if not serves(name) or name not in ipam:
+        return Verdict(
+            type="Ready",
+            status=False,
+            reason="SubnetNotReady",
+            message=f"spec.subnet: {name!r} is not Ready (see its conditions)",
+        )
+    return None
 
 
 def merge_conditions(

@@ -41,7 +41,12 @@ from ovnctl.k8s.api import NotFound
 from ovnctl.k8s.resources import IPPOOLS
 from ovnctl.k8s.writer import Writer
 from ovnctl.queue import Done, Result
-from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
+from ovnctl.reconcilers.conditions import (
+    Verdict,
+    merge_conditions,
+    now_rfc3339,
+    subnet_unusable,
+)
 
 __all__ = [
     "IPPoolReconciler",
@@ -167,21 +172,11 @@ class IPPoolReconciler:
         changed = subnet_change(bound, spec.subnet)
         if changed is not None:
             return changed
-        subnet = self._subnets.get(spec.subnet)
-        if subnet is None:
-            return Verdict(
-                type="Ready",
-                status=False,
-                reason="SubnetNotFound",
-                message=f"spec.subnet: {spec.subnet!r} does not exist",
-            )
-        if not self._serves(spec.subnet) or spec.subnet not in self._ipam:
-            return Verdict(
-                type="Ready",
-                status=False,
-                reason="SubnetNotReady",
-                message=f"spec.subnet: {spec.subnet!r} is not Ready (see its conditions)",
-            )
+        unusable = subnet_unusable(
+            spec.subnet, subnets=self._subnets, serves=self._serves, ipam=self._ipam
+        )
+        if unusable is not None:
+            return unusable
         problems = check_pool(spec.ips, self._ipam.subnet(spec.subnet))
         if problems:
             return verdict_of(problems)

@@ -27,7 +27,12 @@ from ovnctl.k8s.events import EventRecorder, InvolvedObject
 from ovnctl.k8s.resources import VIPS
 from ovnctl.k8s.writer import Writer
 from ovnctl.queue import Done, RequeueAfter, Result
-from ovnctl.reconcilers.conditions import Verdict, merge_conditions, now_rfc3339
+from ovnctl.reconcilers.conditions import (
+    Verdict,
+    merge_conditions,
+    now_rfc3339,
+    subnet_unusable,
+)
 
 __all__ = ["FINALIZER", "VipReconciler", "vip_owner", "vip_records"]
 
@@ -115,20 +120,11 @@ class VipReconciler:
             return Verdict(
                 type="Ready", status=False, reason="InvalidSpec", message="spec.subnet: required"
             )
-        if self._subnets.get(record.subnet) is None:
-            return Verdict(
-                type="Ready",
-                status=False,
-                reason="SubnetNotFound",
-                message=f"spec.subnet: {record.subnet!r} does not exist",
-            )
-        if not self._serves(record.subnet) or record.subnet not in self._ipam:
-            return Verdict(
-                type="Ready",
-                status=False,
-                reason="SubnetNotReady",
-                message=f"spec.subnet: {record.subnet!r} is not Ready",
-            )
+        unusable = subnet_unusable(
+            record.subnet, subnets=self._subnets, serves=self._serves, ipam=self._ipam
+        )
+        if unusable is not None:
+            return unusable
         owner = vip_owner(record.name)
         before = self._ipam.get(record.subnet, owner)
         for other in self._ipam.lookup(owner):
